@@ -1,0 +1,226 @@
+package models
+
+import "time"
+
+// Stamp orders events the way projections do: by Smile's createdAt, then by the
+// event id. A projected value remembers the stamp of the event that set it, and
+// only a later stamp may replace it, so late, older events never move state
+// backwards and the result does not depend on arrival order.
+type Stamp struct {
+	At      time.Time
+	EventID string
+}
+
+// After reports whether s orders after o. The zero Stamp orders before all others.
+func (s Stamp) After(o Stamp) bool {
+	if !s.At.Equal(o.At) {
+		return s.At.After(o.At)
+	}
+	return s.EventID > o.EventID
+}
+
+// SmileUser is a user of Smile, as seen in events or created by a connect link.
+type SmileUser struct {
+	UserKey        int64      `gorm:"column:user_key;primaryKey"`
+	ID             string     `gorm:"column:id"`
+	SmileCreatedAt *time.Time `gorm:"column:created_at"`
+	FirstSeenAt    *time.Time `gorm:"column:first_seen_at"`
+	LastSeenAt     *time.Time `gorm:"column:last_seen_at"`
+	EventCount     int64      `gorm:"column:event_count"`
+	SessionStatus  string     `gorm:"column:session_status"`
+	SessionChannel string     `gorm:"column:session_channel"`
+	SessionAt      *time.Time `gorm:"column:session_at"`
+	SessionEventID string     `gorm:"column:session_event_id"`
+}
+
+// TableName implements gorm's tabler.
+func (SmileUser) TableName() string { return "smile_users" }
+
+// Account statuses, as the account webhooks set them.
+const (
+	AccountCreated      = "CREATED"
+	AccountConnected    = "CONNECTED"
+	AccountFailed       = "FAILED"
+	AccountDisconnected = "DISCONNECTED"
+)
+
+// Account is a payroll or government account a user linked through Smile.
+type Account struct {
+	ID              string     `gorm:"column:id;primaryKey"`
+	UserKey         int64      `gorm:"column:user_key"`
+	ProviderID      string     `gorm:"column:provider_id"`
+	ProviderAt      *time.Time `gorm:"column:provider_at"`
+	ProviderEventID string     `gorm:"column:provider_event_id"`
+	Status          string     `gorm:"column:status"`
+	ErrorCode       string     `gorm:"column:error_code"`
+	ErrorMessage    string     `gorm:"column:error_message"`
+	StatusAt        *time.Time `gorm:"column:status_at"`
+	StatusEventID   string     `gorm:"column:status_event_id"`
+	LoginName       string     `gorm:"column:login_name"`
+	LoginAt         *time.Time `gorm:"column:login_at"`
+	LoginEventID    string     `gorm:"column:login_event_id"`
+	MonitorStatus   string     `gorm:"column:monitor_status"`
+	MonitorAt       *time.Time `gorm:"column:monitor_at"`
+	MonitorEventID  string     `gorm:"column:monitor_event_id"`
+	FirstSeenAt     time.Time  `gorm:"column:first_seen_at"`
+	LastSeenAt      time.Time  `gorm:"column:last_seen_at"`
+	EventCount      int64      `gorm:"column:event_count"`
+}
+
+// TableName implements gorm's tabler.
+func (Account) TableName() string { return "accounts" }
+
+// Archive is a set of documents a user uploaded (Smile's archives).
+type Archive struct {
+	ID            string     `gorm:"column:id;primaryKey"`
+	UserKey       int64      `gorm:"column:user_key"`
+	Status        string     `gorm:"column:status"`
+	ErrorCode     string     `gorm:"column:error_code"`
+	ErrorMessage  string     `gorm:"column:error_message"`
+	StatusAt      *time.Time `gorm:"column:status_at"`
+	StatusEventID string     `gorm:"column:status_event_id"`
+	FirstSeenAt   time.Time  `gorm:"column:first_seen_at"`
+	LastSeenAt    time.Time  `gorm:"column:last_seen_at"`
+}
+
+// TableName implements gorm's tabler.
+func (Archive) TableName() string { return "archives" }
+
+// Invite is an invitation Smile sent to a user.
+type Invite struct {
+	ID            string     `gorm:"column:id;primaryKey"`
+	UserKey       int64      `gorm:"column:user_key"`
+	Status        string     `gorm:"column:status"`
+	StatusAt      *time.Time `gorm:"column:status_at"`
+	StatusEventID string     `gorm:"column:status_event_id"`
+	InvitedAt     *time.Time `gorm:"column:invited_at"`
+	LinkedAt      *time.Time `gorm:"column:linked_at"`
+}
+
+// TableName implements gorm's tabler.
+func (Invite) TableName() string { return "invites" }
+
+// TaskTypeAccountSync is our name for the task behind ACCOUNT_SYNC_TASK_FINISHED,
+// which carries no task type of its own.
+const TaskTypeAccountSync = "ACCOUNT_SYNC"
+
+// Task is the latest run of a data-sync task for a source.
+type Task struct {
+	SourceID      string     `gorm:"column:source_id;primaryKey"`
+	TaskType      string     `gorm:"column:task_type;primaryKey"`
+	UserKey       int64      `gorm:"column:user_key"`
+	SourceType    string     `gorm:"column:source_type"`
+	Status        string     `gorm:"column:status"`
+	ErrorCode     string     `gorm:"column:error_code"`
+	Datapoints    string     `gorm:"column:datapoints"`
+	StatusAt      *time.Time `gorm:"column:status_at"`
+	StatusEventID string     `gorm:"column:status_event_id"`
+	StartedAt     *time.Time `gorm:"column:started_at"`
+	FinishedAt    *time.Time `gorm:"column:finished_at"`
+	Runs          int64      `gorm:"column:runs"`
+}
+
+// TableName implements gorm's tabler.
+func (Task) TableName() string { return "tasks" }
+
+// DataAvailability is what one account has made available of one datapoint.
+type DataAvailability struct {
+	AccountID     string    `gorm:"column:account_id;primaryKey"`
+	Datapoint     string    `gorm:"column:datapoint;primaryKey"`
+	UserKey       int64     `gorm:"column:user_key"`
+	ItemsAdded    int64     `gorm:"column:items_added"`
+	ItemsUpdated  int64     `gorm:"column:items_updated"`
+	Events        int64     `gorm:"column:events"`
+	InTask        bool      `gorm:"column:in_task"`
+	LastUpdatedAt time.Time `gorm:"column:last_updated_at"`
+}
+
+// TableName implements gorm's tabler.
+func (DataAvailability) TableName() string { return "data_availability" }
+
+// Record is a social-security record (RECORD_* webhooks).
+type Record struct {
+	ID            string     `gorm:"column:id;primaryKey"`
+	RecordType    string     `gorm:"column:record_type"`
+	Status        string     `gorm:"column:status"`
+	ResultCode    string     `gorm:"column:result_code"`
+	ResultMessage string     `gorm:"column:result_message"`
+	StatusAt      *time.Time `gorm:"column:status_at"`
+	StatusEventID string     `gorm:"column:status_event_id"`
+	FirstSeenAt   time.Time  `gorm:"column:first_seen_at"`
+}
+
+// TableName implements gorm's tabler.
+func (Record) TableName() string { return "records" }
+
+// Verification is an identity verification request (VERIFICATION_* webhooks).
+type Verification struct {
+	ID            string     `gorm:"column:id;primaryKey"`
+	Status        string     `gorm:"column:status"`
+	ResultCode    string     `gorm:"column:result_code"`
+	ResultMessage string     `gorm:"column:result_message"`
+	StatusAt      *time.Time `gorm:"column:status_at"`
+	StatusEventID string     `gorm:"column:status_event_id"`
+	FirstSeenAt   time.Time  `gorm:"column:first_seen_at"`
+}
+
+// TableName implements gorm's tabler.
+func (Verification) TableName() string { return "verifications" }
+
+// EventCount is the maintained number of stored events of one type.
+type EventCount struct {
+	Type   string `gorm:"column:type;primaryKey"`
+	Stored int64  `gorm:"column:stored"`
+}
+
+// TableName implements gorm's tabler.
+func (EventCount) TableName() string { return "event_counts" }
+
+// Event is one stored webhook.
+type Event struct {
+	Seq         int64     `gorm:"column:seq;primaryKey"`
+	EventID     string    `gorm:"column:event_id"`
+	Type        string    `gorm:"column:type"`
+	CreatedAt   time.Time `gorm:"column:created_at;autoCreateTime:false"`
+	ReceivedAt  time.Time `gorm:"column:received_at"`
+	UserKey     *int64    `gorm:"column:user_key"`
+	AccountID   string    `gorm:"column:account_id"`
+	SourceIP    string    `gorm:"column:source_ip"`
+	SecretIndex int       `gorm:"column:secret_index"`
+	Deliveries  int64     `gorm:"column:deliveries"`
+	Body        []byte    `gorm:"column:body"`
+}
+
+// TableName implements gorm's tabler.
+func (Event) TableName() string { return "events" }
+
+// Delivery outcomes and reasons recorded for attempts that are not an event's
+// first stored delivery.
+const (
+	OutcomeDuplicate = "duplicate"
+	OutcomeRejected  = "rejected"
+
+	ReasonDuplicate        = "duplicate"
+	ReasonBadSignature     = "bad_signature"
+	ReasonIPRefused        = "ip_refused"
+	ReasonTooLarge         = "too_large"
+	ReasonBadEnvelope      = "bad_envelope"
+	ReasonStoreUnavailable = "store_unavailable"
+)
+
+// Delivery is a webhook attempt other than an event's first stored delivery.
+type Delivery struct {
+	ID         int64     `gorm:"column:id;primaryKey"`
+	ReceivedAt time.Time `gorm:"column:received_at"`
+	SourceIP   string    `gorm:"column:source_ip"`
+	Outcome    string    `gorm:"column:outcome"`
+	Reason     string    `gorm:"column:reason"`
+	Status     int       `gorm:"column:status"`
+	EventID    string    `gorm:"column:event_id"`
+	EventType  string    `gorm:"column:event_type"`
+	BodyBytes  int       `gorm:"column:body_bytes"`
+	Excerpt    string    `gorm:"column:excerpt"`
+}
+
+// TableName implements gorm's tabler.
+func (Delivery) TableName() string { return "deliveries" }

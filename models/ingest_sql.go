@@ -1,0 +1,141 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"smiledash/migrations"
+)
+
+// ingestStatements are the writer's hot-path statements, prepared once.
+type ingestStatements struct {
+	store          *Store
+	insertEvent    *sql.Stmt
+	bumpDeliveries *sql.Stmt
+	insertDelivery *sql.Stmt
+	insertUser     *sql.Stmt
+	selectUserKey  *sql.Stmt
+}
+
+func (s *Store) prepareIngest(ctx context.Context) (*ingestStatements, error) {
+	st := &ingestStatements{store: s}
+	insertEvent := "INSERT INTO events (event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, body) " +
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq"
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&st.insertEvent, insertEvent},
+		{&st.bumpDeliveries, "UPDATE events SET deliveries = deliveries + 1 WHERE event_id = ?"},
+		{&st.insertDelivery, "INSERT INTO deliveries (received_at, source_ip, outcome, reason, status, event_id, event_type, body_bytes, excerpt) " +
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"},
+		{&st.insertUser, "INSERT INTO smile_users (id) VALUES (?) ON CONFLICT (id) DO NOTHING"},
+		{&st.selectUserKey, "SELECT user_key FROM smile_users WHERE id = ?"},
+	} {
+		stmt, err := s.writer.PrepareContext(ctx, s.rebind(p.query))
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("models: prepare %q: %w", p.query, err)
+		}
+		*p.dst = stmt
+	}
+	return st, nil
+}
+
+func (st *ingestStatements) close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{st.insertEvent, st.bumpDeliveries, st.insertDelivery, st.insertUser, st.selectUserKey} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// txStatements binds the prepared statements to one transaction.
+type txStatements struct {
+	ctx                                                                        context.Context
+	tx                                                                         *sql.Tx
+	st                                                                         *ingestStatements
+	insertEventStmt, bumpDeliveries, insertDelivery, insertUser, selectUserKey *sql.Stmt
+}
+
+func (st *ingestStatements) in(ctx context.Context, tx *sql.Tx) *txStatements {
+	return &txStatements{
+		ctx: ctx, tx: tx, st: st,
+		insertEventStmt: tx.StmtContext(ctx, st.insertEvent),
+		bumpDeliveries:  tx.StmtContext(ctx, st.bumpDeliveries),
+		insertDelivery:  tx.StmtContext(ctx, st.insertDelivery),
+		insertUser:      tx.StmtContext(ctx, st.insertUser),
+		selectUserKey:   tx.StmtContext(ctx, st.selectUserKey),
+	}
+}
+
+// insertEvent stores the event unless its id is already stored; inserted is false
+// for a duplicate.
+func (t *txStatements) insertEvent(in *Incoming, userKey int64) (seq int64, inserted bool, err error) {
+	env := in.Envelope
+	var user any
+	if userKey != 0 {
+		user = userKey
+	}
+	err = t.insertEventStmt.QueryRowContext(t.ctx,
+		env.ID, string(env.Type), env.CreatedAt, in.ReceivedAt.UTC(), user, env.Data.Account(),
+		in.SourceIP, in.SecretIndex, in.Body,
+	).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("models: insert event %s: %w", env.ID, err)
+	}
+	return seq, true, nil
+}
+
+func (t *txStatements) recordDuplicate(in *Incoming) error {
+	if _, err := t.bumpDeliveries.ExecContext(t.ctx, in.Envelope.ID); err != nil {
+		return fmt.Errorf("models: count duplicate %s: %w", in.Envelope.ID, err)
+	}
+	return t.recordRejection(Rejection{
+		ReceivedAt: in.ReceivedAt, SourceIP: in.SourceIP, Reason: ReasonDuplicate, Status: 200,
+		EventID: in.Envelope.ID, EventType: string(in.Envelope.Type), BodyBytes: len(in.Body),
+	})
+}
+
+func (t *txStatements) recordRejection(r Rejection) error {
+	outcome := OutcomeRejected
+	if r.Reason == ReasonDuplicate {
+		outcome = OutcomeDuplicate
+	}
+	_, err := t.insertDelivery.ExecContext(t.ctx,
+		r.ReceivedAt.UTC(), r.SourceIP, outcome, r.Reason, r.Status, r.EventID, r.EventType, r.BodyBytes, r.Excerpt)
+	if err != nil {
+		return fmt.Errorf("models: record delivery: %w", err)
+	}
+	return nil
+}
+
+func (t *txStatements) ensureUser(smileID string) (int64, error) {
+	if _, err := t.insertUser.ExecContext(t.ctx, smileID); err != nil {
+		return 0, fmt.Errorf("models: create user %s: %w", smileID, err)
+	}
+	var key int64
+	if err := t.selectUserKey.QueryRowContext(t.ctx, smileID).Scan(&key); err != nil {
+		return 0, fmt.Errorf("models: user key %s: %w", smileID, err)
+	}
+	return key, nil
+}
+
+// pruneDeliveries keeps only the newest max delivery records.
+func (t *txStatements) pruneDeliveries(max int) error {
+	q := "DELETE FROM deliveries WHERE id <= (SELECT id FROM deliveries ORDER BY id DESC LIMIT 1 OFFSET ?)"
+	if t.st.store.dialect == migrations.Postgres {
+		q = "DELETE FROM deliveries WHERE id <= (SELECT id FROM deliveries ORDER BY id DESC LIMIT 1 OFFSET $1)"
+	}
+	if _, err := t.tx.ExecContext(t.ctx, q, max); err != nil {
+		return fmt.Errorf("models: prune deliveries: %w", err)
+	}
+	return nil
+}

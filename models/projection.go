@@ -1,0 +1,412 @@
+package models
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"smiledash/smile"
+)
+
+// ProjectedEvent is what the projections read of a stored event.
+type ProjectedEvent struct {
+	Stamp   Stamp
+	Type    smile.EventType
+	UserKey int64 // 0 when the event names no user
+	Data    smile.EventData
+}
+
+type taskKey struct{ sourceID, taskType string }
+type dataKey struct{ accountID, datapoint string }
+
+// projection holds the rows a batch of events touches. apply is a pure function of
+// the rows and the event: every value is either last-writer-wins by Stamp, a
+// minimum or maximum, or a sum, so applying a set of events in any order, or
+// rebuilding from the whole log, gives the same rows.
+type projection struct {
+	users         map[int64]*SmileUser
+	accounts      map[string]*Account
+	archives      map[string]*Archive
+	invites       map[string]*Invite
+	tasks         map[taskKey]*Task
+	data          map[dataKey]*DataAvailability
+	records       map[string]*Record
+	verifications map[string]*Verification
+	counts        map[string]int64 // stored events per type, added by this batch
+}
+
+func newProjection() *projection {
+	return &projection{
+		users:         map[int64]*SmileUser{},
+		accounts:      map[string]*Account{},
+		archives:      map[string]*Archive{},
+		invites:       map[string]*Invite{},
+		tasks:         map[taskKey]*Task{},
+		data:          map[dataKey]*DataAvailability{},
+		records:       map[string]*Record{},
+		verifications: map[string]*Verification{},
+		counts:        map[string]int64{},
+	}
+}
+
+// apply folds one newly stored event into the rows. Rows it needs must already be
+// loaded (or known absent); missing rows are created.
+func (p *projection) apply(ev ProjectedEvent) {
+	p.counts[string(ev.Type)]++
+	if ev.UserKey != 0 {
+		p.applyUser(ev)
+		if id := ev.Data.Account(); id != "" {
+			p.applyAccount(ev, id)
+		}
+	}
+	switch ev.Type {
+	case smile.ArchiveStarted, smile.ArchiveAnalyzed, smile.ArchiveRevoked, smile.ArchiveFailed:
+		p.applyArchive(ev)
+	case smile.InviteInvited, smile.InviteLinked:
+		p.applyInvite(ev)
+	case smile.TaskStarted, smile.TaskFinished, smile.AccountSyncTaskFinished:
+		p.applyTask(ev)
+	case smile.RecordCreated, smile.RecordCompleted:
+		p.applyRecord(ev)
+	case smile.VerificationStarted, smile.VerificationCompleted:
+		p.applyVerification(ev)
+	}
+	p.applyData(ev)
+}
+
+func (p *projection) applyUser(ev ProjectedEvent) {
+	u, ok := p.users[ev.UserKey]
+	if !ok {
+		// The writer creates the row before projecting; this is a safety net for tests.
+		u = &SmileUser{UserKey: ev.UserKey, ID: ev.Data.Subject()}
+		p.users[ev.UserKey] = u
+	}
+	u.EventCount++
+	u.FirstSeenAt = minTime(u.FirstSeenAt, ev.Stamp.At)
+	u.LastSeenAt = maxTime(u.LastSeenAt, ev.Stamp.At)
+	if ev.Type == smile.UserCreated {
+		u.SmileCreatedAt = minTime(u.SmileCreatedAt, ev.Stamp.At)
+	}
+	if s := ev.Data.Session; s != nil && ev.Stamp.After(stampOf(u.SessionAt, u.SessionEventID)) {
+		u.SessionStatus, u.SessionChannel = s.Status, s.Channel
+		u.SessionAt, u.SessionEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+	}
+}
+
+// accountStatus maps the account webhooks to the status they set.
+var accountStatus = map[smile.EventType]string{
+	smile.AccountCreated:      AccountCreated,
+	smile.AccountConnected:    AccountConnected,
+	smile.AccountFailed:       AccountFailed,
+	smile.AccountDisconnected: AccountDisconnected,
+}
+
+func (p *projection) applyAccount(ev ProjectedEvent, id string) {
+	a, ok := p.accounts[id]
+	if !ok {
+		a = &Account{ID: id, UserKey: ev.UserKey, FirstSeenAt: ev.Stamp.At, LastSeenAt: ev.Stamp.At}
+		p.accounts[id] = a
+	}
+	a.EventCount++
+	if ev.Stamp.At.Before(a.FirstSeenAt) {
+		a.FirstSeenAt = ev.Stamp.At
+	}
+	if ev.Stamp.At.After(a.LastSeenAt) {
+		a.LastSeenAt = ev.Stamp.At
+	}
+	d := ev.Data
+	if prov := d.Provider(); prov != "" && ev.Stamp.After(stampOf(a.ProviderAt, a.ProviderEventID)) {
+		a.ProviderID, a.ProviderAt, a.ProviderEventID = prov, timePtr(ev.Stamp.At), ev.Stamp.EventID
+	}
+	if d.LoginName != nil && *d.LoginName != "" && ev.Stamp.After(stampOf(a.LoginAt, a.LoginEventID)) {
+		a.LoginName, a.LoginAt, a.LoginEventID = *d.LoginName, timePtr(ev.Stamp.At), ev.Stamp.EventID
+	}
+	if status, ok := accountStatus[ev.Type]; ok && ev.Stamp.After(stampOf(a.StatusAt, a.StatusEventID)) {
+		a.Status, a.ErrorCode, a.ErrorMessage = status, "", ""
+		if ev.Type == smile.AccountFailed {
+			a.ErrorCode, a.ErrorMessage = deref(d.ErrorCode), deref(d.ErrorMsg)
+		}
+		a.StatusAt, a.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+	}
+	if ev.Type == smile.AccountSyncTaskFinished && d.MonitorStatus != "" &&
+		ev.Stamp.After(stampOf(a.MonitorAt, a.MonitorEventID)) {
+		a.MonitorStatus, a.MonitorAt, a.MonitorEventID = d.MonitorStatus, timePtr(ev.Stamp.At), ev.Stamp.EventID
+	}
+}
+
+func (p *projection) applyArchive(ev ProjectedEvent) {
+	d := ev.Data
+	if d.ArchiveID == "" || ev.UserKey == 0 {
+		return
+	}
+	a, ok := p.archives[d.ArchiveID]
+	if !ok {
+		a = &Archive{ID: d.ArchiveID, UserKey: ev.UserKey, FirstSeenAt: ev.Stamp.At, LastSeenAt: ev.Stamp.At}
+		p.archives[d.ArchiveID] = a
+	}
+	if ev.Stamp.At.Before(a.FirstSeenAt) {
+		a.FirstSeenAt = ev.Stamp.At
+	}
+	if ev.Stamp.At.After(a.LastSeenAt) {
+		a.LastSeenAt = ev.Stamp.At
+	}
+	if ev.Stamp.After(stampOf(a.StatusAt, a.StatusEventID)) {
+		a.Status = strings.TrimPrefix(string(ev.Type), "ARCHIVE_")
+		a.ErrorCode, a.ErrorMessage = "", ""
+		if ev.Type == smile.ArchiveFailed {
+			a.ErrorCode, a.ErrorMessage = deref(d.ErrorCode), deref(d.ErrorMsg)
+		}
+		a.StatusAt, a.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+	}
+}
+
+func (p *projection) applyInvite(ev ProjectedEvent) {
+	d := ev.Data
+	if d.InviteID == "" || ev.UserKey == 0 {
+		return
+	}
+	inv, ok := p.invites[d.InviteID]
+	if !ok {
+		inv = &Invite{ID: d.InviteID, UserKey: ev.UserKey}
+		p.invites[d.InviteID] = inv
+	}
+	if ev.Type == smile.InviteInvited {
+		inv.InvitedAt = minTime(inv.InvitedAt, ev.Stamp.At)
+	} else {
+		inv.LinkedAt = minTime(inv.LinkedAt, ev.Stamp.At)
+	}
+	if ev.Stamp.After(stampOf(inv.StatusAt, inv.StatusEventID)) {
+		inv.Status = strings.TrimPrefix(string(ev.Type), "INVITE_")
+		inv.StatusAt, inv.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+	}
+}
+
+// Task statuses besides Smile's SUCCEEDED and FAILED.
+const TaskRunning = "STARTED"
+
+func (p *projection) applyTask(ev ProjectedEvent) {
+	d := ev.Data
+	if d.SourceID == "" || ev.UserKey == 0 {
+		return
+	}
+	key := taskKey{d.SourceID, d.TaskType}
+	if ev.Type == smile.AccountSyncTaskFinished {
+		key.taskType = TaskTypeAccountSync
+	}
+	t, ok := p.tasks[key]
+	if !ok {
+		t = &Task{SourceID: key.sourceID, TaskType: key.taskType, UserKey: ev.UserKey}
+		p.tasks[key] = t
+	}
+	if d.SourceType != "" {
+		t.SourceType = d.SourceType
+	}
+	status := d.Status
+	switch ev.Type {
+	case smile.TaskStarted:
+		t.Runs++
+		t.StartedAt = maxTime(t.StartedAt, ev.Stamp.At)
+		status = TaskRunning
+	case smile.AccountSyncTaskFinished:
+		t.Runs++ // a sync announces only its end
+		t.FinishedAt = maxTime(t.FinishedAt, ev.Stamp.At)
+	default:
+		t.FinishedAt = maxTime(t.FinishedAt, ev.Stamp.At)
+	}
+	if ev.Stamp.After(stampOf(t.StatusAt, t.StatusEventID)) {
+		t.Status, t.ErrorCode = status, deref(d.ErrorCode)
+		if ev.Type != smile.TaskStarted {
+			t.Datapoints = strings.Join(d.TaskDatapoints(), ",")
+		}
+		t.StatusAt, t.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+	}
+}
+
+func (p *projection) applyRecord(ev ProjectedEvent) {
+	d := ev.Data
+	if d.RecordID == "" {
+		return
+	}
+	r, ok := p.records[d.RecordID]
+	if !ok {
+		r = &Record{ID: d.RecordID, FirstSeenAt: ev.Stamp.At}
+		p.records[d.RecordID] = r
+	}
+	if ev.Stamp.At.Before(r.FirstSeenAt) {
+		r.FirstSeenAt = ev.Stamp.At
+	}
+	if ev.Stamp.After(stampOf(r.StatusAt, r.StatusEventID)) {
+		r.RecordType = d.RecordType
+		r.Status, r.ResultCode, r.ResultMessage = "CREATED", "", ""
+		if ev.Type == smile.RecordCompleted {
+			r.Status, r.ResultCode, r.ResultMessage = d.Status, d.ResultCode, deref(d.ResultMessage)
+		}
+		r.StatusAt, r.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+	}
+}
+
+func (p *projection) applyVerification(ev ProjectedEvent) {
+	d := ev.Data
+	if d.VerificationID == "" {
+		return
+	}
+	v, ok := p.verifications[d.VerificationID]
+	if !ok {
+		v = &Verification{ID: d.VerificationID, FirstSeenAt: ev.Stamp.At}
+		p.verifications[d.VerificationID] = v
+	}
+	if ev.Stamp.At.Before(v.FirstSeenAt) {
+		v.FirstSeenAt = ev.Stamp.At
+	}
+	if ev.Stamp.After(stampOf(v.StatusAt, v.StatusEventID)) {
+		v.Status = strings.TrimPrefix(string(ev.Type), "VERIFICATION_")
+		v.ResultCode, v.ResultMessage = d.ResultCode, deref(d.ResultMessage)
+		v.StatusAt, v.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+	}
+}
+
+// applyData counts what *_ADDED and *_UPDATED events make available, and marks the
+// datapoints a successful task delivered.
+func (p *projection) applyData(ev ProjectedEvent) {
+	accountID := ev.Data.Account()
+	if accountID == "" || ev.UserKey == 0 {
+		return
+	}
+	if point, change := ev.Type.DataEvent(); change != smile.NoDataChange {
+		row := p.dataRow(accountID, string(point), ev)
+		n := int64(1) // IDENTITY, RATING, INSIGHT and LINK events name one item
+		if ev.Data.Count != nil {
+			n = int64(*ev.Data.Count)
+		}
+		if change == smile.DataAdded {
+			row.ItemsAdded += n
+		} else {
+			row.ItemsUpdated += n
+		}
+		row.Events++
+		return
+	}
+	if (ev.Type == smile.TaskFinished || ev.Type == smile.AccountSyncTaskFinished) && ev.Data.Status == "SUCCEEDED" {
+		for _, name := range ev.Data.TaskDatapoints() {
+			p.dataRow(accountID, string(smile.TaskDatapoint(name)), ev).InTask = true
+		}
+	}
+}
+
+func (p *projection) dataRow(accountID, point string, ev ProjectedEvent) *DataAvailability {
+	key := dataKey{accountID, point}
+	row, ok := p.data[key]
+	if !ok {
+		row = &DataAvailability{AccountID: accountID, Datapoint: point, UserKey: ev.UserKey, LastUpdatedAt: ev.Stamp.At}
+		p.data[key] = row
+	}
+	if ev.Stamp.At.After(row.LastUpdatedAt) {
+		row.LastUpdatedAt = ev.Stamp.At
+	}
+	return row
+}
+
+// touched lists the keys a batch of events reads, so the writer can load them.
+type touched struct {
+	users         []int64
+	accounts      []string
+	archives      []string
+	invites       []string
+	tasks         []taskKey
+	data          []dataKey
+	records       []string
+	verifications []string
+	types         []string
+}
+
+func touchedBy(events []ProjectedEvent) touched {
+	var t touched
+	for _, ev := range events {
+		d := ev.Data
+		t.types = append(t.types, string(ev.Type))
+		switch {
+		case d.RecordID != "":
+			t.records = append(t.records, d.RecordID)
+		case d.VerificationID != "":
+			t.verifications = append(t.verifications, d.VerificationID)
+		}
+		if ev.UserKey == 0 {
+			continue
+		}
+		t.users = append(t.users, ev.UserKey)
+		if id := d.Account(); id != "" {
+			t.accounts = append(t.accounts, id)
+			if point, change := ev.Type.DataEvent(); change != smile.NoDataChange {
+				t.data = append(t.data, dataKey{id, string(point)})
+			}
+			for _, name := range d.TaskDatapoints() {
+				t.data = append(t.data, dataKey{id, string(smile.TaskDatapoint(name))})
+			}
+		}
+		if d.ArchiveID != "" {
+			t.archives = append(t.archives, d.ArchiveID)
+		}
+		if d.InviteID != "" {
+			t.invites = append(t.invites, d.InviteID)
+		}
+		if d.SourceID != "" {
+			tt := d.TaskType
+			if ev.Type == smile.AccountSyncTaskFinished {
+				tt = TaskTypeAccountSync
+			}
+			t.tasks = append(t.tasks, taskKey{d.SourceID, tt})
+		}
+	}
+	t.users = uniq(t.users)
+	t.accounts, t.archives, t.invites = uniq(t.accounts), uniq(t.archives), uniq(t.invites)
+	t.records, t.verifications, t.types = uniq(t.records), uniq(t.verifications), uniq(t.types)
+	t.tasks, t.data = uniqComparable(t.tasks), uniqComparable(t.data)
+	return t
+}
+
+func uniq[T int64 | string](s []T) []T {
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+func uniqComparable[T comparable](s []T) []T {
+	seen := make(map[T]struct{}, len(s))
+	out := s[:0]
+	for _, v := range s {
+		if _, ok := seen[v]; !ok {
+			seen[v] = struct{}{}
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func stampOf(at *time.Time, eventID string) Stamp {
+	if at == nil {
+		return Stamp{}
+	}
+	return Stamp{At: *at, EventID: eventID}
+}
+
+func minTime(cur *time.Time, t time.Time) *time.Time {
+	if cur == nil || t.Before(*cur) {
+		return timePtr(t)
+	}
+	return cur
+}
+
+func maxTime(cur *time.Time, t time.Time) *time.Time {
+	if cur == nil || t.After(*cur) {
+		return timePtr(t)
+	}
+	return cur
+}
+
+func timePtr(t time.Time) *time.Time { return &t }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

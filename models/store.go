@@ -1,0 +1,194 @@
+// Package models owns persistence and the domain rules: the GORM models, the
+// webhook ingest pipeline, the projections rebuilt from the event log, and the
+// queries pages need. Handlers never write SQL.
+package models
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"smiledash/migrations"
+)
+
+// ErrNotFound is returned by single-row lookups that find nothing.
+var ErrNotFound = errors.New("models: not found")
+
+// Store is the database behind smiledash: SQLite by default, PostgreSQL for
+// several replicas.
+type Store struct {
+	db      *gorm.DB
+	sqlDB   *sql.DB
+	dialect migrations.Dialect
+	// writer is a separate single-connection handle for the ingest writer on
+	// SQLite, so group commits never queue behind page reads for a connection.
+	writer *sql.DB
+}
+
+// Open opens the database named by dsn: a postgres:// URL selects PostgreSQL,
+// anything else is a SQLite file path (created with its directory if missing).
+// It does not apply migrations; call Migrate.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if isPostgres(dsn) {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
+}
+
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// sqliteDSN adds the pragmas every connection needs: WAL so readers never block
+// the writer, foreign keys, a busy timeout instead of instant SQLITE_BUSY, and
+// immediate transactions so a writer never fails upgrading a read lock.
+func sqliteDSN(path string, cacheKiB int) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "5000")
+	q.Set("_synchronous", "FULL")
+	q.Set("_txlock", "immediate")
+	q.Set("_cache_size", fmt.Sprintf("-%d", cacheKiB))
+	return "file:" + path + "?" + q.Encode()
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("models: create data dir: %w", err)
+		}
+	}
+	db, err := gorm.Open(sqlite.Open(sqliteDSN(path, 64<<10)), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("models: open sqlite %s: %w", path, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("models: sqlite handle: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(8)
+	sqlDB.SetMaxIdleConns(8)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+
+	// The writer's page cache is large: random inserts into the event indexes are
+	// what bounds ingest once the log holds millions of rows.
+	writer, err := sql.Open("sqlite3", sqliteDSN(path, 256<<10))
+	if err != nil {
+		return nil, fmt.Errorf("models: open sqlite writer: %w", err)
+	}
+	writer.SetMaxOpenConns(1)
+	writer.SetMaxIdleConns(1)
+	writer.SetConnMaxLifetime(0)
+	writer.SetConnMaxIdleTime(0)
+	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, writer: writer}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("models: open postgres: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("models: postgres handle: %w", err)
+	}
+	sqlDB.SetMaxOpenConns(20)
+	sqlDB.SetMaxIdleConns(10)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.Postgres, writer: sqlDB}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		Logger:                 logger.Discard,
+		NowFunc:                func() time.Time { return time.Now().UTC() },
+		SkipDefaultTransaction: true,
+		PrepareStmt:            false,
+	}
+}
+
+// Dialect tells which database this is.
+func (s *Store) Dialect() migrations.Dialect { return s.dialect }
+
+// DB exposes the GORM handle to tests and commands that need raw access.
+func (s *Store) DB() *gorm.DB { return s.db }
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("models: ping: %w", err)
+	}
+	return nil
+}
+
+// Migrator returns the schema migrator for this database.
+func (s *Store) Migrator() (*migrations.Migrator, error) {
+	return migrations.New(s.sqlDB, s.dialect)
+}
+
+// Migrate applies pending migrations and returns how many ran.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	m, err := s.Migrator()
+	if err != nil {
+		return 0, err
+	}
+	return m.Up(ctx)
+}
+
+// Close closes every handle.
+func (s *Store) Close() error {
+	var errs []error
+	if s.writer != nil && s.writer != s.sqlDB {
+		errs = append(errs, s.writer.Close())
+	}
+	errs = append(errs, s.sqlDB.Close())
+	return errors.Join(errs...)
+}
+
+// rebind turns `?` placeholders into PostgreSQL's `$n`. Hot-path SQL is written
+// once with `?`; none of it contains a literal question mark.
+func (s *Store) rebind(query string) string {
+	if s.dialect != migrations.Postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func notFound(err error) error {
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,85 @@
+package smile
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// MaxEventIDLength bounds the envelope id we accept. Smile's ids are about 35
+// characters; the bound keeps a hostile signed body from making huge index keys.
+const MaxEventIDLength = 200
+
+// ErrBadEnvelope is wrapped by every envelope parsing error.
+var ErrBadEnvelope = errors.New("smile: not a valid webhook envelope")
+
+// Envelope is the common wrapper of every webhook (smile-api.md §2.6).
+type Envelope struct {
+	ID        string
+	Version   int
+	Type      EventType
+	CreatedAt time.Time
+	// Data holds the type-specific fields the projections read.
+	Data EventData
+}
+
+type wireEnvelope struct {
+	ID        string          `json:"id"`
+	Version   json.Number     `json:"version"`
+	Type      string          `json:"type"`
+	CreatedAt string          `json:"createdAt"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// ParseEnvelope decodes a webhook body. id, type and createdAt are required; data
+// may be absent or null (some types carry nothing we read). Fields we do not know
+// are ignored, as Smile adds fields and types over time.
+func ParseEnvelope(body []byte) (Envelope, error) {
+	var w wireEnvelope
+	if err := json.Unmarshal(body, &w); err != nil {
+		return Envelope{}, fmt.Errorf("%w: %v", ErrBadEnvelope, err)
+	}
+	env := Envelope{ID: strings.TrimSpace(w.ID), Type: EventType(strings.TrimSpace(w.Type))}
+	switch {
+	case env.ID == "":
+		return Envelope{}, fmt.Errorf("%w: id is missing", ErrBadEnvelope)
+	case len(env.ID) > MaxEventIDLength:
+		return Envelope{}, fmt.Errorf("%w: id is longer than %d characters", ErrBadEnvelope, MaxEventIDLength)
+	case env.Type == "":
+		return Envelope{}, fmt.Errorf("%w: type is missing", ErrBadEnvelope)
+	case len(env.Type) > 100:
+		return Envelope{}, fmt.Errorf("%w: type is longer than 100 characters", ErrBadEnvelope)
+	case w.CreatedAt == "":
+		return Envelope{}, fmt.Errorf("%w: createdAt is missing", ErrBadEnvelope)
+	}
+	created, err := ParseTime(w.CreatedAt)
+	if err != nil {
+		return Envelope{}, fmt.Errorf("%w: createdAt: %v", ErrBadEnvelope, err)
+	}
+	env.CreatedAt = created
+	if w.Version != "" {
+		v, err := w.Version.Int64()
+		if err != nil {
+			return Envelope{}, fmt.Errorf("%w: version %q is not a whole number", ErrBadEnvelope, w.Version)
+		}
+		env.Version = int(v)
+	}
+	if len(w.Data) > 0 && string(w.Data) != "null" {
+		if err := json.Unmarshal(w.Data, &env.Data); err != nil {
+			return Envelope{}, fmt.Errorf("%w: data: %v", ErrBadEnvelope, err)
+		}
+	}
+	return env, nil
+}
+
+// ParseTime reads Smile's ISO-8601 date-times. Smile documents
+// yyyy-MM-ddTHH:mm:ssZ; offsets and fractions are accepted too. The result is UTC.
+func ParseTime(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("smile: %q is not an ISO-8601 date-time", s)
+	}
+	return t.UTC(), nil
+}
