@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+)
+
+// migrate applies (up, the default) or lists (status) the database migrations.
+func migrate(ctx context.Context, e env, args []string) error {
+	sub := "up"
+	if len(args) > 0 {
+		sub, args = args[0], args[1:]
+	}
+	cfg, err := loadConfig(args, e.getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	store, err := openStoreNoMigrate(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	m, err := store.Migrator()
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "up":
+		n, err := m.Up(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "applied %d migration(s)\n", n)
+		return nil
+	case "status":
+		list, err := m.Status(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "VERSION\tSTATE\tFILE")
+		for _, s := range list {
+			state := "pending"
+			if s.Applied {
+				state = "applied"
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\n", s.Version, state, s.Name)
+		}
+		return w.Flush()
+	}
+	return fmt.Errorf("migrate: unknown subcommand %q (want up or status)", sub)
+}
+
+// reproject rebuilds every projection from the event log.
+func reproject(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("reproject", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(nil, e.getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	store, err := openStore(ctx, cfg, newLogger(cfg.LogLevel))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	n, err := store.Reproject(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "rebuilt projections from %d event(s)\n", n)
+	return nil
+}

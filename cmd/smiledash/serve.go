@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"smiledash/handlers"
+	"smiledash/models"
+)
+
+const sandboxSecretSetting = "sandbox_webhook_secret"
+
+// serve runs the server until ctx ends, then shuts down gracefully: it stops
+// accepting connections, lets in-flight requests finish, and drains the ingest
+// writer, so no acknowledged webhook is lost.
+func serve(ctx context.Context, e env, args []string) error {
+	cfg, err := loadConfig(args, e.getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	log := newLogger(cfg.LogLevel)
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	secrets, err := webhookSecrets(ctx, cfg, store)
+	if err != nil {
+		return err
+	}
+	metrics := handlers.NewMetrics()
+	ingester, err := store.NewIngester(models.IngestOptions{Logger: log, OnBatch: metrics.ObserveBatch})
+	if err != nil {
+		return err
+	}
+	metrics.WatchQueue(ingester.QueueDepth)
+	app := handlers.NewApp(handlers.Deps{
+		Log:      log,
+		Webhooks: cfg.webhookConfig(secrets),
+		Ingester: ingester,
+		Metrics:  metrics,
+		Ready:    readyCheck(store),
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	log.Info("Serving", slog.String("addr", ln.Addr().String()), slog.String("public_url", cfg.PublicURL),
+		slog.String("database", describeDSN(cfg.DatabaseDSN())), slog.Bool("sandbox", cfg.Sandbox()))
+	if cfg.Sandbox() {
+		fmt.Fprintf(e.stdout, "\nsmiledash is running in SANDBOX mode (no SMILE_API_KEY): Smile is simulated.\n"+
+			"  webhook URL:    %s/webhooks/smile\n  webhook secret: %s\n\n",
+			strings.TrimRight(cfg.PublicURL, "/"), secrets[0])
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("server stopped: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("Shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := app.ShutdownWithContext(shutdownCtx); err != nil {
+		log.Error("HTTP shutdown incomplete", slog.Any("error", err))
+	}
+	if err := ingester.Close(shutdownCtx); err != nil {
+		return fmt.Errorf("drain ingest writer: %w", err)
+	}
+	log.Info("Stopped cleanly")
+	return nil
+}
+
+// webhookSecrets returns the configured secrets or, in sandbox mode without any,
+// a generated secret kept in the database so it survives restarts.
+func webhookSecrets(ctx context.Context, cfg Config, store *models.Store) ([]string, error) {
+	if len(cfg.WebhookSecrets) > 0 {
+		return cfg.WebhookSecrets, nil
+	}
+	if !cfg.Sandbox() {
+		return nil, errors.New("no webhook secret configured") // validate() already refuses this
+	}
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("generate sandbox webhook secret: %w", err)
+	}
+	secret, err := store.SettingOrCreate(ctx, sandboxSecretSetting, "sbx_"+hex.EncodeToString(b[:]))
+	if err != nil {
+		return nil, err
+	}
+	return []string{secret}, nil
+}

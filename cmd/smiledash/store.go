@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"smiledash/models"
+)
+
+// newLogger logs JSON when stdout is not a terminal (production), text otherwise.
+func newLogger(level string) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(level))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+		return slog.New(slog.NewTextHandler(os.Stdout, opts))
+	}
+	return slog.New(slog.NewJSONHandler(os.Stdout, opts))
+}
+
+// openStore opens the configured database and applies pending migrations.
+func openStore(ctx context.Context, cfg Config, log *slog.Logger) (*models.Store, error) {
+	store, err := models.Open(ctx, cfg.DatabaseDSN())
+	if err != nil {
+		return nil, err
+	}
+	applied, err := store.Migrate(ctx)
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	if applied > 0 {
+		log.Info("Applied migrations", slog.Int("count", applied))
+	}
+	return store, nil
+}
+
+// describeDSN names the database without credentials, for logs.
+func describeDSN(dsn string) string {
+	if i := strings.Index(dsn, "@"); i >= 0 && strings.Contains(dsn, "://") {
+		return dsn[:strings.Index(dsn, "://")+3] + "…" + dsn[i:]
+	}
+	return dsn
+}
+
+func readyCheck(store *models.Store) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if err := store.Ping(ctx); err != nil {
+			return fmt.Errorf("database unreachable")
+		}
+		m, err := store.Migrator()
+		if err != nil {
+			return fmt.Errorf("migrations unreadable")
+		}
+		pending, err := m.Pending(ctx)
+		if err != nil {
+			return fmt.Errorf("migration state unreadable")
+		}
+		if pending {
+			return fmt.Errorf("migrations pending")
+		}
+		return nil
+	}
+}
+
+func openStoreNoMigrate(ctx context.Context, cfg Config) (*models.Store, error) {
+	return models.Open(ctx, cfg.DatabaseDSN())
+}

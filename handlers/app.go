@@ -1,0 +1,53 @@
+// Package handlers is smiledash's HTTP layer: it parses requests, authorises
+// them, calls models and smile, and renders views or JSON. Nothing here writes SQL.
+package handlers
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+)
+
+// NewApp builds the Fiber app with its error handler, middleware and routes.
+// Tests use exactly this.
+func NewApp(deps Deps) *fiber.App {
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = NewMetrics()
+	}
+	h := &Handler{log: deps.Log, deps: deps, now: deps.Now, requestIDs: newRequestIDs()}
+	app := fiber.New(fiber.Config{
+		AppName:               "smiledash",
+		ErrorHandler:          h.errorHandler,
+		BodyLimit:             bodyLimit(deps.Webhooks.MaxBytes),
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ReadBufferSize:        16 << 10,
+	})
+	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
+	app.Use(h.requestLog)
+	h.routes(app)
+	return app
+}
+
+// bodyLimit is the app-wide cap fasthttp enforces before any handler runs. It is
+// the webhook limit (the largest body we take); smaller routes check their own.
+func bodyLimit(webhookMax int) int {
+	if webhookMax <= 0 {
+		return DefaultWebhookMaxBytes
+	}
+	return webhookMax
+}
+
+// DefaultWebhookMaxBytes is the default webhook body limit: TASK_FINISHED with
+// includePayload carries up to 300 items per datapoint.
+const DefaultWebhookMaxBytes = 10 << 20

@@ -1,0 +1,51 @@
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"smiledash/models"
+)
+
+// WebhookIngester stores verified webhooks durably (models.Ingester).
+type WebhookIngester interface {
+	Submit(ctx context.Context, in *models.Incoming) (models.Result, error)
+	Reject(r models.Rejection) bool
+}
+
+var _ WebhookIngester = (*models.Ingester)(nil)
+
+// WebhookConfig is what the receiver needs to know.
+type WebhookConfig struct {
+	// Secrets verify Smile-Signature; any may match, the first is current.
+	Secrets [][]byte
+	// AllowedIPs may send webhooks; TrustedProxies may vouch for others.
+	AllowedIPs     IPSet
+	TrustedProxies IPSet
+	// MaxBytes bounds a webhook body.
+	MaxBytes int
+}
+
+// Deps is everything the HTTP layer is built from.
+type Deps struct {
+	Log      *slog.Logger
+	Webhooks WebhookConfig
+	Ingester WebhookIngester
+	Metrics  *Metrics
+	// Ready reports whether the service can take traffic (database reachable,
+	// migrations current); nil means always ready.
+	Ready func(ctx context.Context) error
+	Now   func() time.Time
+}
+
+// Handler holds the dependencies every route handler shares.
+type Handler struct {
+	log             *slog.Logger
+	deps            Deps
+	now             func() time.Time
+	requestIDs      *requestIDs
+	renderErrorPage func(c *fiber.Ctx, status int, public string) error
+}

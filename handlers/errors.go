@@ -1,0 +1,104 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"smiledash/models"
+)
+
+// Error is a failure with the status and the plain-words message the client
+// sees; Err, if any, is logged but never shown.
+type Error struct {
+	Status int
+	Public string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%d %s: %v", e.Status, e.Public, e.Err)
+	}
+	return fmt.Sprintf("%d %s", e.Status, e.Public)
+}
+
+// Unwrap exposes the cause to errors.Is and errors.As.
+func (e *Error) Unwrap() error { return e.Err }
+
+func badRequest(public string, err error) error {
+	return &Error{Status: fiber.StatusBadRequest, Public: public, Err: err}
+}
+
+func unauthorized(public string, err error) error {
+	return &Error{Status: fiber.StatusUnauthorized, Public: public, Err: err}
+}
+
+func forbidden(public string, err error) error {
+	return &Error{Status: fiber.StatusForbidden, Public: public, Err: err}
+}
+
+func notFound(public string) error {
+	return &Error{Status: fiber.StatusNotFound, Public: public}
+}
+
+func tooLarge(public string) error {
+	return &Error{Status: fiber.StatusRequestEntityTooLarge, Public: public}
+}
+
+func unavailable(public string, err error) error {
+	return &Error{Status: fiber.StatusServiceUnavailable, Public: public, Err: err}
+}
+
+// resolve turns any error into the status and public message to send.
+func resolve(err error) (int, string) {
+	var e *Error
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &e):
+		return e.Status, e.Public
+	case errors.As(err, &fe):
+		return fe.Code, fe.Message
+	case errors.Is(err, models.ErrNotFound):
+		return fiber.StatusNotFound, "Not found."
+	}
+	return fiber.StatusInternalServerError, "Something went wrong on our side. It has been logged."
+}
+
+// errorHandler is the app's single error path: it resolves the status, logs once
+// (5xx at Error with the full chain, 4xx at Warn), drops any partial body, and
+// answers JSON for machine routes or a plain page for people.
+func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
+	status, public := resolve(err)
+	if errors.Is(err, fiber.ErrRequestEntityTooLarge) && c.Path() == webhookPath && h.deps.Ingester != nil {
+		h.recordOversizedWebhook(c)
+		public = publicReason[models.ReasonTooLarge]
+	}
+	attrs := []any{slog.Int("status", status), slog.String("method", c.Method()), slog.String("path", c.Path()), slog.Any("error", err)}
+	if id, ok := c.Locals(localRequestID).(string); ok {
+		attrs = append(attrs, slog.String("request_id", id))
+	}
+	if status >= 500 {
+		h.log.Error("Request failed", attrs...)
+	} else {
+		h.log.Warn("Request refused", attrs...)
+	}
+	c.Response().ResetBody()
+	path := c.Path()
+	if strings.HasPrefix(path, "/webhooks/") || strings.HasPrefix(path, "/api/") || wantsJSON(c) {
+		return c.Status(status).JSON(fiber.Map{"error": public})
+	}
+	if h.renderErrorPage != nil {
+		return h.renderErrorPage(c, status, public)
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+	return c.Status(status).SendString(public)
+}
+
+func wantsJSON(c *fiber.Ctx) bool {
+	return strings.Contains(c.Get(fiber.HeaderAccept), fiber.MIMEApplicationJSON) ||
+		strings.Contains(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON)
+}

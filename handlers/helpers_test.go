@@ -1,0 +1,81 @@
+package handlers_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+
+	"smiledash/handlers"
+	"smiledash/models"
+	"smiledash/models/storetest"
+	"smiledash/smile"
+	"smiledash/smile/smiletest"
+)
+
+// testApp is a real app on a temporary SQLite store.
+type testApp struct {
+	app   *fiber.App
+	store *models.Store
+	in    *models.Ingester
+}
+
+// fiber's app.Test connects from 0.0.0.0.
+const testPeer = "0.0.0.0"
+
+func newTestApp(t *testing.T, mutate ...func(*handlers.Deps)) *testApp {
+	t.Helper()
+	store := storetest.SQLite(t)
+	in, err := store.NewIngester(models.IngestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = in.Close(context.Background()) })
+	allowed, _ := handlers.ParseIPSet(testPeer)
+	deps := handlers.Deps{
+		Ingester: in,
+		Webhooks: handlers.WebhookConfig{
+			Secrets:    [][]byte{[]byte(smiletest.FixtureSecret), []byte("second-secret-being-rotated-in")},
+			AllowedIPs: allowed,
+			MaxBytes:   64 << 10,
+		},
+	}
+	for _, m := range mutate {
+		m(&deps)
+	}
+	return &testApp{app: handlers.NewApp(deps), store: store, in: in}
+}
+
+type response struct {
+	status int
+	body   string
+	header http.Header
+}
+
+func (a *testApp) do(t *testing.T, req *http.Request) response {
+	t.Helper()
+	resp, err := a.app.Test(req, -1)
+	if err != nil {
+		t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, body: string(b), header: resp.Header}
+}
+
+func webhookRequest(body []byte, signature string) *http.Request {
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/smile", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	if signature != "" {
+		req.Header.Set(smile.SignatureHeader, signature)
+	}
+	return req
+}
+
+func signed(body []byte) *http.Request {
+	return webhookRequest(body, smile.SignatureFor([]byte(smiletest.FixtureSecret), body))
+}
