@@ -23,6 +23,7 @@ func NewApp(deps Deps) *fiber.App {
 		deps.Metrics = NewMetrics()
 	}
 	h := &Handler{log: deps.Log, deps: deps, now: deps.Now, requestIDs: newRequestIDs()}
+	h.renderErrorPage = h.errorPage
 	app := fiber.New(fiber.Config{
 		AppName:               "smiledash",
 		ErrorHandler:          h.errorHandler,

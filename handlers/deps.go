@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"smiledash/models"
+	"smiledash/static"
 )
 
 // WebhookIngester stores verified webhooks durably (models.Ingester).
@@ -39,6 +40,12 @@ type Deps struct {
 	// migrations current); nil means always ready.
 	Ready func(ctx context.Context) error
 	Now   func() time.Time
+	// Assets are the embedded CSS and JS.
+	Assets *static.Assets
+	// Connect serves end users' connect links (connect.go).
+	Connect ConnectDeps
+	// Admin serves the signed-in dashboard and the API (admin.go).
+	Admin AdminDeps
 }
 
 // Handler holds the dependencies every route handler shares.

@@ -15,6 +15,15 @@ func (h *Handler) routes(app *fiber.App) {
 	// Smile: signed webhooks. No session, no CSRF: the signature is the credential.
 	app.Post(webhookPath, h.receiveWebhook)
 
+	// Embedded CSS and JS.
+	app.Get("/static/*", h.serveStatic)
+
+	// End users: connect links, the widget page and its callbacks (connect.go).
+	h.connectRoutes(app)
+
+	// Admins: sign-in, /admin pages, live stream and /api/v1 (admin.go).
+	h.adminRoutes(app)
+
 	// Anything else is a 404, through the error handler.
 	app.Use(func(c *fiber.Ctx) error { return notFound("There is nothing at this address.") })
 }

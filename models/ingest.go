@@ -288,6 +288,9 @@ func (in *Ingester) commitAll(batch []pending, rejections []Rejection) {
 	if err != nil {
 		in.log.Error("Ingest batch failed", slog.Int("size", len(batch)), slog.Any("error", err))
 	}
+	for _, ev := range stored {
+		in.store.publish(Change{Kind: ChangeEvent, ID: ev.Seq, UserKey: ev.UserKey, AccountID: ev.AccountID, At: ev.CreatedAt, Label: ev.Type})
+	}
 	if in.opts.OnBatch != nil {
 		in.opts.OnBatch(report)
 	}

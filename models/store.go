@@ -34,6 +34,8 @@ type Store struct {
 	// writer is a separate single-connection handle for the ingest writer on
 	// SQLite, so group commits never queue behind page reads for a connection.
 	writer *sql.DB
+	// listeners hear about every timeline item this process stores.
+	listeners listeners
 }
 
 // Open opens the database named by dsn: a postgres:// URL selects PostgreSQL,

@@ -47,6 +47,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return reproject(ctx, e, rest)
 	case "simulate":
 		return simulate(ctx, e, rest)
+	case "admin":
+		return adminCommand(ctx, e, rest)
+	case "link":
+		return linkCommand(ctx, e, rest)
 	case "version":
 		fmt.Fprintln(stdout, "smiledash", version)
 		return nil
@@ -65,6 +69,8 @@ Commands:
   reproject                 rebuild all projections from the stored events
   simulate --url U --secret S [flags]
                             send realistic signed Smile webhooks; also the load generator
+  admin create --email E    create an admin (password from --password or standard input)
+  link create --ref REF     create a connect link for an end user
   version                   print the version
 
 Every command reads the same configuration (environment variables, see the README);

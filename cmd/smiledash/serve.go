@@ -13,6 +13,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/static"
 )
 
 const sandboxSecretSetting = "sandbox_webhook_secret"
@@ -42,12 +43,29 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	metrics.WatchQueue(ingester.QueueDepth)
+	assets, err := static.New()
+	if err != nil {
+		return err
+	}
+	connect, stopConnect, err := connectDeps(ctx, cfg, store, secrets, log)
+	if err != nil {
+		return err
+	}
+	defer stopConnect()
+	admin, stopAdmin, err := adminDeps(ctx, cfg, store, e.stdout, log)
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	app := handlers.NewApp(handlers.Deps{
 		Log:      log,
 		Webhooks: cfg.webhookConfig(secrets),
 		Ingester: ingester,
 		Metrics:  metrics,
 		Ready:    readyCheck(store),
+		Assets:   assets,
+		Connect:  connect,
+		Admin:    admin,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
