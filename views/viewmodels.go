@@ -13,3 +13,17 @@ type ErrorPageVM struct {
 	Status  int
 	Message string
 }
+
+// LayoutVM is what every signed-in page embeds.
+type LayoutVM struct {
+	BaseVM
+	AdminEmail string
+	Role       string
+	CSRFToken  string
+	// Active is the nav item to highlight: overview, users, events, deliveries, links, settings.
+	Active  string
+	Flash   string
+	Sandbox bool
+	// Scripts are content-hashed script URLs loaded with defer (theme, htmx, live updates).
+	Scripts []string
+}
