@@ -12,6 +12,8 @@ func (h *Handler) adminRoutes(app *fiber.App) {
 	h.authRoutes(app) // GET/POST /login, POST /logout (auth.go)
 	admin := app.Group("/admin", h.requireSignIn)
 	h.adminPageRoutes(admin) // pages, htmx fragments, live stream (admin_pages.go)
+	h.linkAdminRoutes(admin) // connect links: create, list, revoke (links.go)
 	api := app.Group("/api/v1", h.requireAPIToken)
-	h.apiRoutes(api) // read-only JSON (api.go)
+	h.apiRoutes(api)     // read-only JSON (api.go)
+	h.linkAPIRoutes(api) // connect links over JSON (links.go)
 }

@@ -1,6 +1,10 @@
 package handlers
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"smiledash/views"
+)
 
 // Roles an admin account can have.
 const (
@@ -23,3 +27,9 @@ func (h *Handler) requireRole(role string) fiber.Handler {
 
 // requireAPIToken admits /api requests with a valid bearer token. (Placeholder.)
 func (h *Handler) requireAPIToken(c *fiber.Ctx) error { return c.Next() }
+
+// layout builds the LayoutVM of a signed-in page: the admin, their role, the CSRF
+// token, the active nav item and the page scripts. (Placeholder until sign-in lands.)
+func (h *Handler) layout(c *fiber.Ctx, title, active string) views.LayoutVM {
+	return views.LayoutVM{BaseVM: h.base(title), Active: active}
+}

@@ -42,10 +42,15 @@ type Deps struct {
 	Now   func() time.Time
 	// Assets are the embedded CSS and JS.
 	Assets *static.Assets
+	// Store is the database. Feature files declare the small interfaces they use
+	// of it and check *models.Store satisfies them.
+	Store *models.Store
 	// Connect serves end users' connect links (connect.go).
 	Connect ConnectDeps
-	// Admin serves the signed-in dashboard and the API (admin.go).
+	// Admin is sign-in, sessions and API tokens (admin.go, auth.go).
 	Admin AdminDeps
+	// Pages serves the dashboard pages and the live stream (admin_pages.go).
+	Pages PagesDeps
 }
 
 // Handler holds the dependencies every route handler shares.

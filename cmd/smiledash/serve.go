@@ -57,6 +57,11 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer stopAdmin()
+	pages, stopPages, err := pagesDeps(ctx, cfg, store, connect.Smile, log)
+	if err != nil {
+		return err
+	}
+	defer stopPages()
 	app := handlers.NewApp(handlers.Deps{
 		Log:      log,
 		Webhooks: cfg.webhookConfig(secrets),
@@ -66,6 +71,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		Assets:   assets,
 		Connect:  connect,
 		Admin:    admin,
+		Pages:    pages,
+		Store:    store,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
