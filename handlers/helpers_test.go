@@ -15,6 +15,7 @@ import (
 	"smiledash/models/storetest"
 	"smiledash/smile"
 	"smiledash/smile/smiletest"
+	"smiledash/static"
 )
 
 // testApp is a real app on a temporary SQLite store.
@@ -36,7 +37,13 @@ func newTestApp(t *testing.T, mutate ...func(*handlers.Deps)) *testApp {
 	}
 	t.Cleanup(func() { _ = in.Close(context.Background()) })
 	allowed, _ := handlers.ParseIPSet(testPeer)
+	assets, err := static.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	deps := handlers.Deps{
+		Store:    store,
+		Assets:   assets,
 		Ingester: in,
 		Webhooks: handlers.WebhookConfig{
 			Secrets:    [][]byte{[]byte(smiletest.FixtureSecret), []byte("second-secret-being-rotated-in")},
