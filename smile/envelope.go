@@ -58,6 +58,9 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 	if err != nil {
 		return Envelope{}, fmt.Errorf("%w: createdAt: %v", ErrBadEnvelope, err)
 	}
+	if created.IsZero() {
+		return Envelope{}, fmt.Errorf("%w: createdAt is the zero time", ErrBadEnvelope)
+	}
 	env.CreatedAt = created
 	if w.Version != "" {
 		v, err := w.Version.Int64()

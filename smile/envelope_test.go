@@ -1,0 +1,86 @@
+package smile_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"smiledash/smile"
+	"smiledash/smile/smiletest"
+)
+
+func TestParseEnvelope_EveryFixture(t *testing.T) {
+	for _, typ := range smiletest.EventTypes() {
+		env, err := smile.ParseEnvelope(smiletest.Event(typ))
+		if err != nil {
+			t.Errorf("%s: %v", typ, err)
+			continue
+		}
+		if string(env.Type) != typ || !env.Type.Known() || env.Version != 1 || env.CreatedAt.IsZero() {
+			t.Errorf("%s: got %+v", typ, env)
+		}
+	}
+}
+
+func TestParseEnvelope_Fields(t *testing.T) {
+	env, err := smile.ParseEnvelope(smiletest.Event("ACCOUNT_FAILED"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := env.Data
+	if d.Account() == "" || d.Provider() != "demogig" || d.ErrorCode == nil || *d.ErrorCode != "MFA_TIMEOUT" {
+		t.Errorf("got data %+v", d)
+	}
+	sync, err := smile.ParseEnvelope([]byte(`{"id":"x","type":"ACCOUNT_SYNC_TASK_FINISHED","createdAt":"2026-04-02T04:20:12+08:00",` +
+		`"data":{"userId":"u","sourceId":"a-1","sourceType":"ACCOUNT","dataPoints":["INCOMES"]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sync.Data.TaskDatapoints(); len(got) != 1 || got[0] != "INCOMES" {
+		t.Errorf("got datapoints %v, want the dataPoints spelling decoded", got)
+	}
+	if want := time.Date(2026, 4, 1, 20, 20, 12, 0, time.UTC); !sync.CreatedAt.Equal(want) || sync.CreatedAt.Location() != time.UTC {
+		t.Errorf("got createdAt %v, want %v in UTC", sync.CreatedAt, want)
+	}
+	if sync.Data.Account() != "a-1" {
+		t.Errorf("got account %q, want the task's source account", sync.Data.Account())
+	}
+}
+
+func TestParseEnvelope_Rejects(t *testing.T) {
+	for name, body := range map[string]string{
+		"not json":        `hello`,
+		"array":           `[1,2]`,
+		"no id":           `{"type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z"}`,
+		"blank id":        `{"id":"  ","type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z"}`,
+		"no type":         `{"id":"et-1","createdAt":"2026-01-01T00:00:00Z"}`,
+		"no createdAt":    `{"id":"et-1","type":"USER_CREATED"}`,
+		"bad createdAt":   `{"id":"et-1","type":"USER_CREATED","createdAt":"02/03/2026"}`,
+		"id is a number":  `{"id":7,"type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z"}`,
+		"data is text":    `{"id":"et-1","type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z","data":"x"}`,
+		"version is text": `{"id":"et-1","version":"one","type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z"}`,
+	} {
+		if _, err := smile.ParseEnvelope([]byte(body)); !errors.Is(err, smile.ErrBadEnvelope) {
+			t.Errorf("%s: got %v, want ErrBadEnvelope", name, err)
+		}
+	}
+}
+
+func TestParseEnvelope_LiberalInWhatItAccepts(t *testing.T) {
+	for name, body := range map[string]string{
+		"unknown type":   `{"id":"et-1","type":"SOMETHING_NEW","createdAt":"2026-01-01T00:00:00Z","data":{"x":1}}`,
+		"no data":        `{"id":"et-1","type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z"}`,
+		"null data":      `{"id":"et-1","type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z","data":null}`,
+		"fractional":     `{"id":"et-1","type":"USER_CREATED","createdAt":"2026-01-01T00:00:00.123Z"}`,
+		"extra fields":   `{"id":"et-1","type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z","extra":[1]}`,
+		"no version":     `{"id":"1f2e3d","type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z"}`,
+		"null payload":   `{"id":"et-1","type":"TASK_FINISHED","createdAt":"2026-01-01T00:00:00Z","data":{"payload":null}}`,
+		"empty payload":  `{"id":"et-1","type":"TASK_FINISHED","createdAt":"2026-01-01T00:00:00Z","data":{"payload":{}}}`,
+		"float count":    `{"id":"et-1","type":"INCOMES_ADDED","createdAt":"2026-01-01T00:00:00Z","data":{"count":3.0}}`,
+		"null providers": `{"id":"et-1","type":"ACCOUNT_CREATED","createdAt":"2026-01-01T00:00:00Z","data":{"providers":null}}`,
+	} {
+		if _, err := smile.ParseEnvelope([]byte(body)); err != nil {
+			t.Errorf("%s: got %v, want accepted", name, err)
+		}
+	}
+}
