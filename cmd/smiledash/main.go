@@ -46,11 +46,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 	case "reproject":
 		return reproject(ctx, e, rest)
 	case "simulate":
-		return simulate(ctx, e, rest)
+		return simulateCommand(ctx, e, rest)
 	case "admin":
 		return adminCommand(ctx, e, rest)
 	case "link":
 		return linkCommand(ctx, e, rest)
+	case "healthcheck":
+		return healthcheck(ctx, e, rest)
 	case "version":
 		fmt.Fprintln(stdout, "smiledash", version)
 		return nil
@@ -71,6 +73,7 @@ Commands:
                             send realistic signed Smile webhooks; also the load generator
   admin create --email E    create an admin (password from --password or standard input)
   link create --ref REF     create a connect link for an end user
+  healthcheck [--url U]     exit 0 if the server's /healthz answers (for containers)
   version                   print the version
 
 Every command reads the same configuration (environment variables, see the README);

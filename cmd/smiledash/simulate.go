@@ -2,9 +2,57 @@ package main
 
 import (
 	"context"
-	"errors"
+	"crypto/rand"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"os"
+
+	"smiledash/smile/simulate"
 )
 
-func simulate(ctx context.Context, e env, args []string) error {
-	return errors.New("simulate: not built yet")
+// simulateCommand sends realistic signed webhook sequences to a running smiledash (or
+// anything else), as Smile would, and reports acknowledged events/s and latency.
+// It is also the load generator of the ingest benchmark.
+func simulateCommand(ctx context.Context, e env, args []string) error {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	var cfg simulate.Config
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080/webhooks/smile", "webhook URL to send to")
+	fs.StringVar(&cfg.Secret, "secret", e.getenv("SMILEDASH_WEBHOOK_SECRET"), "webhook secret to sign with (the receiver's current secret)")
+	fs.IntVar(&cfg.Users, "users", 100, "users to simulate (each sends a whole account history)")
+	fs.IntVar(&cfg.Concurrency, "concurrency", 8, "concurrent connections")
+	fs.Float64Var(&cfg.Duplicates, "duplicates", 0, "fraction of events sent twice, as Smile's retries would")
+	fs.DurationVar(&cfg.Duration, "duration", 0, "keep simulating new users until this much time has passed (overrides -users as a bound)")
+	fs.StringVar(&cfg.Tenant, "tenant", simulate.DefaultTenant, "tenant prefix of generated user ids")
+	seed := fs.Uint64("seed", 0, "random seed; 0 picks a new one, so reruns send new events")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if cfg.Secret == "" {
+		return fmt.Errorf("simulate: --secret is required (the receiver prints its sandbox secret at start)")
+	}
+	cfg.Seed = *seed
+	if cfg.Seed == 0 {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		cfg.Seed = binary.LittleEndian.Uint64(b[:])
+	}
+	report, err := simulate.Run(ctx, cfg, os.Stderr)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		b, err := report.JSON()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.stdout, string(b))
+	} else {
+		fmt.Fprintln(e.stdout, report.String())
+	}
+	if report.Failed() > 0 {
+		return fmt.Errorf("simulate: %d of %d events were not acknowledged", report.Failed(), report.Sent)
+	}
+	return nil
 }
