@@ -1,0 +1,277 @@
+package sandbox_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"smiledash/smile"
+	"smiledash/smile/fakeapi"
+	"smiledash/smile/sandbox"
+	"smiledash/smile/smiletest"
+)
+
+const secret = "sbx-test-secret"
+
+// receiver is our webhook endpoint as the simulator sees it: it checks each
+// signature and keeps the bodies in arrival order.
+type receiver struct {
+	mu     sync.Mutex
+	bodies [][]byte
+	fail   int // answer 503 to this many requests first
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, _ := io.ReadAll(req.Body)
+	if _, err := smile.Verify([][]byte{[]byte(secret)}, body, req.Header.Get(smile.SignatureHeader)); err != nil {
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fail > 0 {
+		r.fail--
+		http.Error(w, "down", http.StatusServiceUnavailable)
+		return
+	}
+	r.bodies = append(r.bodies, body)
+}
+
+func (r *receiver) types(t *testing.T) []string {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, b := range r.bodies {
+		env, err := smile.ParseEnvelope(b)
+		if err != nil {
+			t.Fatalf("receiver got a non-envelope: %v", err)
+		}
+		if err := smiletest.ValidateEvent(b); err != nil {
+			t.Errorf("%s does not match Smile's OpenAPI spec: %v\n%s", env.Type, err, b)
+		}
+		out = append(out, string(env.Type))
+	}
+	return out
+}
+
+type fixture struct {
+	api   *fakeapi.Server
+	sim   *sandbox.Simulator
+	recv  *receiver
+	token string
+	user  string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	api := fakeapi.New(fakeapi.Options{})
+	recv := &receiver{}
+	srv := httptest.NewServer(recv)
+	t.Cleanup(srv.Close)
+	sim, err := sandbox.New(sandbox.Options{API: api, Secret: []byte(secret), RetryDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sim.Close)
+	sim.SetReceiverURL(srv.URL + "/webhooks/smile")
+	client, err := smile.NewClient(smile.ClientConfig{
+		BaseURL: "http://sandbox.smile.invalid/v1", APIKey: "sandbox", APISecret: "sandbox",
+		HTTPClient: &http.Client{Transport: fakeapi.Transport(api)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, tok, err := client.CreateUser(context.Background(), map[string]string{"external_ref": "crm-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{api: api, sim: sim, recv: recv, token: tok.AccessToken, user: u.ID}
+}
+
+func (f *fixture) idle(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.sim.Idle(ctx); err != nil {
+		t.Fatalf("webhooks still pending: %v", err)
+	}
+}
+
+func TestLogin_TestLoginConnects(t *testing.T) {
+	f := newFixture(t)
+	a, err := f.sim.Login(f.token, "sss_ph", "gpalomero1234@smileapi.io", "123456")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Connected || a.UserID != f.user || a.ProviderID != "sss_ph" || !strings.HasPrefix(a.AccountID, "a-") {
+		t.Fatalf("got %+v, want a connected sss_ph account of %s", a, f.user)
+	}
+	f.idle(t)
+	types := f.recv.types(t)
+	if len(types) < 5 || types[0] != "ACCOUNT_CREATED" || types[1] != "ACCOUNT_CONNECTED" || types[2] != "TASK_STARTED" ||
+		types[len(types)-1] != "TASK_FINISHED" || !slices.Contains(types, "IDENTITY_ADDED") {
+		t.Errorf("got %v, want ACCOUNT_CREATED, ACCOUNT_CONNECTED, TASK_STARTED, data *_ADDED, TASK_FINISHED", types)
+	}
+	accs := f.api.Accounts(f.user)
+	if len(accs) != 1 || accs[0].ConnectionStatus != smile.ConnectionConnected {
+		t.Errorf("fake API accounts %+v, want one CONNECTED", accs)
+	}
+}
+
+func TestLogin_WrongPasswordFails(t *testing.T) {
+	f := newFixture(t)
+	a, err := f.sim.Login(f.token, "examplepayroll_ph", "gpalomero1234@smileapi.io", "wrong")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Connected || a.ErrorCode != "INVALID_CREDENTIALS" {
+		t.Fatalf("got %+v, want INVALID_CREDENTIALS", a)
+	}
+	f.idle(t)
+	if got := strings.Join(f.recv.types(t), ","); got != "ACCOUNT_CREATED,ACCOUNT_FAILED" {
+		t.Errorf("got %s, want ACCOUNT_CREATED,ACCOUNT_FAILED", got)
+	}
+	f.recv.mu.Lock()
+	last := string(f.recv.bodies[1])
+	f.recv.mu.Unlock()
+	if !strings.Contains(last, `"errorCode":"INVALID_CREDENTIALS"`) || !strings.Contains(last, a.AccountID) {
+		t.Errorf("ACCOUNT_FAILED body %s, want the account and INVALID_CREDENTIALS", last)
+	}
+	if accs := f.api.Accounts(f.user); accs[0].ConnectionStatus != smile.ConnectionError {
+		t.Errorf("fake API status %s, want ERROR", accs[0].ConnectionStatus)
+	}
+}
+
+func TestCheckLogin(t *testing.T) {
+	for _, tc := range []struct {
+		login, password string
+		want            bool
+	}{
+		{"gpalomero1234@smileapi.io", "123456", true},
+		{"GPalomero1234@smileapi.io ", "123456", true},
+		{"(+63) 9559991234", "123456", true},
+		{"3300000008", "123456", true},
+		{"ryan1234@smileapi.io", "654321", true},
+		{"christina4321@smileapi.io", "YGUS1", true},
+		{"christina4321@smileapi.io", "ygus1", false},
+		{"anisha98765@smileapi.io", "123456", true},
+		{"ryan1234@smileapi.io", "123456", false},
+		{"someone@example.com", "123456", false},
+		{"", "", false},
+	} {
+		if got := sandbox.CheckLogin(tc.login, tc.password); got != tc.want {
+			t.Errorf("CheckLogin(%q, %q) = %v, want %v", tc.login, tc.password, got, tc.want)
+		}
+	}
+}
+
+func TestRemoveAccountAndUploads(t *testing.T) {
+	f := newFixture(t)
+	a, _ := f.sim.Login(f.token, "upwork", "ryan1234@smileapi.io", "654321")
+	up, err := f.sim.Upload(f.token, "PAYSLIP")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if up.UserID != f.user || !strings.HasPrefix(up.ID, "archive-") || up.State.Status != "STARTED" {
+		t.Errorf("got upload %+v", up)
+	}
+	if _, err := f.sim.RemoveUpload(f.token, up.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sim.RemoveAccount(f.token, a.AccountID); err != nil {
+		t.Fatal(err)
+	}
+	f.idle(t)
+	types := f.recv.types(t)
+	for _, want := range []string{"ARCHIVE_STARTED", "ARCHIVE_ANALYZED", "ARCHIVE_REVOKED", "ACCOUNT_DISCONNECTED"} {
+		if !slices.Contains(types, want) {
+			t.Errorf("got %v, want %s among them", types, want)
+		}
+	}
+	if types[len(types)-1] != "ACCOUNT_DISCONNECTED" {
+		t.Errorf("got %v: one user's webhooks must arrive in order", types)
+	}
+	if accs := f.api.Accounts(f.user); accs[0].ConnectionStatus != smile.ConnectionDisconnected {
+		t.Errorf("fake API status %s, want DISCONNECTED", accs[0].ConnectionStatus)
+	}
+	if _, err := f.sim.RemoveAccount(f.token, "a-someone-else"); !errors.Is(err, sandbox.ErrNotYours) {
+		t.Errorf("foreign account: got %v, want ErrNotYours", err)
+	}
+	if _, err := f.sim.RemoveUpload(f.token, "archive-else"); !errors.Is(err, sandbox.ErrNotYours) {
+		t.Errorf("foreign archive: got %v, want ErrNotYours", err)
+	}
+}
+
+func TestBadInputAndExpiredToken(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.sim.Login(f.token, "no-such-provider", "x", "y"); !errors.Is(err, sandbox.ErrInvalid) {
+		t.Errorf("unknown provider: got %v", err)
+	}
+	if _, err := f.sim.Login(f.token, "sss_ph", strings.Repeat("x", 201), "y"); !errors.Is(err, sandbox.ErrInvalid) {
+		t.Errorf("long login: got %v", err)
+	}
+	if _, err := f.sim.Upload(f.token, "SELFIE"); !errors.Is(err, sandbox.ErrInvalid) {
+		t.Errorf("unknown file type: got %v", err)
+	}
+	s, err := f.sim.Open(f.token)
+	if err != nil || s.UserID != f.user || s.Mode != smile.ModeSandbox || len(s.Providers) == 0 || len(s.TestLogins) != 4 {
+		t.Fatalf("open: got %+v, %v", s, err)
+	}
+	if err := f.sim.ExpireToken(f.token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sim.Open(f.token); !errors.Is(err, sandbox.ErrTokenExpired) {
+		t.Errorf("open after expiry: got %v, want ErrTokenExpired", err)
+	}
+	if _, err := f.sim.Login(f.token, "sss_ph", "gpalomero1234@smileapi.io", "123456"); !errors.Is(err, sandbox.ErrTokenExpired) {
+		t.Errorf("login after expiry: got %v, want ErrTokenExpired", err)
+	}
+	if _, err := f.sim.Open("forged"); !errors.Is(err, sandbox.ErrTokenExpired) {
+		t.Errorf("forged token: got %v", err)
+	}
+	f.idle(t)
+	if got := f.recv.types(t); len(got) != 0 {
+		t.Errorf("got webhooks %v for refused input, want none", got)
+	}
+}
+
+func TestDeliveryRetriesUntilAcknowledged(t *testing.T) {
+	f := newFixture(t)
+	f.recv.fail = 2
+	if _, err := f.sim.Login(f.token, "sss_ph", "nobody", "x"); err != nil {
+		t.Fatal(err)
+	}
+	f.idle(t)
+	if got := strings.Join(f.recv.types(t), ","); got != "ACCOUNT_CREATED,ACCOUNT_FAILED" {
+		t.Errorf("got %s, want both events delivered after retries", got)
+	}
+}
+
+func TestSpeedupSpacesEvents(t *testing.T) {
+	f := newFixture(t)
+	sim, err := sandbox.New(sandbox.Options{API: f.api, Secret: []byte(secret), Speedup: 1e6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.SetReceiverURL(f.sim.ReceiverURL())
+	if _, err := sim.Login(f.token, "sss_ph", "gpalomero1234@smileapi.io", "123456"); err != nil {
+		t.Fatal(err)
+	}
+	if sim.Pending() == 0 {
+		t.Error("want webhooks pending right after the login")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := sim.Idle(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
