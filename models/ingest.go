@@ -114,6 +114,7 @@ type Ingester struct {
 	userKeys   map[string]int64
 	sincePrune int
 	stmts      *ingestStatements
+	projector  *projector
 }
 
 // NewIngester starts the writer goroutine. Close stops it after draining.
@@ -134,6 +135,13 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 	if err != nil {
 		return nil, err
 	}
+	// On SQLite this writer is the only one writing projections, so it may
+	// cache them; on PostgreSQL other replicas write too.
+	pr, err := s.newProjector(s.dialect == migrations.SQLite)
+	if err != nil {
+		_ = stmts.close()
+		return nil, err
+	}
 	in := &Ingester{
 		store:      s,
 		opts:       opts,
@@ -143,6 +151,7 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 		stopped:    make(chan struct{}),
 		userKeys:   map[string]int64{},
 		stmts:      stmts,
+		projector:  pr,
 	}
 	go in.run()
 	return in, nil
@@ -207,7 +216,7 @@ func (in *Ingester) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("models: ingest drain: %w", ctx.Err())
 	}
-	return in.stmts.close()
+	return errors.Join(in.stmts.close(), in.projector.close())
 }
 
 func (in *Ingester) run() {
@@ -303,6 +312,7 @@ func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []R
 		return nil, nil, fmt.Errorf("models: ingest begin: %w", err)
 	}
 	newKeys := map[string]int64{}
+	var projected *projection
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback()
@@ -312,6 +322,7 @@ func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []R
 			err = fmt.Errorf("models: ingest commit: %w", err)
 			return
 		}
+		in.projector.committed(projected)
 		for id, key := range newKeys {
 			if len(in.userKeys) > 500_000 {
 				clear(in.userKeys) // bound memory; keys are reloaded on demand
@@ -357,7 +368,7 @@ func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []R
 			AccountID: env.Data.Account(), CreatedAt: env.CreatedAt,
 		})
 	}
-	if err := in.store.project(ctx, in.store.gormOn(tx), events); err != nil {
+	if projected, err = in.projector.project(ctx, tx, events); err != nil {
 		return nil, nil, err
 	}
 	for _, r := range rejections {
@@ -388,24 +399,6 @@ func (in *Ingester) userKey(ctx context.Context, st *txStatements, smileID strin
 	}
 	fresh[smileID] = k
 	return k, nil
-}
-
-// project folds newly stored events into the projections inside tx.
-func (s *Store) project(ctx context.Context, tx *gorm.DB, events []ProjectedEvent) error {
-	if len(events) == 0 {
-		return nil
-	}
-	p, err := loadProjection(ctx, tx, touchedBy(events))
-	if err != nil {
-		return fmt.Errorf("models: project: %w", err)
-	}
-	for _, ev := range events {
-		p.apply(ev)
-	}
-	if err := p.save(ctx, tx); err != nil {
-		return fmt.Errorf("models: project: %w", err)
-	}
-	return nil
 }
 
 // gormOn returns a GORM handle whose statements run in the given transaction.

@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"gorm.io/gorm"
-
+	"smiledash/migrations"
 	"smiledash/smile"
 )
 
@@ -14,53 +13,74 @@ var projectionTables = []string{
 	"data_availability", "tasks", "invites", "archives", "accounts", "records", "verifications", "event_counts",
 }
 
-// Reproject rebuilds every projection from the stored events, in one transaction,
-// and returns how many events it replayed. Users keep their keys (events refer to
-// them); their projected columns are reset and recomputed. Run it with the server
-// stopped: the transaction holds the write lock while it runs.
-func (s *Store) Reproject(ctx context.Context) (int, error) {
-	replayed := 0
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		for _, table := range projectionTables {
-			if err := tx.Exec("DELETE FROM " + table).Error; err != nil {
-				return fmt.Errorf("clear %s: %w", table, err)
-			}
-		}
-		err := tx.Exec("UPDATE smile_users SET created_at = NULL, first_seen_at = NULL, last_seen_at = NULL, " +
-			"event_count = 0, session_status = '', session_channel = '', session_at = NULL, session_event_id = ''").Error
-		if err != nil {
-			return fmt.Errorf("reset users: %w", err)
-		}
-		const chunk = 2000
-		var after int64
-		for {
-			var rows []Event
-			err := tx.Select("seq", "user_key", "body").Where("seq > ?", after).Order("seq").Limit(chunk).Find(&rows).Error
-			if err != nil {
-				return fmt.Errorf("read events after %d: %w", after, err)
-			}
-			if len(rows) == 0 {
-				return nil
-			}
-			events := make([]ProjectedEvent, 0, len(rows))
-			for _, row := range rows {
-				ev, err := projectedFromStored(row)
-				if err != nil {
-					return err
-				}
-				events = append(events, ev)
-			}
-			if err := s.project(ctx, tx, events); err != nil {
-				return err
-			}
-			replayed += len(rows)
-			after = rows[len(rows)-1].Seq
-		}
-	})
+// Reproject rebuilds every projection from the stored events, in one transaction
+// on the writer's connection, and returns how many events it replayed. Users keep
+// their keys (events refer to them); their projected columns are reset and
+// recomputed. In a running server the ingest writer waits meanwhile and drops
+// its cache afterwards; with several replicas, the advisory lock serialises it
+// with every replica's writer.
+func (s *Store) Reproject(ctx context.Context) (n int, err error) {
+	pr, err := s.newProjector(false)
 	if err != nil {
-		return replayed, fmt.Errorf("models: reproject: %w", err)
+		return 0, err
 	}
-	return replayed, nil
+	defer pr.close()
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("models: reproject begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+			err = fmt.Errorf("models: reproject: %w", err)
+			return
+		}
+		if err = tx.Commit(); err != nil {
+			err = fmt.Errorf("models: reproject commit: %w", err)
+			return
+		}
+		s.projectionGen.Add(1)
+	}()
+	if s.dialect == migrations.Postgres {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7243)"); err != nil {
+			return 0, fmt.Errorf("lock: %w", err)
+		}
+	}
+	for _, table := range projectionTables {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table); err != nil {
+			return 0, fmt.Errorf("clear %s: %w", table, err)
+		}
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE smile_users SET created_at = NULL, first_seen_at = NULL, last_seen_at = NULL, "+
+		"event_count = 0, session_status = '', session_channel = '', session_at = NULL, session_event_id = ''")
+	if err != nil {
+		return 0, fmt.Errorf("reset users: %w", err)
+	}
+	g := s.gormOn(tx)
+	const chunk = 2000
+	var after int64
+	for {
+		var rows []Event
+		if err := g.WithContext(ctx).Select("seq", "user_key", "body").Where("seq > ?", after).Order("seq").Limit(chunk).Find(&rows).Error; err != nil {
+			return n, fmt.Errorf("read events after %d: %w", after, err)
+		}
+		if len(rows) == 0 {
+			return n, nil
+		}
+		events := make([]ProjectedEvent, 0, len(rows))
+		for _, row := range rows {
+			ev, err := projectedFromStored(row)
+			if err != nil {
+				return n, err
+			}
+			events = append(events, ev)
+		}
+		if _, err := pr.project(ctx, tx, events); err != nil {
+			return n, err
+		}
+		n += len(rows)
+		after = rows[len(rows)-1].Seq
+	}
 }
 
 // projectedFromStored decodes a stored event again from its raw body.

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"gorm.io/driver/postgres"
@@ -36,6 +37,9 @@ type Store struct {
 	writer *sql.DB
 	// listeners hear about every timeline item this process stores.
 	listeners listeners
+	// projectionGen counts rebuilds of the projections, so the ingest writer
+	// knows when its cache of projection rows is stale.
+	projectionGen atomic.Uint64
 }
 
 // Open opens the database named by dsn: a postgres:// URL selects PostgreSQL,

@@ -19,7 +19,7 @@ type Callback struct {
 	SourceIP   string    `gorm:"column:source_ip"`
 	UserAgent  string    `gorm:"column:user_agent"`
 	// Args is the raw JSON the widget passed to the callback.
-	Args json.RawMessage `gorm:"column:args;type:text"`
+	Args json.RawMessage `gorm:"column:args"`
 }
 
 // TableName implements gorm's tabler.
@@ -45,7 +45,7 @@ type Action struct {
 	Kind      string    `gorm:"column:kind"`
 	Actor     string    `gorm:"column:actor"`
 	// Detail is a small JSON object describing the action.
-	Detail json.RawMessage `gorm:"column:detail;type:text"`
+	Detail json.RawMessage `gorm:"column:detail"`
 }
 
 // TableName implements gorm's tabler.

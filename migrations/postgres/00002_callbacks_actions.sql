@@ -1,4 +1,5 @@
 -- +goose Up
+-- args and detail are raw JSON bytes (BYTEA), kept exactly as received.
 -- The two other sources of a user's timeline besides webhooks: widget callbacks
 -- (claims from a browser, never moving account state) and our own actions.
 
@@ -11,7 +12,7 @@ CREATE TABLE callbacks (
     account_id  TEXT      NOT NULL DEFAULT '',
     source_ip   TEXT      NOT NULL DEFAULT '',
     user_agent  TEXT      NOT NULL DEFAULT '',
-    args        TEXT      NOT NULL DEFAULT 'null'
+    args        BYTEA     NOT NULL DEFAULT 'null'
 );
 CREATE INDEX callbacks_user_time ON callbacks (user_key, received_at, id);
 CREATE INDEX callbacks_link ON callbacks (link_id, id);
@@ -24,7 +25,7 @@ CREATE TABLE actions (
     account_id TEXT      NOT NULL DEFAULT '',
     kind       TEXT      NOT NULL,
     actor      TEXT      NOT NULL DEFAULT '',
-    detail     TEXT      NOT NULL DEFAULT '{}'
+    detail     BYTEA     NOT NULL DEFAULT '{}'
 );
 CREATE INDEX actions_user_time ON actions (user_key, at, id);
 CREATE INDEX actions_link ON actions (link_id, id);
