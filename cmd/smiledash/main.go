@@ -51,6 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 		return adminCommand(ctx, e, rest)
 	case "link":
 		return linkCommand(ctx, e, rest)
+	case "bare-receiver":
+		return bareReceiver(ctx, e, rest)
 	case "healthcheck":
 		return healthcheck(ctx, e, rest)
 	case "version":
@@ -73,6 +75,7 @@ Commands:
                             send realistic signed Smile webhooks; also the load generator
   admin create --email E    create an admin (password from --password or standard input)
   link create --ref REF     create a connect link for an end user
+  bare-receiver [--addr A]  a Fiber handler that only answers 200 (the benchmark's baseline)
   healthcheck [--url U]     exit 0 if the server's /healthz answers (for containers)
   version                   print the version
 
