@@ -1,35 +1,231 @@
 package handlers
 
 import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
 	"github.com/gofiber/fiber/v2"
 
+	"smiledash/models"
 	"smiledash/views"
 )
 
-// Roles an admin account can have.
+// Roles an admin account or API token can have.
 const (
-	RoleAdmin  = "admin"  // everything
-	RoleViewer = "viewer" // read-only
+	RoleAdmin  = models.RoleAdmin  // everything
+	RoleViewer = models.RoleViewer // read-only
 )
 
-// authRoutes registers sign-in and sign-out. (Placeholder until sign-in lands.)
-func (h *Handler) authRoutes(app *fiber.App) {}
+// sessionCookie carries the session token; the store keeps only its hash.
+const sessionCookie = "smiledash_session"
 
-// requireSignIn admits requests with a valid admin session and puts the admin
-// and the CSRF token in the request context. (Placeholder until sign-in lands.)
-func (h *Handler) requireSignIn(c *fiber.Ctx) error { return c.Next() }
-
-// requireRole admits only admins with the given role; put it on every route
-// that changes state. (Placeholder until sign-in lands.)
-func (h *Handler) requireRole(role string) fiber.Handler {
-	return func(c *fiber.Ctx) error { return c.Next() }
+// AuthStore is what sign-in, sessions and API tokens need of the store.
+type AuthStore interface {
+	Authenticate(ctx context.Context, email, password string, now time.Time) (models.Admin, error)
+	LoginRetryAfter(ctx context.Context, email, ip string, now time.Time) (time.Duration, error)
+	RecordLoginFailure(ctx context.Context, email, ip string, now time.Time) error
+	ClearLoginFailures(ctx context.Context, email string) error
+	CreateSession(ctx context.Context, adminID int64, client models.SessionClient, now time.Time) (string, models.AdminSession, error)
+	SignedInByToken(ctx context.Context, token string, now time.Time) (models.SignedIn, error)
+	DeleteSession(ctx context.Context, token string) error
+	APITokenByToken(ctx context.Context, plain string, now time.Time) (models.APIToken, error)
 }
 
-// requireAPIToken admits /api requests with a valid bearer token. (Placeholder.)
-func (h *Handler) requireAPIToken(c *fiber.Ctx) error { return c.Next() }
+var _ AuthStore = (*models.Store)(nil)
 
-// layout builds the LayoutVM of a signed-in page: the admin, their role, the CSRF
-// token, the active nav item and the page scripts. (Placeholder until sign-in lands.)
-func (h *Handler) layout(c *fiber.Ctx, title, active string) views.LayoutVM {
-	return views.LayoutVM{BaseVM: h.base(title), Active: active}
+// authStore is the store sign-in uses, or nil when there is none (then nobody
+// can sign in: the routes fail closed).
+func (h *Handler) authStore() AuthStore {
+	if h.deps.Store == nil {
+		return nil
+	}
+	return h.deps.Store
+}
+
+// authRoutes registers sign-in and sign-out.
+func (h *Handler) authRoutes(app *fiber.App) {
+	page := pageSecurity(nil, nil, nil)
+	app.Get("/login", page, h.showLogin)
+	app.Post("/login", page, h.login)
+	app.Post("/logout", page, h.requireSignIn, h.logout) // CSRF-checked by requireSignIn
+}
+
+// showLogin is GET /login. Someone already signed in goes straight on.
+func (h *Handler) showLogin(c *fiber.Ctx) error {
+	next := safeNext(c.Query("next"))
+	if in, err := h.signedIn(c); err == nil && in != nil {
+		return c.Redirect(orAdmin(next), fiber.StatusSeeOther)
+	}
+	return render(c, fiber.StatusOK, views.LoginPage(h.loginVM("", next, "")))
+}
+
+// login is POST /login: 303 to next (a local /admin path) on success, the form
+// again with 422 on bad credentials, 429 with Retry-After when throttled.
+func (h *Handler) login(c *fiber.Ctx) error {
+	if !sameOrigin(c, h.deps.Admin.PublicURL) {
+		return forbidden("Sign in from the smiledash sign-in page.", errors.New("cross-origin sign-in refused"))
+	}
+	store := h.authStore()
+	if store == nil {
+		return unavailable("Sign-in is not available: there is no database.", errors.New("no store"))
+	}
+	ctx := c.UserContext()
+	email := strings.TrimSpace(c.FormValue("email"))
+	password := c.FormValue("password")
+	next := safeNext(c.FormValue("next"))
+	if email == "" || password == "" {
+		return render(c, fiber.StatusUnprocessableEntity, views.LoginPage(h.loginVM(email, next, "Enter your email and password.")))
+	}
+	ip, now := h.clientIP(c), h.now()
+	wait, err := store.LoginRetryAfter(ctx, email, ip, now)
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		h.log.Warn("Sign-in throttled", slog.String("email", email), slog.String("ip", ip), slog.Duration("retry_after", wait))
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())))
+		return render(c, fiber.StatusTooManyRequests, views.LoginPage(h.loginVM(email, next, throttledMessage(wait))))
+	}
+	admin, err := store.Authenticate(ctx, email, password, now)
+	if errors.Is(err, models.ErrBadCredentials) {
+		h.log.Warn("Sign-in failed", slog.String("email", email), slog.String("ip", ip))
+		if err := store.RecordLoginFailure(ctx, email, ip, now); err != nil {
+			return err
+		}
+		return render(c, fiber.StatusUnprocessableEntity, views.LoginPage(h.loginVM(email, next, "The email or password is incorrect.")))
+	}
+	if err != nil {
+		return err
+	}
+	if err := store.ClearLoginFailures(ctx, email); err != nil {
+		return err
+	}
+	// A new token on every sign-in: a session id planted before sign-in is useless.
+	if old := c.Cookies(sessionCookie); old != "" {
+		if err := store.DeleteSession(ctx, old); err != nil {
+			return err
+		}
+	}
+	token, _, err := store.CreateSession(ctx, admin.ID, models.SessionClient{UserAgent: c.Get(fiber.HeaderUserAgent), IP: ip}, now)
+	if err != nil {
+		return err
+	}
+	h.setSessionCookie(c, token)
+	h.log.Info("Signed in", slog.Int64("admin_id", admin.ID), slog.String("role", admin.Role), slog.String("ip", ip))
+	return redirect(c, orAdmin(next))
+}
+
+// logout is POST /logout: it ends the session and goes back to the sign-in page.
+func (h *Handler) logout(c *fiber.Ctx) error {
+	if in, ok := signedInOf(c); ok {
+		if err := h.authStore().DeleteSession(c.UserContext(), c.Cookies(sessionCookie)); err != nil {
+			return err
+		}
+		h.log.Info("Signed out", slog.Int64("admin_id", in.Admin.ID))
+	}
+	h.clearSessionCookie(c)
+	return redirect(c, "/login")
+}
+
+func (h *Handler) loginVM(email, next, problem string) views.LoginPageVM {
+	vm := views.LoginPageVM{BaseVM: h.base("Sign in"), Email: email, Next: next, Error: problem, Sandbox: h.deps.Admin.Sandbox}
+	if h.deps.Assets != nil {
+		vm.Scripts = []string{h.deps.Assets.URL("js/theme.js")}
+	}
+	return vm
+}
+
+func throttledMessage(wait time.Duration) string {
+	minutes := int((wait + time.Minute - 1) / time.Minute)
+	if minutes <= 1 {
+		return "Too many failed sign-in attempts. Wait a minute and try again."
+	}
+	return "Too many failed sign-in attempts. Wait " + strconv.Itoa(minutes) + " minutes and try again."
+}
+
+func (h *Handler) setSessionCookie(c *fiber.Ctx, token string) {
+	c.Cookie(&fiber.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(models.SessionMaxAge / time.Second),
+		HTTPOnly: true, Secure: h.deps.Admin.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}
+
+func (h *Handler) clearSessionCookie(c *fiber.Ctx) {
+	c.Cookie(&fiber.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", Expires: time.Unix(1, 0),
+		HTTPOnly: true, Secure: h.deps.Admin.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
+	})
+}
+
+// clientIP is the address a request came from, believing X-Forwarded-For only
+// from trusted proxies.
+func (h *Handler) clientIP(c *fiber.Ctx) string {
+	return ClientIP(c.Context().RemoteIP().String(), c.Get(fiber.HeaderXForwardedFor), h.deps.Webhooks.TrustedProxies)
+}
+
+// redirect sends a 303, or HX-Redirect when htmx asked (it would otherwise
+// swap the target page into the element).
+func redirect(c *fiber.Ctx, to string) error {
+	if isHTMX(c) {
+		c.Set("HX-Redirect", to)
+		return c.SendStatus(fiber.StatusNoContent)
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+// safeNext returns next if it is a local dashboard path (under /admin), else "".
+// Only such paths are followed after sign-in, so the sign-in page cannot be
+// used to send people to another site.
+func safeNext(next string) string {
+	if len(next) > 2048 || !strings.HasPrefix(next, "/admin") {
+		return ""
+	}
+	if rest := next[len("/admin"):]; rest != "" && rest[0] != '/' && rest[0] != '?' {
+		return ""
+	}
+	if strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return ""
+	}
+	if path, _, _ := strings.Cut(next, "?"); strings.Contains(path, "//") || strings.Contains(path, "/..") {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
+		return ""
+	}
+	return next
+}
+
+func orAdmin(next string) string {
+	if next == "" {
+		return "/admin"
+	}
+	return next
+}
+
+// sameOrigin refuses sign-in forms posted from other sites (login CSRF: signing
+// a victim in to the attacker's account). Browsers send Sec-Fetch-Site and
+// Origin; a request with neither (a script, curl) is not a browser to protect.
+func sameOrigin(c *fiber.Ctx, publicURL string) bool {
+	if c.Get("Sec-Fetch-Site") == "cross-site" {
+		return false
+	}
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if strings.EqualFold(u.Host, c.Get(fiber.HeaderHost)) {
+		return true
+	}
+	p, err := url.Parse(publicURL)
+	return err == nil && p.Host != "" && strings.EqualFold(u.Host, p.Host)
 }
