@@ -31,6 +31,8 @@ type Config struct {
 	WidgetScriptURL   string
 	TemplateID        string
 	LogLevel          string
+	// DebugAddr, when set, serves Go's pprof profiles there (keep it on loopback).
+	DebugAddr string
 }
 
 // Sandbox reports whether smiledash runs its built-in Smile simulator: it does
@@ -83,6 +85,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		{"SMILE_WIDGET_SCRIPT_URL", "smile-widget-script-url", "", "Wink Widget script (default: Smile's v2 script, or the sandbox one)", &c.WidgetScriptURL},
 		{"SMILE_TEMPLATE_ID", "smile-template-id", "", "Wink template id (wtpl-...)", &c.TemplateID},
 		{"SMILEDASH_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
+		{"SMILEDASH_DEBUG_ADDR", "debug-addr", "", "serve pprof profiles on this address (e.g. 127.0.0.1:6060)", &c.DebugAddr},
 	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	for _, s := range settings {

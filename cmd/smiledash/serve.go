@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -87,6 +89,9 @@ func serve(ctx context.Context, e env, args []string) error {
 			strings.TrimRight(cfg.PublicURL, "/"), secrets[0])
 	}
 
+	if cfg.DebugAddr != "" {
+		go servePprof(cfg.DebugAddr, log)
+	}
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
 	select {
@@ -125,4 +130,18 @@ func webhookSecrets(ctx context.Context, cfg Config, store *models.Store) ([]str
 		return nil, err
 	}
 	return []string{secret}, nil
+}
+
+// servePprof exposes Go's profiler for performance work. It is off unless
+// SMILEDASH_DEBUG_ADDR is set, and meant for a loopback address.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	log.Info("Serving pprof", slog.String("addr", addr))
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("pprof server stopped", slog.Any("error", err))
+	}
 }
