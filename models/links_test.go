@@ -169,11 +169,16 @@ func TestAttachSmileUser_FirstWins(t *testing.T) {
 		if after.OpenCount != 1 || after.LastOpenedAt == nil || !after.LastOpenedAt.Equal(t0) {
 			t.Errorf("got open count %d, last opened %v; want 1 at %v", after.OpenCount, after.LastOpenedAt, t0)
 		}
-		var a models.Action
-		if err := s.DB().Where("link_id = ? AND kind = ?", l.ID, models.ActionLinkOpened).Take(&a).Error; err != nil {
+		var a struct {
+			UserKey *int64
+			Detail  string
+		}
+		err := s.DB().Raw("SELECT user_key, detail FROM actions WHERE link_id = ? AND kind = ?", l.ID, models.ActionLinkOpened).
+			Row().Scan(&a.UserKey, &a.Detail)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if a.UserKey == nil || *a.UserKey != *after.UserKey || !strings.Contains(string(a.Detail), `"first_open":true`) {
+		if a.UserKey == nil || *a.UserKey != *after.UserKey || !strings.Contains(a.Detail, `"first_open":true`) {
 			t.Errorf("got action %+v, want it bound to the link's user with its detail", a)
 		}
 	})

@@ -3,19 +3,131 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/smile"
+	"smiledash/smile/fakeapi"
+	"smiledash/smile/sandbox"
 )
+
+// sandboxSpeedup compresses Smile's pace in the sandbox: a flow whose events
+// Smile spreads over a minute arrives in about six seconds, so a demo shows the
+// account moving through its states without waiting.
+const sandboxSpeedup = 10
+
+// sandboxBaseURL is the made-up host of the in-process fake Smile API; requests
+// to it never leave the process (fakeapi.Transport).
+const sandboxBaseURL = "http://sandbox.smile.invalid/v1"
 
 // connectDeps builds the connect flow: the Smile client (real, or the built-in
 // sandbox) and what the connect handlers need. stop releases what it started.
 func connectDeps(ctx context.Context, cfg Config, store *models.Store, secrets []string, log *slog.Logger) (deps handlers.ConnectDeps, stop func(), err error) {
-	return handlers.ConnectDeps{}, func() {}, nil
+	deps = handlers.ConnectDeps{WidgetScriptURL: cfg.WidgetScriptURL, TemplateID: cfg.TemplateID, PublicURL: cfg.PublicURL}
+	if !cfg.Sandbox() {
+		deps.Smile, err = smile.NewClient(smile.ClientConfig{
+			BaseURL: cfg.SmileAPIBaseURL, APIKey: cfg.SmileAPIKey, APISecret: cfg.SmileAPISecret,
+		})
+		if err != nil {
+			return deps, nil, fmt.Errorf("smile client: %w", err)
+		}
+		return deps, func() {}, nil
+	}
+	if len(secrets) == 0 {
+		return deps, nil, errors.New("sandbox: no webhook secret to sign the simulated webhooks with")
+	}
+	api := fakeapi.New(fakeapi.Options{})
+	deps.Smile, err = smile.NewClient(smile.ClientConfig{
+		BaseURL: sandboxBaseURL, APIKey: "sandbox", APISecret: "sandbox",
+		HTTPClient:        &http.Client{Transport: fakeapi.Transport(api), Timeout: 10 * time.Second},
+		RequestsPerSecond: -1,
+	})
+	if err != nil {
+		return deps, nil, fmt.Errorf("sandbox smile client: %w", err)
+	}
+	sim, err := sandbox.New(sandbox.Options{
+		API: api, Secret: []byte(secrets[0]), Speedup: sandboxSpeedup,
+		Log: log.With(slog.String("component", "sandbox")),
+	})
+	if err != nil {
+		return deps, nil, err
+	}
+	// With a fixed port the receiver is known now; with port 0 the connect
+	// handlers learn it from the first sandbox widget request.
+	sim.SetReceiverURL(loopbackWebhookURL(cfg.Addr))
+	deps.Sandbox = sim
+	return deps, sim.Close, nil
+}
+
+// loopbackWebhookURL is our own webhook receiver on the loopback interface, as
+// the sandbox reaches it, for a listen address like ":8080" or
+// "127.0.0.1:8080"; "" when the port is not fixed yet.
+func loopbackWebhookURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" || port == "0" {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) || strings.EqualFold(host, "localhost") {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/webhooks/smile"
 }
 
 // linkCommand is `smiledash link create --ref EXTERNAL_REF [--label] [--expires]`.
 func linkCommand(ctx context.Context, e env, args []string) error {
-	return errors.New("link: not built yet")
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: smiledash link create --ref EXTERNAL_REF [--label L] [--expires 72h]")
+	}
+	fs := flag.NewFlagSet("link create", flag.ContinueOnError)
+	fs.SetOutput(e.stdout)
+	ref := fs.String("ref", "", "your reference for the person (required; sent to Smile, ASCII)")
+	label := fs.String("label", "", "a name shown on the page and in the admin list")
+	expires := fs.Duration("expires", 0, "how long the link works, e.g. 72h (default: never expires)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("link create: unexpected argument %q", fs.Arg(0))
+	}
+	if *expires < 0 {
+		return errors.New("link create: --expires must be positive")
+	}
+	cfg, err := loadConfig(nil, e.getenv)
+	if err != nil {
+		return fmt.Errorf("configuration: %w", err)
+	}
+	store, err := openStore(ctx, cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	now := time.Now()
+	in := models.NewLink{ExternalRef: strings.TrimSpace(*ref), Label: strings.TrimSpace(*label), CreatedBy: "cli", Now: now}
+	if *expires > 0 {
+		at := now.Add(*expires)
+		in.ExpiresAt = &at
+	}
+	if errs := models.ValidateNewLink(in); len(errs) > 0 {
+		flagOf := map[string]string{"external_ref": "--ref", "label": "--label", "expires": "--expires"}
+		var msgs []string
+		for field, msg := range errs {
+			msgs = append(msgs, flagOf[field]+": "+msg)
+		}
+		sort.Strings(msgs)
+		return errors.New("link create: " + strings.Join(msgs, "; "))
+	}
+	l, err := store.CreateLink(ctx, in)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, strings.TrimRight(cfg.PublicURL, "/")+"/connect/"+l.Code)
+	return nil
 }

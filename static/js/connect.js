@@ -1,0 +1,164 @@
+// connect.js boots the Wink Widget on the connect page and posts every one of
+// its callbacks to our server. Boot data comes from the JSON block the server
+// rendered (never from string-built script). Callbacks are posted with
+// fetch(..., {keepalive: true}) so that the last one (onClose) survives the
+// page being closed; sendBeacon is the fallback.
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-testid=connect-page]");
+  var bootEl = document.getElementById("connect-boot");
+  if (!root || !bootEl) {
+    return;
+  }
+  var boot = JSON.parse(bootEl.textContent);
+  var statusText = root.querySelector("[data-connect-message]");
+  var done = root.querySelector("[data-testid=connect-done]");
+  var doneTitle = root.querySelector("[data-done-title]");
+  var doneText = root.querySelector("[data-done-text]");
+  var reopen = root.querySelector("[data-reopen]");
+
+  var CALLBACKS = [
+    "onAccountCreated", "onAccountConnected", "onAccountRemoved", "onTokenExpired", "onClose",
+    "onAccountError", "onUploadsCreated", "onUploadsRemoved", "onUIEvent"
+  ];
+
+  // state is exposed on the page root for people (styling) and tests.
+  var opens = 0;
+  function setState(state, message) {
+    root.setAttribute("data-state", state);
+    root.setAttribute("data-opens", String(opens));
+    if (message) {
+      statusText.textContent = message;
+    }
+  }
+
+  // post sends one callback. args is exactly what the widget passed; a callback
+  // called with no argument (onTokenExpired, older onClose) sends no args.
+  function post(name, hasArgs, args) {
+    var body = { callback: name, session: boot.session };
+    if (hasArgs) {
+      body.args = args === undefined ? null : args;
+    }
+    var json;
+    try {
+      json = JSON.stringify(body);
+    } catch (e) {
+      json = JSON.stringify({ callback: name, session: boot.session, args: null });
+    }
+    var sent = false;
+    if (window.fetch) {
+      try {
+        window.fetch(boot.eventsURL, {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: json,
+          keepalive: true,
+          credentials: "same-origin"
+        }).catch(function () { beacon(json); });
+        sent = true;
+      } catch (e) {
+        sent = false;
+      }
+    }
+    if (!sent) {
+      beacon(json);
+    }
+  }
+
+  function beacon(json) {
+    if (navigator.sendBeacon) {
+      navigator.sendBeacon(boot.eventsURL, new Blob([json], { type: "application/json" }));
+    }
+  }
+
+  // newToken asks our server for a fresh Link token (Smile's POST /tokens).
+  function newToken(reason) {
+    return window.fetch(boot.tokenURL, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify({ session: boot.session, reason: reason }),
+      credentials: "same-origin"
+    }).then(function (resp) {
+      if (!resp.ok) {
+        throw new Error("token request refused: " + resp.status);
+      }
+      return resp.json();
+    }).then(function (data) {
+      boot.userToken = data.userToken;
+      return data.userToken;
+    });
+  }
+
+  var CLOSE_TEXT = {
+    exit: ["You are done", "Your account is connected. You can close this page now."],
+    error: ["The connection did not work", "Something went wrong while connecting. You can try again."],
+    close: ["You closed the window", "Nothing more is needed if you are finished. You can also open it again."]
+  };
+
+  function closeReason(hasArgs, arg) {
+    if (typeof arg === "string") {
+      return arg;
+    }
+    if (arg && typeof arg.reason === "string") {
+      return arg.reason;
+    }
+    return "close";
+  }
+
+  var handlers = {
+    onTokenExpired: function () {
+      setState("refreshing", "Your session timed out. Reconnecting…");
+      newToken("expired").then(open, failed);
+    },
+    onClose: function (hasArgs, arg) {
+      var text = CLOSE_TEXT[closeReason(hasArgs, arg)] || CLOSE_TEXT.close;
+      doneTitle.textContent = text[0];
+      doneText.textContent = text[1];
+      done.hidden = false;
+      setState("closed", "The connection window is closed.");
+      reopen.focus();
+    }
+  };
+
+  function options() {
+    var opts = { userToken: boot.userToken };
+    if (boot.templateId) {
+      opts.templateId = boot.templateId;
+    }
+    CALLBACKS.forEach(function (name) {
+      opts[name] = function () {
+        var hasArgs = arguments.length > 0;
+        var arg = arguments[0];
+        post(name, hasArgs, arg);
+        if (handlers[name]) {
+          handlers[name](hasArgs, arg);
+        }
+      };
+    });
+    return opts;
+  }
+
+  function open() {
+    if (typeof window.SmileLinkModal !== "function") {
+      failed(new Error("widget script did not load"));
+      return;
+    }
+    opens += 1;
+    done.hidden = true;
+    setState("open", "The secure window is open. Follow the steps in it.");
+    new window.SmileLinkModal(options()).open();
+  }
+
+  function failed() {
+    setState("failed", "We could not open the connection window. Please reload this page, or open your link again.");
+  }
+
+  reopen.addEventListener("click", function () {
+    reopen.disabled = true;
+    setState("refreshing", "Opening the window again…");
+    newToken("reopen").then(open, failed).then(function () { reopen.disabled = false; });
+  });
+
+  open();
+})();
