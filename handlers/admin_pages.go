@@ -1,9 +1,120 @@
 package handlers
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"smiledash/models"
+	"smiledash/smile"
+	"smiledash/views"
+)
 
 // PagesDeps is what the dashboard pages need beyond the shared Deps.
-type PagesDeps struct{}
+type PagesDeps struct {
+	// Done closes when the server shuts down; live streams end then, so
+	// graceful shutdown is not held open by browsers.
+	Done <-chan struct{}
+	// Heartbeat is how often an idle live stream sends a comment (default 20s).
+	Heartbeat time.Duration
+	// Settings is what the settings page shows.
+	Settings SettingsInfo
+	// Registrar registers our webhook with Smile; nil without credentials.
+	Registrar WebhookRegistrar
+}
 
-// adminPageRoutes registers the dashboard pages under /admin.
-func (h *Handler) adminPageRoutes(admin fiber.Router) {}
+// SettingsInfo is the configuration the settings page explains.
+type SettingsInfo struct {
+	WebhookURL string
+	// Secrets are the configured webhook secrets, current first. They are only
+	// ever shown masked.
+	Secrets    []string
+	AllowedIPs string
+	Sandbox    bool
+}
+
+// WebhookRegistrar creates webhooks at Smile (smile.Client).
+type WebhookRegistrar interface {
+	CreateWebhook(ctx context.Context, req smile.WebhookRequest) (smile.Webhook, error)
+}
+
+var _ WebhookRegistrar = (*smile.Client)(nil)
+
+// PageStore is what the dashboard pages read (and the two actions write).
+type PageStore interface {
+	Users(ctx context.Context, q models.UsersQuery) (models.UsersPage, error)
+	Providers(ctx context.Context) ([]string, error)
+	UserByID(ctx context.Context, id string) (models.SmileUser, error)
+	UserDetail(ctx context.Context, id string) (models.UserDetail, error)
+	Timeline(ctx context.Context, q models.TimelineQuery) (models.TimelinePage, error)
+	TimelineItem(ctx context.Context, kind string, id int64) (models.TimelineItem, int64, error)
+	Events(ctx context.Context, q models.EventsQuery) (models.EventsPage, error)
+	EventBySeq(ctx context.Context, seq int64) (models.EventDetail, error)
+	EventByEventID(ctx context.Context, id string) (models.EventDetail, error)
+	EventEffects(ctx context.Context, ev models.Event) (models.Effects, error)
+	Deliveries(ctx context.Context, q models.DeliveriesQuery) (models.DeliveriesPage, error)
+	Overview(ctx context.Context) (models.Overview, error)
+	LatestSecretIndex(ctx context.Context) (int, bool, error)
+	Reproject(ctx context.Context) (int, error)
+	CreateAction(ctx context.Context, a *models.Action) error
+	OnChange(f func(models.Change)) (cancel func())
+}
+
+var _ PageStore = (*models.Store)(nil)
+
+// adminPageRoutes registers the dashboard pages under /admin (already behind
+// sign-in). State-changing routes also require the admin role.
+func (h *Handler) adminPageRoutes(admin fiber.Router) {
+	admin.Get("/", h.showOverview)
+	admin.Get("/users", h.listUsers)
+	admin.Get("/users/:id", h.showUser)
+	admin.Get("/timeline/:kind/:id", h.showTimelineItem) // one item, for live updates
+	admin.Get("/events", h.listEvents)
+	admin.Get("/events/:id", h.showEvent)
+	admin.Post("/events/:id/reproject", h.requireRole(RoleAdmin), h.reproject)
+	admin.Get("/deliveries", h.listDeliveries)
+	admin.Get("/settings", h.requireRole(RoleAdmin), h.showSettings)
+	admin.Post("/settings/webhook", h.requireRole(RoleAdmin), h.registerWebhook)
+	admin.Get("/stream", h.stream)
+}
+
+func (h *Handler) pages() PageStore { return h.deps.Store }
+
+// pageLayout is the layout with the live script added.
+func (h *Handler) pageLayout(c *fiber.Ctx, title, active string) views.LayoutVM {
+	vm := h.layout(c, title, active)
+	if h.deps.Assets != nil {
+		vm.Scripts = append(vm.Scripts, h.deps.Assets.URL("js/live.js"))
+	}
+	return vm
+}
+
+// pageErr turns a models error from a page query into the right response.
+func pageErr(err error) error {
+	if errors.Is(err, models.ErrBadCursor) {
+		return badRequest("This page link is not valid any more. Start again from the first page.", err)
+	}
+	return err
+}
+
+// withQuery returns path with the query parameters, skipping empty ones.
+func withQuery(path string, kv ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+func userURL(id string) string { return "/admin/users/" + url.PathEscape(id) }
+
+func eventURL(seq int64) string { return "/admin/events/" + strconv.FormatInt(seq, 10) }

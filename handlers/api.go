@@ -1,6 +1,165 @@
 package handlers
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"encoding/json"
+	"time"
 
-// apiRoutes registers the read-only JSON API under /api/v1.
-func (h *Handler) apiRoutes(api fiber.Router) {}
+	"github.com/gofiber/fiber/v2"
+
+	"smiledash/models"
+)
+
+// apiRoutes registers the read-only JSON API under /api/v1 (behind bearer
+// tokens). Lists are keyset-paged: pass back "next" as the cursor parameter.
+func (h *Handler) apiRoutes(api fiber.Router) {
+	api.Get("/users", h.apiUsers)
+	api.Get("/users/:id", h.apiUser)
+	api.Get("/users/:id/timeline", h.apiTimeline)
+	api.Get("/events", h.apiEvents)
+	api.Get("/events/:id", h.apiEvent)
+	api.Get("/deliveries", h.apiDeliveries)
+}
+
+type apiPage[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next,omitempty"`
+}
+
+type apiAccount struct {
+	ID           string    `json:"id"`
+	Provider     string    `json:"provider"`
+	Status       string    `json:"status"`
+	LoginName    string    `json:"loginName,omitempty"`
+	ErrorCode    string    `json:"errorCode,omitempty"`
+	ErrorMessage string    `json:"errorMessage,omitempty"`
+	LastSeenAt   time.Time `json:"lastSeenAt"`
+}
+
+type apiUser struct {
+	ID           string       `json:"id"`
+	ExternalRefs []string     `json:"externalRefs,omitempty"`
+	LastSeenAt   *time.Time   `json:"lastSeenAt"`
+	EventCount   int64        `json:"eventCount"`
+	Accounts     []apiAccount `json:"accounts"`
+}
+
+func apiAccounts(accounts []models.Account) []apiAccount {
+	out := make([]apiAccount, 0, len(accounts))
+	for _, a := range accounts {
+		out = append(out, apiAccount{ID: a.ID, Provider: a.ProviderID, Status: a.Status, LoginName: a.LoginName,
+			ErrorCode: a.ErrorCode, ErrorMessage: a.ErrorMessage, LastSeenAt: a.LastSeenAt})
+	}
+	return out
+}
+
+func (h *Handler) apiUsers(c *fiber.Ctx) error {
+	page, err := h.pages().Users(c.UserContext(), models.UsersQuery{
+		Search: c.Query("q"), Status: c.Query("status"), Provider: c.Query("provider"), After: c.Query("cursor"), Limit: c.QueryInt("limit"),
+	})
+	if err != nil {
+		return pageErr(err)
+	}
+	out := apiPage[apiUser]{Items: []apiUser{}, Next: page.Next}
+	for _, u := range page.Users {
+		out.Items = append(out.Items, apiUser{ID: u.ID, ExternalRefs: u.ExternalRefs, LastSeenAt: u.LastSeenAt,
+			EventCount: u.EventCount, Accounts: apiAccounts(u.Accounts)})
+	}
+	return c.JSON(out)
+}
+
+func (h *Handler) apiUser(c *fiber.Ctx) error {
+	d, err := h.pages().UserDetail(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{
+		"id": d.User.ID, "externalRefs": d.ExternalRefs, "lastSeenAt": d.User.LastSeenAt, "eventCount": d.User.EventCount,
+		"accounts": apiAccounts(d.Accounts), "data": d.Data, "archives": d.Archives, "invites": d.Invites, "tasks": d.Tasks,
+	})
+}
+
+type apiItem struct {
+	Kind      string          `json:"kind"`
+	ID        int64           `json:"id"`
+	At        time.Time       `json:"at"`
+	Label     string          `json:"label"`
+	AccountID string          `json:"accountId,omitempty"`
+	Claim     bool            `json:"browserClaim,omitempty"`
+	Raw       json.RawMessage `json:"raw"`
+}
+
+func (h *Handler) apiTimeline(c *fiber.Ctx) error {
+	u, err := h.pages().UserByID(c.UserContext(), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	q := models.TimelineQuery{UserKey: u.UserKey, AccountID: c.Query("account"), Before: c.Query("cursor"), Limit: c.QueryInt("limit")}
+	if k := c.Query("kind"); k != "" {
+		q.Kinds = []string{k}
+	}
+	page, err := h.pages().Timeline(c.UserContext(), q)
+	if err != nil {
+		return pageErr(err)
+	}
+	out := apiPage[apiItem]{Items: []apiItem{}, Next: page.Next}
+	for _, it := range page.Items {
+		raw := json.RawMessage(it.Raw)
+		if !json.Valid(raw) {
+			raw, _ = json.Marshal(string(it.Raw))
+		}
+		out.Items = append(out.Items, apiItem{Kind: it.Kind, ID: it.ID, At: it.At, Label: it.Label, AccountID: it.AccountID,
+			Claim: it.Kind == models.ChangeCallback, Raw: raw})
+	}
+	return c.JSON(out)
+}
+
+func (h *Handler) apiEvents(c *fiber.Ctx) error {
+	q := models.EventsQuery{Type: c.Query("type"), AccountID: c.Query("account"), Duplicated: c.Query("outcome") == "duplicated",
+		Before: c.Query("cursor"), Limit: c.QueryInt("limit")}
+	if id := c.Query("user"); id != "" {
+		u, err := h.pages().UserByID(c.UserContext(), id)
+		if err != nil {
+			return err
+		}
+		q.UserKey = u.UserKey
+	}
+	page, err := h.pages().Events(c.UserContext(), q)
+	if err != nil {
+		return pageErr(err)
+	}
+	type apiEvent struct {
+		models.EventRow
+		UserKey *int64 `json:"-"`
+	}
+	out := apiPage[apiEvent]{Items: []apiEvent{}, Next: page.Next}
+	for _, e := range page.Events {
+		out.Items = append(out.Items, apiEvent{EventRow: e})
+	}
+	return c.JSON(out)
+}
+
+func (h *Handler) apiEvent(c *fiber.Ctx) error {
+	d, err := h.event(c)
+	if err != nil {
+		return err
+	}
+	body := json.RawMessage(d.Body)
+	if !json.Valid(body) {
+		body, _ = json.Marshal(string(d.Body))
+	}
+	return c.JSON(fiber.Map{
+		"seq": d.Seq, "eventId": d.EventID, "type": d.Type, "createdAt": d.CreatedAt, "receivedAt": d.ReceivedAt,
+		"userId": d.UserID, "accountId": d.AccountID, "sourceIp": d.SourceIP, "secretIndex": d.SecretIndex,
+		"deliveries": d.Deliveries, "attempts": d.Attempts, "body": body,
+	})
+}
+
+func (h *Handler) apiDeliveries(c *fiber.Ctx) error {
+	page, err := h.pages().Deliveries(c.UserContext(), models.DeliveriesQuery{
+		Outcome: c.Query("outcome"), Reason: c.Query("reason"), Before: c.Query("cursor"), Limit: c.QueryInt("limit"),
+	})
+	if err != nil {
+		return pageErr(err)
+	}
+	return c.JSON(apiPage[models.Delivery]{Items: append([]models.Delivery{}, page.Deliveries...), Next: page.Next})
+}

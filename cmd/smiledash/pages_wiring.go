@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 
 	"smiledash/handlers"
 	"smiledash/models"
@@ -10,7 +12,43 @@ import (
 )
 
 // pagesDeps builds what the dashboard pages need; smileClient is the real or
-// sandbox Smile client (nil when the connect flow is not configured).
+// sandbox Smile client (nil when the connect flow is not configured). Live
+// streams end when ctx does (the shutdown signal), before the HTTP server
+// drains; on PostgreSQL, changes from other replicas reach them through
+// LISTEN/NOTIFY until stop is called.
 func pagesDeps(ctx context.Context, cfg Config, store *models.Store, smileClient *smile.Client, log *slog.Logger) (deps handlers.PagesDeps, stop func(), err error) {
-	return handlers.PagesDeps{}, func() {}, nil
+	secrets := cfg.WebhookSecrets
+	if len(secrets) == 0 && cfg.Sandbox() {
+		secret, err := store.Setting(ctx, sandboxSecretSetting)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return deps, nil, err
+		}
+		if secret != "" {
+			secrets = []string{secret}
+		}
+	}
+	deps = handlers.PagesDeps{
+		Done: ctx.Done(),
+		Settings: handlers.SettingsInfo{
+			WebhookURL: strings.TrimRight(cfg.PublicURL, "/") + "/webhooks/smile",
+			Secrets:    secrets,
+			AllowedIPs: allowedIPsText(cfg),
+			Sandbox:    cfg.Sandbox(),
+		},
+	}
+	if smileClient != nil && !cfg.Sandbox() {
+		deps.Registrar = smileClient
+	}
+	stopBridge, err := store.BridgeChanges(ctx, log)
+	if err != nil {
+		return deps, nil, err
+	}
+	return deps, stopBridge, nil
+}
+
+func allowedIPsText(cfg Config) string {
+	if cfg.Sandbox() {
+		return cfg.WebhookAllowedIPs + " (and loopback, in sandbox mode)"
+	}
+	return cfg.WebhookAllowedIPs
 }

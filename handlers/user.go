@@ -1,0 +1,139 @@
+package handlers
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"smiledash/models"
+	"smiledash/views"
+)
+
+// showUser is GET /admin/users/:id: the user's accounts and timeline. htmx
+// "load more" gets the next timeline days only.
+func (h *Handler) showUser(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	id := c.Params("id")
+	filter := views.TimelineFilterVM{Account: c.Query("account"), Kind: c.Query("kind")}
+	if filter.Kind != "" && filter.Kind != views.KindEvent && filter.Kind != views.KindCallback && filter.Kind != views.KindAction {
+		return badRequest("Unknown timeline kind.", nil)
+	}
+	if isHTMX(c) && c.Query("before") != "" {
+		u, err := h.pages().UserByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		tl, err := h.timelineVM(c, u, filter, nil)
+		if err != nil {
+			return err
+		}
+		return render(c, fiber.StatusOK, views.TimelineDays(tl))
+	}
+	d, err := h.pages().UserDetail(ctx, id)
+	if err != nil {
+		return err
+	}
+	vm := views.UserPageVM{
+		LayoutVM: h.pageLayout(c, "User "+d.User.ID, "users"), Now: h.now(),
+		ID: d.User.ID, ExternalRefs: d.ExternalRefs, Events: d.User.EventCount, Session: d.User.SessionStatus,
+		CreatedAt: tv(d.User.SmileCreatedAt), FirstSeen: tv(d.User.FirstSeenAt), LastSeen: tv(d.User.LastSeenAt),
+		StreamURL: withQuery("/admin/stream", "user", d.User.ID),
+	}
+	for _, a := range d.Accounts {
+		vm.Accounts = append(vm.Accounts, h.accountVM(a, d.Data[a.ID], d.User.ID))
+	}
+	for _, a := range d.Archives {
+		vm.Archives = append(vm.Archives, views.ArchiveVM{ID: a.ID, Status: a.Status, ErrorCode: a.ErrorCode,
+			ErrorMessage: a.ErrorMessage, FirstSeen: a.FirstSeenAt, LastSeen: a.LastSeenAt})
+	}
+	for _, i := range d.Invites {
+		vm.Invites = append(vm.Invites, views.InviteVM{ID: i.ID, Status: i.Status, InvitedAt: tv(i.InvitedAt), LinkedAt: tv(i.LinkedAt)})
+	}
+	for _, t := range d.Tasks {
+		vm.Tasks = append(vm.Tasks, views.TaskVM{SourceID: t.SourceID, TaskType: t.TaskType, Status: t.Status, ErrorCode: t.ErrorCode,
+			Datapoints: t.Datapoints, StartedAt: tv(t.StartedAt), FinishedAt: tv(t.FinishedAt), Runs: t.Runs})
+	}
+	if vm.Timeline, err = h.timelineVM(c, d.User, filter, d.Accounts); err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.UserPage(vm))
+}
+
+func (h *Handler) accountVM(a models.Account, data []models.DataAvailability, userID string) views.AccountVM {
+	now := h.now()
+	vm := views.AccountVM{
+		ID: a.ID, Provider: a.ProviderID, Status: a.Status, Login: a.LoginName,
+		ErrorCode: a.ErrorCode, ErrorWords: views.ErrorCodeText(a.ErrorCode), ErrorMessage: a.ErrorMessage,
+		Monitor: a.MonitorStatus, FirstSeen: a.FirstSeenAt, LastSeen: a.LastSeenAt, Events: a.EventCount,
+		TimelineURL: withQuery(userURL(userID), "account", a.ID) + "#timeline",
+	}
+	for _, d := range data {
+		vm.Data = append(vm.Data, views.DataVM{
+			Datapoint: d.Datapoint, Added: d.ItemsAdded, Updated: d.ItemsUpdated, Events: d.Events, InTask: d.InTask,
+			LastUpdated: d.LastUpdatedAt, FreshnessClass: views.Freshness(now, d.LastUpdatedAt),
+		})
+	}
+	return vm
+}
+
+func (h *Handler) timelineVM(c *fiber.Ctx, u models.SmileUser, f views.TimelineFilterVM, accounts []models.Account) (views.TimelineVM, error) {
+	q := models.TimelineQuery{UserKey: u.UserKey, AccountID: f.Account, Before: c.Query("before")}
+	if f.Kind != "" {
+		q.Kinds = []string{f.Kind}
+	}
+	page, err := h.pages().Timeline(c.UserContext(), q)
+	if err != nil {
+		return views.TimelineVM{}, pageErr(err)
+	}
+	vm := views.TimelineVM{BaseURL: userURL(u.ID), Filter: f}
+	for _, a := range accounts {
+		vm.Accounts = append(vm.Accounts, a.ID)
+	}
+	items := make([]views.TimelineItemVM, 0, len(page.Items))
+	for _, it := range page.Items {
+		items = append(items, timelineItemVM(it))
+	}
+	vm.Days = views.GroupByDay(items)
+	if page.Next != "" {
+		vm.NextURL = withQuery(userURL(u.ID), "account", f.Account, "kind", f.Kind, "before", page.Next)
+	}
+	return vm, nil
+}
+
+func timelineItemVM(it models.TimelineItem) views.TimelineItemVM {
+	vm := views.TimelineItemVM{
+		Kind: it.Kind, ID: it.ID, At: it.At, Label: it.Label, AccountID: it.AccountID, SourceIP: it.SourceIP,
+		Actor: it.Actor, SecretIndex: it.SecretIndex, Deliveries: it.Deliveries, Raw: views.PrettyJSON(it.Raw),
+	}
+	if it.Kind == models.ChangeEvent {
+		vm.URL = eventURL(it.ID)
+	}
+	return vm
+}
+
+// showTimelineItem is GET /admin/timeline/:kind/:id: one item, rendered for the
+// live timeline.
+func (h *Handler) showTimelineItem(c *fiber.Ctx) error {
+	kind := c.Params("kind")
+	if _, ok := map[string]bool{models.ChangeEvent: true, models.ChangeCallback: true, models.ChangeAction: true}[kind]; !ok {
+		return notFound("There is no such timeline item.")
+	}
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return notFound("There is no such timeline item.")
+	}
+	it, _, err := h.pages().TimelineItem(c.UserContext(), kind, id)
+	if err != nil {
+		return err
+	}
+	return render(c, fiber.StatusOK, views.TimelineEntry(timelineItemVM(it)))
+}
+
+// tv dereferences an optional time; nil is the zero time, shown as a dash.
+func tv(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}

@@ -1,0 +1,167 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// TimelineItem is one entry of a user's merged timeline: a webhook, a widget
+// callback (a browser's claim) or one of our own actions.
+type TimelineItem struct {
+	Kind      string // ChangeEvent, ChangeCallback or ChangeAction
+	ID        int64  // events.seq, callbacks.id or actions.id
+	At        time.Time
+	Label     string // event type, callback name or action kind
+	AccountID string
+	SourceIP  string
+	// EventID, SecretIndex and Deliveries are set for webhooks.
+	EventID     string
+	SecretIndex int
+	Deliveries  int64
+	// Actor is set for actions: who did it.
+	Actor string
+	// Raw is the webhook body, the callback's arguments or the action's detail.
+	Raw []byte
+}
+
+// TimelineQuery selects a page of a user's timeline, newest first.
+type TimelineQuery struct {
+	UserKey   int64
+	AccountID string
+	// Kinds keeps only these kinds; empty means all.
+	Kinds  []string
+	Before string // cursor of the previous page's last item
+	Limit  int
+}
+
+// TimelinePage is one keyset page of a timeline.
+type TimelinePage struct {
+	Items []TimelineItem
+	Next  string
+}
+
+// kindRank breaks ties between items of different kinds at the same instant.
+var kindRank = map[string]int64{ChangeEvent: 3, ChangeCallback: 2, ChangeAction: 1}
+
+type timelineSource struct {
+	kind, table, at, cols string
+}
+
+var timelineSources = []timelineSource{
+	{ChangeEvent, "events", "created_at",
+		"seq AS id, created_at AS at, type AS label, account_id, source_ip, event_id, secret_index, deliveries, '' AS actor, body AS raw"},
+	{ChangeCallback, "callbacks", "received_at",
+		"id, received_at AS at, name AS label, account_id, source_ip, '' AS event_id, 0 AS secret_index, 0 AS deliveries, '' AS actor, args AS raw"},
+	{ChangeAction, "actions", "at",
+		"id, at, kind AS label, account_id, '' AS source_ip, '' AS event_id, 0 AS secret_index, 0 AS deliveries, actor, detail AS raw"},
+}
+
+// Timeline merges a user's webhooks, callbacks and actions in time order
+// (Smile's createdAt for webhooks, arrival for the others), newest first. Each
+// source is read with its own (user_key, time, id) index and a keyset
+// condition, at most Limit+1 rows each, then merged: a page costs three short
+// index range scans however long the history is.
+func (s *Store) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, error) {
+	limit := pageSize(q.Limit)
+	c, err := parseCursor(q.Before, 3)
+	if err != nil {
+		return TimelinePage{}, err
+	}
+	var items []TimelineItem
+	for _, src := range timelineSources {
+		if len(q.Kinds) > 0 && !slices.Contains(q.Kinds, src.kind) {
+			continue
+		}
+		rows, err := s.timelineSource(ctx, src, q, c, limit+1)
+		if err != nil {
+			return TimelinePage{}, err
+		}
+		items = append(items, rows...)
+	}
+	slices.SortFunc(items, func(a, b TimelineItem) int { return compareItems(b, a) })
+	page := TimelinePage{Items: items}
+	if len(items) > limit {
+		page.Items = items[:limit]
+		last := items[limit-1]
+		page.Next = cursor{nanos(last.At), kindRank[last.Kind], last.ID}.String()
+	}
+	return page, nil
+}
+
+func (s *Store) timelineSource(ctx context.Context, src timelineSource, q TimelineQuery, c cursor, limit int) ([]TimelineItem, error) {
+	where := "user_key = ?"
+	args := []any{q.UserKey}
+	if q.AccountID != "" {
+		where += " AND account_id = ?"
+		args = append(args, q.AccountID)
+	}
+	idCol := "id"
+	if src.kind == ChangeEvent {
+		idCol = "seq"
+	}
+	if c != nil {
+		at, rank := fromNanos(c[0]), kindRank[src.kind]
+		switch {
+		case rank < c[1]:
+			where += " AND " + src.at + " <= ?"
+			args = append(args, at)
+		case rank == c[1]:
+			where += " AND (" + src.at + " < ? OR (" + src.at + " = ? AND " + idCol + " < ?))"
+			args = append(args, at, at, c[2])
+		default:
+			where += " AND " + src.at + " < ?"
+			args = append(args, at)
+		}
+	}
+	var rows []TimelineItem
+	query := "SELECT " + src.cols + " FROM " + src.table + " WHERE " + where +
+		" ORDER BY " + src.at + " DESC, " + idCol + " DESC LIMIT ?"
+	if err := s.db.WithContext(ctx).Raw(query, append(args, limit)...).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("models: timeline %s: %w", src.table, err)
+	}
+	for i := range rows {
+		rows[i].Kind = src.kind
+		rows[i].At = rows[i].At.UTC()
+	}
+	return rows, nil
+}
+
+// TimelineItem returns one item by kind and id, for live updates.
+func (s *Store) TimelineItem(ctx context.Context, kind string, id int64) (TimelineItem, int64, error) {
+	for _, src := range timelineSources {
+		if src.kind != kind {
+			continue
+		}
+		idCol := "id"
+		if kind == ChangeEvent {
+			idCol = "seq"
+		}
+		var rows []struct {
+			TimelineItem
+			UserKey *int64
+		}
+		query := "SELECT " + src.cols + ", user_key FROM " + src.table + " WHERE " + idCol + " = ?"
+		if err := s.db.WithContext(ctx).Raw(query, id).Scan(&rows).Error; err != nil {
+			return TimelineItem{}, 0, fmt.Errorf("models: timeline item %s %d: %w", kind, id, err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		it := rows[0].TimelineItem
+		it.Kind, it.At = kind, it.At.UTC()
+		return it, deref64(rows[0].UserKey), nil
+	}
+	return TimelineItem{}, 0, fmt.Errorf("models: timeline item %s %d: %w", kind, id, ErrNotFound)
+}
+
+func compareItems(a, b TimelineItem) int {
+	if c := a.At.Compare(b.At); c != 0 {
+		return c
+	}
+	if ra, rb := kindRank[a.Kind], kindRank[b.Kind]; ra != rb {
+		return int(ra - rb)
+	}
+	return int(a.ID - b.ID)
+}
