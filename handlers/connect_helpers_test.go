@@ -47,6 +47,7 @@ func newConnectApp(t *testing.T, mutate ...func(*handlers.Deps)) *connectApp {
 	}
 	t.Cleanup(sim.Close)
 	a := newTestApp(t, append([]func(*handlers.Deps){func(d *handlers.Deps) {
+		d.Webhooks.MaxBytes = 1 << 20 // above MaxCallbackBytes, as in production
 		d.Connect = handlers.ConnectDeps{
 			Smile: client, Sandbox: sim, PublicURL: testPublicURL,
 			WidgetScriptURL: "/static/js/sandbox-widget.js", TemplateID: "wtpl-test",
