@@ -31,7 +31,7 @@ func (s *Store) prepareIngest(ctx context.Context) (*ingestStatements, error) {
 		{&st.bumpDeliveries, "UPDATE events SET deliveries = deliveries + 1 WHERE event_id = ?"},
 		{&st.insertDelivery, "INSERT INTO deliveries (received_at, source_ip, outcome, reason, status, event_id, event_type, body_bytes, excerpt) " +
 			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"},
-		{&st.insertUser, "INSERT INTO smile_users (id) VALUES (?) ON CONFLICT (id) DO NOTHING"},
+		{&st.insertUser, "INSERT INTO smile_users (id) VALUES (?) ON CONFLICT (id) DO NOTHING RETURNING user_key"},
 		{&st.selectUserKey, "SELECT user_key FROM smile_users WHERE id = ?"},
 	} {
 		stmt, err := s.writer.PrepareContext(ctx, s.rebind(p.query))
@@ -118,10 +118,14 @@ func (t *txStatements) recordRejection(r Rejection) error {
 }
 
 func (t *txStatements) ensureUser(smileID string) (int64, error) {
-	if _, err := t.insertUser.ExecContext(t.ctx, smileID); err != nil {
+	var key int64
+	err := t.insertUser.QueryRowContext(t.ctx, smileID).Scan(&key)
+	if err == nil {
+		return key, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("models: create user %s: %w", smileID, err)
 	}
-	var key int64
 	if err := t.selectUserKey.QueryRowContext(t.ctx, smileID).Scan(&key); err != nil {
 		return 0, fmt.Errorf("models: user key %s: %w", smileID, err)
 	}

@@ -251,6 +251,25 @@ func loadRows[K comparable, V any, A any](q *gorm.DB, where string, in []A, dst 
 	return nil
 }
 
+// only returns a projection sharing p's rows, limited to the data and task rows
+// in t; every other table holds only touched rows already.
+func (p *projection) only(t touched) *projection {
+	q := *p
+	q.data = make(map[dataKey]*DataAvailability, len(t.data))
+	for _, k := range t.data {
+		if row, ok := p.data[k]; ok {
+			q.data[k] = row
+		}
+	}
+	q.tasks = make(map[taskKey]*Task, len(t.tasks))
+	for _, k := range t.tasks {
+		if row, ok := p.tasks[k]; ok {
+			q.tasks[k] = row
+		}
+	}
+	return &q
+}
+
 // save writes every row the projection holds back, one prepared upsert per row.
 func (p *projection) save(ctx context.Context, t *tables, stmts *stmtCache, exec func(*sql.Stmt) *sql.Stmt) error {
 	return errors.Join(

@@ -47,7 +47,8 @@ func (pr *projector) project(ctx context.Context, tx *sql.Tx, events []Projected
 		// Projections were rebuilt since the cache was filled.
 		pr.cache, pr.gen = newProjectionCache(), gen
 	}
-	p, err := loadProjection(ctx, pr.store.gormOn(tx), touchedBy(events), pr.cache)
+	t := touchedBy(events)
+	p, err := loadProjection(ctx, pr.store.gormOn(tx), t, pr.cache)
 	if err != nil {
 		return nil, fmt.Errorf("models: project: %w", err)
 	}
@@ -55,7 +56,9 @@ func (pr *projector) project(ctx context.Context, tx *sql.Tx, events []Projected
 		p.apply(ev)
 	}
 	bind := func(st *sql.Stmt) *sql.Stmt { return tx.StmtContext(ctx, st) }
-	if err := p.save(ctx, pr.tables, pr.stmts, bind); err != nil {
+	// Data and task rows are loaded per account or source, so some loaded rows
+	// are untouched: write only the ones the events named.
+	if err := p.only(t).save(ctx, pr.tables, pr.stmts, bind); err != nil {
 		return nil, fmt.Errorf("models: project: %w", err)
 	}
 	counts, err := pr.stmts.get(ctx, pr.store.rebind(countsUpsert))
