@@ -115,6 +115,15 @@ func withQuery(path string, kv ...string) string {
 	return path + "?" + q.Encode()
 }
 
+// pathParam returns a route parameter percent-decoded (fiber leaves it raw).
+func pathParam(c *fiber.Ctx, name string) (string, error) {
+	v, err := url.PathUnescape(c.Params(name))
+	if err != nil {
+		return "", badRequest("This address is malformed.", err)
+	}
+	return v, nil
+}
+
 func userURL(id string) string { return "/admin/users/" + url.PathEscape(id) }
 
 func eventURL(seq int64) string { return "/admin/events/" + strconv.FormatInt(seq, 10) }

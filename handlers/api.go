@@ -68,7 +68,11 @@ func (h *Handler) apiUsers(c *fiber.Ctx) error {
 }
 
 func (h *Handler) apiUser(c *fiber.Ctx) error {
-	d, err := h.pages().UserDetail(c.UserContext(), c.Params("id"))
+	id, err := pathParam(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := h.pages().UserDetail(c.UserContext(), id)
 	if err != nil {
 		return err
 	}
@@ -89,7 +93,11 @@ type apiItem struct {
 }
 
 func (h *Handler) apiTimeline(c *fiber.Ctx) error {
-	u, err := h.pages().UserByID(c.UserContext(), c.Params("id"))
+	id, err := pathParam(c, "id")
+	if err != nil {
+		return err
+	}
+	u, err := h.pages().UserByID(c.UserContext(), id)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,10 @@ func eventRowVM(e models.EventRow) views.EventRowVM {
 
 // event finds the event of :id, a stored seq or Smile's event id.
 func (h *Handler) event(c *fiber.Ctx) (models.EventDetail, error) {
-	id := c.Params("id")
+	id, err := pathParam(c, "id")
+	if err != nil {
+		return models.EventDetail{}, err
+	}
 	if seq, err := strconv.ParseInt(id, 10, 64); err == nil {
 		return h.pages().EventBySeq(c.UserContext(), seq)
 	}

@@ -14,7 +14,10 @@ import (
 // "load more" gets the next timeline days only.
 func (h *Handler) showUser(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	id := c.Params("id")
+	id, err := pathParam(c, "id")
+	if err != nil {
+		return err
+	}
 	filter := views.TimelineFilterVM{Account: c.Query("account"), Kind: c.Query("kind")}
 	if filter.Kind != "" && filter.Kind != views.KindEvent && filter.Kind != views.KindCallback && filter.Kind != views.KindAction {
 		return badRequest("Unknown timeline kind.", nil)

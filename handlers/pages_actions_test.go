@@ -1,0 +1,176 @@
+package handlers_test
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"smiledash/handlers"
+	"smiledash/models"
+	"smiledash/smile/smiletest"
+)
+
+func TestPages_StateChangesNeedTheAdminRole(t *testing.T) {
+	reg := &fakeRegistrar{}
+	a := newTestApp(t, withSettings(reg))
+	seedPages(t, a, 1)
+	admin, viewer := a.signIn(t, handlers.RoleAdmin), a.signIn(t, handlers.RoleViewer)
+	tests := []struct {
+		name       string
+		as         *session
+		path       string
+		wantStatus int
+	}{
+		{"viewer may not re-project", viewer, "/admin/events/1/reproject", http.StatusForbidden},
+		{"viewer may not register", viewer, "/admin/settings/webhook", http.StatusForbidden},
+		{"admin re-projects", admin, "/admin/events/1/reproject", http.StatusSeeOther},
+		{"admin registers", admin, "/admin/settings/webhook", http.StatusSeeOther},
+		{"re-project a missing event", admin, "/admin/events/999999/reproject", http.StatusNotFound},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.as.postForm(t, tc.path, url.Values{}); got.status != tc.wantStatus {
+				t.Fatalf("got %d, want %d; body %.300s", got.status, tc.wantStatus, got.body)
+			}
+		})
+	}
+	t.Run("viewer may not see settings", func(t *testing.T) {
+		if got := viewer.get(t, "/admin/settings"); got.status != http.StatusForbidden {
+			t.Errorf("got %d, want 403", got.status)
+		}
+	})
+	t.Run("without a session", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, "/admin/events/1/reproject", strings.NewReader(""))
+		if got := a.do(t, req); got.status < 400 && got.status != http.StatusSeeOther {
+			t.Errorf("got %d, want a refusal", got.status)
+		}
+	})
+	if len(reg.got) != 1 || reg.got[0].URL != "https://dash.example.test/webhooks/smile" || reg.got[0].Secret != smiletest.FixtureSecret ||
+		!reg.got[0].Active || reg.got[0].EventTypes[0] != "ALL_EVENTS" {
+		t.Errorf("got registrations %+v, want one for our URL with the current secret", reg.got)
+	}
+	var kinds []string
+	if err := a.store.DB().Model(&models.Action{}).Order("id").Pluck("kind", &kinds).Error; err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(kinds, ",") != models.ActionReprojected+","+models.ActionWebhookRegistered {
+		t.Errorf("got actions %v, want reprojected then webhook_registered", kinds)
+	}
+	if got := admin.get(t, "/admin/users/"+smiletest.FixtureUserID+"?kind=action"); !strings.Contains(got.body, models.ActionReprojected) {
+		t.Errorf("the re-projection is not in the user's timeline")
+	}
+}
+
+func TestSettings_WithoutCredentials(t *testing.T) {
+	a := newTestApp(t, withSettings(nil))
+	s := a.signIn(t, handlers.RoleAdmin)
+	got := s.get(t, "/admin/settings")
+	if !strings.Contains(got.body, `data-testid="register-note"`) || strings.Contains(got.body, `data-testid="register-form"`) {
+		t.Errorf("got a settings page offering registration without credentials")
+	}
+	if got := s.postForm(t, "/admin/settings/webhook", url.Values{}); got.status != http.StatusBadRequest {
+		t.Errorf("got %d, want 400", got.status)
+	}
+}
+
+func TestAPI_ReadOnlyJSON(t *testing.T) {
+	a := newTestApp(t)
+	seedPages(t, a, 3)
+	plain, _, err := a.store.CreateAPIToken(context.Background(), models.NewAPIToken{Name: "pages", Role: handlers.RoleViewer}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"/api/v1/users?limit=2", `"next":"`},
+		{"/api/v1/users/" + smiletest.FixtureUserID, `"accounts":[`},
+		{"/api/v1/users/" + smiletest.FixtureUserID + "/timeline?limit=3", `"kind":"event"`},
+		{"/api/v1/events?type=ACCOUNT_CREATED", `"Type":"ACCOUNT_CREATED"`},
+		{"/api/v1/events/et-xss", `"body":{`},
+		{"/api/v1/deliveries", `"bad_signature"`},
+	} {
+		req, _ := http.NewRequest(http.MethodGet, tc.path, nil)
+		req.Header.Set("Authorization", "Bearer "+plain)
+		got := a.do(t, req)
+		if got.status != 200 || !strings.Contains(got.body, tc.want) {
+			t.Errorf("%s: got %d %.300s, want 200 with %s", tc.path, got.status, got.body, tc.want)
+		}
+	}
+}
+
+// TestStream_SendsChangesAndEndsOnShutdown reads /admin/stream over a real
+// socket: a stored webhook of the user arrives as a change, another user's
+// does not, and closing Done ends the stream.
+func TestStream_SendsChangesAndEndsOnShutdown(t *testing.T) {
+	done := make(chan struct{})
+	a := newTestApp(t, func(d *handlers.Deps) { d.Pages.Done = done })
+	seedPages(t, a, 1)
+	s := a.signIn(t, handlers.RoleViewer)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = a.app.Listener(ln) }()
+	t.Cleanup(func() { _ = a.app.Shutdown() })
+	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/admin/stream?user="+smiletest.FixtureUserID, nil)
+	for _, c := range s.cookies {
+		req.AddCookie(c)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("got content type %q", ct)
+	}
+	lines := make(chan string, 64)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	expect := func(want string) {
+		t.Helper()
+		timeout := time.After(5 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("stream ended before %q", want)
+				}
+				if strings.Contains(l, want) {
+					return
+				}
+				if strings.Contains(l, `"label":"USER_CREATED"`) {
+					t.Fatalf("got another user's change: %s", l)
+				}
+			case <-timeout:
+				t.Fatalf("no %q within 5s", want)
+			}
+		}
+	}
+	expect(": connected")
+	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	a.do(t, signed(pageBody("et-other", "USER_CREATED", at, map[string]any{"userId": "other-user"})))
+	a.do(t, signed(pageBody("et-live", "ACCOUNT_CONNECTED", at, map[string]any{"userId": smiletest.FixtureUserID, "accountId": "acc-live"})))
+	expect(`"label":"ACCOUNT_CONNECTED"`)
+	close(done)
+	timeout := time.After(5 * time.Second)
+	for {
+		select {
+		case _, ok := <-lines:
+			if !ok {
+				return
+			}
+		case <-timeout:
+			t.Fatal("stream still open 5s after shutdown")
+		}
+	}
+}

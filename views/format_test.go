@@ -1,0 +1,87 @@
+package views
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRelative(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		t    time.Time
+		want string
+	}{
+		{"zero", time.Time{}, "never"},
+		{"seconds", now.Add(-10 * time.Second), "just now"},
+		{"one minute", now.Add(-70 * time.Second), "1 min ago"},
+		{"minutes", now.Add(-25 * time.Minute), "25 min ago"},
+		{"hours", now.Add(-5 * time.Hour), "5 h ago"},
+		{"days", now.Add(-72 * time.Hour), "3 days ago"},
+		{"months", now.AddDate(0, -4, 0), "4 months ago"},
+		{"future", now.Add(10 * time.Minute), "in 10 min"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Relative(now, tc.t); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestErrorCodeText(t *testing.T) {
+	// Every code of smile-api.md §5.3 has its own explanation.
+	codes := []string{"ACCOUNT_DISABLED", "ACCOUNT_INACCESSIBLE", "ACCOUNT_INCOMPLETE", "ACCOUNT_LOCKED", "AUTH_REQUIRED",
+		"EXPIRED_CREDENTIALS", "INVALID_ACCOUNT_TYPE", "INVALID_AUTH", "INVALID_CREDENTIALS", "INVALID_MFA", "MFA_TIMEOUT",
+		"SERVICE_UNAVAILABLE", "SYSTEM_ERROR", "TOS_REQUIRED", "UNSUPPORTED_AUTH_TYPE", "UNSUPPORTED_MFA_METHOD"}
+	seen := map[string]bool{}
+	for _, c := range codes {
+		got := ErrorCodeText(c)
+		if got == "" || seen[got] || strings.Contains(got, "does not know") {
+			t.Errorf("%s: got %q, want its own explanation", c, got)
+		}
+		seen[got] = true
+	}
+	if ErrorCodeText("") != "" {
+		t.Error("got an explanation for no code")
+	}
+	if !strings.Contains(ErrorCodeText("NEW_CODE"), "does not know") {
+		t.Error("an unknown code should say so")
+	}
+}
+
+func TestFormatHelpers(t *testing.T) {
+	at := time.Date(2026, 3, 2, 4, 15, 9, 0, time.FixedZone("WIB", 7*3600))
+	for _, tc := range []struct{ name, got, want string }{
+		{"utc text", UTCText(at), "2026-03-01 21:15:09 UTC"},
+		{"iso", ISOTime(at), "2026-03-01T21:15:09Z"},
+		{"day key", DayKey(at), "2026-03-01"},
+		{"thousands", Thousands(1234567), "1,234,567"},
+		{"thousands small", Thousands(999), "999"},
+		{"thousands negative", Thousands(-1000), "-1,000"},
+		{"bounded count", CountText(10000, true), "10,000+"},
+		{"mask long", MaskSecret("whsec-demo-only-0001"), "whse••••••••01"},
+		{"mask short", MaskSecret("short"), "•••••••• (5 characters)"},
+		{"pretty json", PrettyJSON([]byte(`{"a":[1,2]}`)), "{\n  \"a\": [\n    1,\n    2\n  ]\n}"},
+		{"pretty not json", PrettyJSON([]byte("<b>")), "<b>"},
+		{"short", Short("abcdefghijklmnopqrstuvwxyz", 11), "abcde…vwxyz"},
+		{"status ok", StatusClass("CONNECTED"), "ok"},
+		{"status bad", StatusClass("FAILED"), "bad"},
+		{"freshness", Freshness(at.Add(2*time.Hour), at), "fresh"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+}
+
+func TestGroupByDay(t *testing.T) {
+	d := func(day, hour int) time.Time { return time.Date(2026, 3, day, hour, 0, 0, 0, time.UTC) }
+	items := []TimelineItemVM{{At: d(3, 10)}, {At: d(3, 1)}, {At: d(2, 23)}, {At: d(1, 5)}}
+	days := GroupByDay(items)
+	if len(days) != 3 || len(days[0].Items) != 2 || days[1].Key != "2026-03-02" || days[2].Label != "Sun 1 Mar 2026" {
+		t.Errorf("got %+v", days)
+	}
+}
