@@ -74,6 +74,8 @@ Commands:
   simulate --url U --secret S [flags]
                             send realistic signed Smile webhooks; also the load generator
   admin create --email E    create an admin (password from --password or standard input)
+  admin token create|list|revoke
+                            manage bearer tokens for the read-only /api/v1
   link create --ref REF     create a connect link for an end user
   bare-receiver [--addr A]  a Fiber handler that only answers 200 (the benchmark's baseline)
   healthcheck [--url U]     exit 0 if the server's /healthz answers (for containers)
