@@ -156,7 +156,7 @@ func login(provider, user, password string) []chromedp.Action[chromedp.Void] {
 
 func pageAttr(t *testing.T, ctx context.Context, attr string) string {
 	t.Helper()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=connect-page]").getAttribute("` + attr + `")`))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-testid=connect-page]").getAttribute("`+attr+`")`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,9 @@ func TestConnectFlowInChromium(t *testing.T) {
 	// Expire the token: onTokenExpired, a refresh, and the widget reopens with a new token.
 	do(t, ctx, "expire the token", chromedp.Click(`[data-sbx=expire-token]`), screen("consent"))
 	e.waitCallback(t, "onTokenExpired", "", 1)
-	eventually(t, "token_refreshed", func() bool { return e.count(t, "actions", "kind = ? AND detail LIKE ?", models.ActionTokenRefreshed, "%expired%") == 1 })
+	eventually(t, "token_refreshed", func() bool {
+		return e.count(t, "actions", "kind = ? AND detail LIKE ?", models.ActionTokenRefreshed, "%expired%") == 1
+	})
 	if got := pageAttr(t, ctx, "data-opens"); got != "2" {
 		t.Errorf("widget opened %s times, want 2 (reopened after expiry)", got)
 	}
