@@ -114,8 +114,12 @@ func (h *Handler) connectStore() ConnectStore { return h.deps.Store }
 // The first open creates the Smile user (externalMetadata carries our external
 // reference) and binds it to the link; every open, first or not, gets a fresh
 // single-use Link token and a new widget session, and is recorded as
-// link_opened. If Smile cannot be reached the person sees a 503 page and may
-// reload; a Smile user created just before a failure is bound and reused.
+// link_opened. A repeated open (a reload, a second tab) is simply another
+// open: a new token and session, the earlier ones left to expire. If Smile
+// cannot be reached the person sees a 503 page and may reload; a Smile user
+// created just before a failure is bound and reused. A GET has no body, so
+// there is nothing oversized or malformed to refuse; a code that cannot be one
+// (empty, over 64 characters) is a 404 like any unknown code.
 func (h *Handler) showConnect(c *fiber.Ctx) error {
 	ctx, now := c.UserContext(), h.now()
 	l, err := h.linkForPage(c)

@@ -71,9 +71,11 @@ func (h *Handler) listLinks(c *fiber.Ctx) error {
 
 // createLink is POST /admin/links (form fields external_ref, label, expires).
 // Invalid or oversized fields re-render the form with the errors and 422,
-// storing nothing; success stores the link (and a link_created action) and
-// redirects 303 to the list showing the new link's URL. A repeated submission
-// creates another link: links are cheap and each has its own code.
+// storing nothing; a missing or forged CSRF token or a viewer's session is
+// refused with 403 before this runs (requireSignIn, requireRole); success
+// stores the link (and a link_created action) and redirects 303 to the list
+// showing the new link's URL. A repeated submission creates another link:
+// links are cheap and each has its own code.
 func (h *Handler) createLink(c *fiber.Ctx) error {
 	form := views.LinkFormVM{
 		ExternalRef: strings.TrimSpace(c.FormValue("external_ref")),
@@ -98,7 +100,8 @@ func (h *Handler) createLink(c *fiber.Ctx) error {
 }
 
 // revokeLink is POST /admin/links/:id/revoke: 303 back to the list. A bad id is
-// 400, an unknown one 404; revoking a revoked link changes nothing.
+// 400, an unknown one 404, a forged CSRF token or a viewer 403; revoking a
+// revoked link (a double submit) changes nothing and records nothing.
 func (h *Handler) revokeLink(c *fiber.Ctx) error {
 	id, err := paramID(c)
 	if err != nil {

@@ -77,8 +77,9 @@ func (h *Handler) apiListLinks(c *fiber.Ctx) error {
 // apiCreateLink is POST /api/v1/links with {"external_ref", "label",
 // "expires_in"}. Over 4 KiB: 413; not JSON or unknown fields: 400; invalid
 // fields: 422 with {"error", "fields": {name: message}}, nothing stored;
-// otherwise 201 with the link and its url. A repeated request creates another
-// link (there is no idempotency key).
+// otherwise 201 with the link and its url. Without a valid bearer token the
+// request is 401, with a read-only one 403 (requireAPIToken). A repeated
+// request creates another link (there is no idempotency key).
 func (h *Handler) apiCreateLink(c *fiber.Ctx) error {
 	if len(c.Body()) > maxLinkRequestBytes {
 		return tooLarge("The request is too large.")
@@ -99,7 +100,8 @@ func (h *Handler) apiCreateLink(c *fiber.Ctx) error {
 }
 
 // apiRevokeLink is POST /api/v1/links/:id/revoke: 200 with the link. A bad id
-// is 400, an unknown one 404; revoking again returns the link unchanged.
+// is 400, an unknown one 404, a missing or read-only token 401/403; revoking
+// again returns the link unchanged. Any body is ignored.
 func (h *Handler) apiRevokeLink(c *fiber.Ctx) error {
 	id, err := paramID(c)
 	if err != nil {
