@@ -108,8 +108,8 @@ func (s *Store) timelineSource(ctx context.Context, src timelineSource, q Timeli
 			where += " AND " + src.at + " <= ?"
 			args = append(args, at)
 		case rank == c[1]:
-			where += " AND (" + src.at + " < ? OR (" + src.at + " = ? AND " + idCol + " < ?))"
-			args = append(args, at, at, c[2])
+			where += " AND (" + src.at + ", " + idCol + ") < (?, ?)" // a row value keeps one index range
+			args = append(args, at, c[2])
 		default:
 			where += " AND " + src.at + " < ?"
 			args = append(args, at)

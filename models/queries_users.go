@@ -55,9 +55,10 @@ func (s *Store) Users(ctx context.Context, q UsersQuery) (UsersPage, error) {
 		keyset := "u.last_seen_at IS NOT NULL"
 		kargs := append([]any{}, args...)
 		if c != nil {
-			keyset += " AND (u.last_seen_at < ? OR (u.last_seen_at = ? AND u.user_key < ?))"
-			t := fromNanos(c[1])
-			kargs = append(kargs, t, t, c[2])
+			// A row value, not an OR: with bound parameters SQLite turns the OR
+			// into two index scans and a sort of everything older.
+			keyset += " AND (u.last_seen_at, u.user_key) < (?, ?)"
+			kargs = append(kargs, fromNanos(c[1]), c[2])
 		}
 		err := s.db.WithContext(ctx).Raw("SELECT u.* FROM smile_users u WHERE "+keyset+where+
 			" ORDER BY u.last_seen_at DESC, u.user_key DESC LIMIT ?", append(kargs, limit+1)...).Scan(&rows).Error
