@@ -30,6 +30,12 @@
 
   function listen(url, onChange) {
     var source = new EventSource(url);
+    source.addEventListener("open", function () {
+      document.documentElement.setAttribute("data-live", "open"); // tests wait for it
+    });
+    source.addEventListener("error", function () {
+      document.documentElement.setAttribute("data-live", "reconnecting");
+    });
     source.addEventListener("change", function (ev) {
       try { onChange(JSON.parse(ev.data)); } catch (e) { /* a malformed message is skipped */ }
     });
