@@ -44,7 +44,7 @@ func connectDeps(ctx context.Context, cfg Config, store *models.Store, secrets [
 	if len(secrets) == 0 {
 		return deps, nil, errors.New("sandbox: no webhook secret to sign the simulated webhooks with")
 	}
-	api := fakeapi.New(fakeapi.Options{})
+	api := fakeapi.New(fakeapi.Options{AdoptUnknownUsers: true})
 	deps.Smile, err = smile.NewClient(smile.ClientConfig{
 		BaseURL: sandboxBaseURL, APIKey: "sandbox", APISecret: "sandbox",
 		HTTPClient:        &http.Client{Transport: fakeapi.Transport(api), Timeout: 10 * time.Second},

@@ -59,6 +59,11 @@ type Options struct {
 	Mode string
 	// TenantID prefixes user ids: <tenant>-<32 hex>.
 	TenantID string
+	// AdoptUnknownUsers makes POST /tokens recreate a user it does not know
+	// whose id carries this tenant's prefix. The built-in sandbox keeps its
+	// state in memory while our database remembers its users, so without this
+	// every connect link would stop working when the server restarts.
+	AdoptUnknownUsers bool
 }
 
 // Server is the fake API. Build it with New and serve it as an http.Handler,

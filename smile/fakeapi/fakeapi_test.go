@@ -620,3 +620,27 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("got %d users, want 16", n)
 	}
 }
+
+func TestRefreshToken_AdoptsUnknownSandboxUser(t *testing.T) {
+	ctx := context.Background()
+	for _, adopt := range []bool{false, true} {
+		srv := fakeapi.New(fakeapi.Options{TenantID: "sandbox", AdoptUnknownUsers: adopt})
+		client, err := smile.NewClient(smile.ClientConfig{
+			BaseURL: "http://sandbox.smile.invalid/v1", APIKey: "k", APISecret: "s",
+			HTTPClient: &http.Client{Transport: fakeapi.Transport(srv)}, MaxRetries: -1,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = client.RefreshToken(ctx, "sandbox-0123456789abcdef0123456789abcdef")
+		if adopt && err != nil {
+			t.Errorf("adopting: got %v, want a token for the remembered user", err)
+		}
+		if !adopt && !smile.IsNotFound(err) {
+			t.Errorf("not adopting: got %v, want not found", err)
+		}
+		if _, err := client.RefreshToken(ctx, "othertenant-0123"); !smile.IsNotFound(err) {
+			t.Errorf("foreign tenant: got %v, want not found", err)
+		}
+	}
+}

@@ -59,8 +59,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request, _ []string)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.users[userID] == nil {
-		notFound(w, "User")
-		return
+		if !s.opts.AdoptUnknownUsers || !strings.HasPrefix(userID, s.opts.TenantID+"-") {
+			notFound(w, "User")
+			return
+		}
+		s.users[userID] = &userRecord{seq: s.nextSeq(), id: userID, createdAt: s.now()}
 	}
 	writeData(w, http.StatusCreated, s.issueToken(userID))
 }
