@@ -135,13 +135,11 @@ func (h *Handler) apiEvents(c *fiber.Ctx) error {
 	if err != nil {
 		return pageErr(err)
 	}
-	type apiEvent struct {
-		models.EventRow
-		UserKey *int64 `json:"-"`
-	}
-	out := apiPage[apiEvent]{Items: []apiEvent{}, Next: page.Next}
+	out := apiPage[apiEventRow]{Items: []apiEventRow{}, Next: page.Next}
 	for _, e := range page.Events {
-		out.Items = append(out.Items, apiEvent{EventRow: e})
+		out.Items = append(out.Items, apiEventRow{Seq: e.Seq, EventID: e.EventID, Type: e.Type, CreatedAt: e.CreatedAt,
+			ReceivedAt: e.ReceivedAt, UserID: e.UserID, AccountID: e.AccountID, SourceIP: e.SourceIP,
+			SecretIndex: e.SecretIndex, Deliveries: e.Deliveries})
 	}
 	return c.JSON(out)
 }
@@ -158,7 +156,7 @@ func (h *Handler) apiEvent(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{
 		"seq": d.Seq, "eventId": d.EventID, "type": d.Type, "createdAt": d.CreatedAt, "receivedAt": d.ReceivedAt,
 		"userId": d.UserID, "accountId": d.AccountID, "sourceIp": d.SourceIP, "secretIndex": d.SecretIndex,
-		"deliveries": d.Deliveries, "attempts": d.Attempts, "body": body,
+		"deliveries": d.Deliveries, "attempts": apiDeliveries(d.Attempts), "body": body,
 	})
 }
 
@@ -169,5 +167,40 @@ func (h *Handler) apiDeliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return pageErr(err)
 	}
-	return c.JSON(apiPage[models.Delivery]{Items: append([]models.Delivery{}, page.Deliveries...), Next: page.Next})
+	return c.JSON(apiPage[apiDelivery]{Items: apiDeliveries(page.Deliveries), Next: page.Next})
+}
+
+type apiEventRow struct {
+	Seq         int64     `json:"seq"`
+	EventID     string    `json:"eventId"`
+	Type        string    `json:"type"`
+	CreatedAt   time.Time `json:"createdAt"`
+	ReceivedAt  time.Time `json:"receivedAt"`
+	UserID      string    `json:"userId,omitempty"`
+	AccountID   string    `json:"accountId,omitempty"`
+	SourceIP    string    `json:"sourceIp"`
+	SecretIndex int       `json:"secretIndex"`
+	Deliveries  int64     `json:"deliveries"`
+}
+
+type apiDelivery struct {
+	ID         int64     `json:"id"`
+	ReceivedAt time.Time `json:"receivedAt"`
+	SourceIP   string    `json:"sourceIp"`
+	Outcome    string    `json:"outcome"`
+	Reason     string    `json:"reason"`
+	Status     int       `json:"status"`
+	EventID    string    `json:"eventId,omitempty"`
+	EventType  string    `json:"eventType,omitempty"`
+	BodyBytes  int       `json:"bodyBytes"`
+	Excerpt    string    `json:"excerpt,omitempty"`
+}
+
+func apiDeliveries(ds []models.Delivery) []apiDelivery {
+	out := make([]apiDelivery, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, apiDelivery{ID: d.ID, ReceivedAt: d.ReceivedAt, SourceIP: d.SourceIP, Outcome: d.Outcome, Reason: d.Reason,
+			Status: d.Status, EventID: d.EventID, EventType: d.EventType, BodyBytes: d.BodyBytes, Excerpt: d.Excerpt})
+	}
+	return out
 }

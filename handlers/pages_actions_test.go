@@ -89,7 +89,7 @@ func TestAPI_ReadOnlyJSON(t *testing.T) {
 		{"/api/v1/users?limit=2", `"next":"`},
 		{"/api/v1/users/" + smiletest.FixtureUserID, `"accounts":[`},
 		{"/api/v1/users/" + smiletest.FixtureUserID + "/timeline?limit=3", `"kind":"event"`},
-		{"/api/v1/events?type=ACCOUNT_CREATED", `"Type":"ACCOUNT_CREATED"`},
+		{"/api/v1/events?type=ACCOUNT_CREATED", `"type":"ACCOUNT_CREATED"`},
 		{"/api/v1/events/et-xss", `"body":{`},
 		{"/api/v1/deliveries", `"bad_signature"`},
 	} {
