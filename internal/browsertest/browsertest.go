@@ -72,7 +72,7 @@ func Screenshot(t *testing.T, ctx context.Context, name string) string {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatalf("artifacts dir: %v", err)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives PNG
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
