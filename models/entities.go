@@ -22,15 +22,15 @@ func (s Stamp) After(o Stamp) bool {
 // SmileUser is a user of Smile, as seen in events or created by a connect link.
 type SmileUser struct {
 	UserKey        int64      `gorm:"column:user_key;primaryKey"`
-	ID             string     `gorm:"column:id"`
-	SmileCreatedAt *time.Time `gorm:"column:created_at"`
-	FirstSeenAt    *time.Time `gorm:"column:first_seen_at"`
-	LastSeenAt     *time.Time `gorm:"column:last_seen_at"`
-	EventCount     int64      `gorm:"column:event_count"`
-	SessionStatus  string     `gorm:"column:session_status"`
-	SessionChannel string     `gorm:"column:session_channel"`
-	SessionAt      *time.Time `gorm:"column:session_at"`
-	SessionEventID string     `gorm:"column:session_event_id"`
+	ID             string     `gorm:"column:id;<-:create"`
+	SmileCreatedAt *time.Time `gorm:"column:created_at" proj:"created"`
+	FirstSeenAt    *time.Time `gorm:"column:first_seen_at" proj:"activity"`
+	LastSeenAt     *time.Time `gorm:"column:last_seen_at" proj:"activity"`
+	EventCount     int64      `gorm:"column:event_count" proj:"activity"`
+	SessionStatus  string     `gorm:"column:session_status" proj:"session"`
+	SessionChannel string     `gorm:"column:session_channel" proj:"session"`
+	SessionAt      *time.Time `gorm:"column:session_at" proj:"session"`
+	SessionEventID string     `gorm:"column:session_event_id" proj:"session"`
 }
 
 // TableName implements gorm's tabler.
@@ -47,24 +47,24 @@ const (
 // Account is a payroll or government account a user linked through Smile.
 type Account struct {
 	ID              string     `gorm:"column:id;primaryKey"`
-	UserKey         int64      `gorm:"column:user_key"`
-	ProviderID      string     `gorm:"column:provider_id"`
-	ProviderAt      *time.Time `gorm:"column:provider_at"`
-	ProviderEventID string     `gorm:"column:provider_event_id"`
-	Status          string     `gorm:"column:status"`
-	ErrorCode       string     `gorm:"column:error_code"`
-	ErrorMessage    string     `gorm:"column:error_message"`
-	StatusAt        *time.Time `gorm:"column:status_at"`
-	StatusEventID   string     `gorm:"column:status_event_id"`
-	LoginName       string     `gorm:"column:login_name"`
-	LoginAt         *time.Time `gorm:"column:login_at"`
-	LoginEventID    string     `gorm:"column:login_event_id"`
-	MonitorStatus   string     `gorm:"column:monitor_status"`
-	MonitorAt       *time.Time `gorm:"column:monitor_at"`
-	MonitorEventID  string     `gorm:"column:monitor_event_id"`
-	FirstSeenAt     time.Time  `gorm:"column:first_seen_at"`
-	LastSeenAt      time.Time  `gorm:"column:last_seen_at"`
-	EventCount      int64      `gorm:"column:event_count"`
+	UserKey         int64      `gorm:"column:user_key;<-:create"`
+	ProviderID      string     `gorm:"column:provider_id" proj:"provider"`
+	ProviderAt      *time.Time `gorm:"column:provider_at" proj:"provider_stamp"`
+	ProviderEventID string     `gorm:"column:provider_event_id" proj:"provider_stamp"`
+	Status          string     `gorm:"column:status" proj:"status"`
+	ErrorCode       string     `gorm:"column:error_code" proj:"status"`
+	ErrorMessage    string     `gorm:"column:error_message" proj:"status"`
+	StatusAt        *time.Time `gorm:"column:status_at" proj:"status"`
+	StatusEventID   string     `gorm:"column:status_event_id" proj:"status"`
+	LoginName       string     `gorm:"column:login_name" proj:"login"`
+	LoginAt         *time.Time `gorm:"column:login_at" proj:"login"`
+	LoginEventID    string     `gorm:"column:login_event_id" proj:"login"`
+	MonitorStatus   string     `gorm:"column:monitor_status" proj:"monitor"`
+	MonitorAt       *time.Time `gorm:"column:monitor_at" proj:"monitor"`
+	MonitorEventID  string     `gorm:"column:monitor_event_id" proj:"monitor"`
+	FirstSeenAt     time.Time  `gorm:"column:first_seen_at" proj:"activity"`
+	LastSeenAt      time.Time  `gorm:"column:last_seen_at" proj:"activity"`
+	EventCount      int64      `gorm:"column:event_count" proj:"activity"`
 }
 
 // TableName implements gorm's tabler.
@@ -73,14 +73,14 @@ func (Account) TableName() string { return "accounts" }
 // Archive is a set of documents a user uploaded (Smile's archives).
 type Archive struct {
 	ID            string     `gorm:"column:id;primaryKey"`
-	UserKey       int64      `gorm:"column:user_key"`
-	Status        string     `gorm:"column:status"`
-	ErrorCode     string     `gorm:"column:error_code"`
-	ErrorMessage  string     `gorm:"column:error_message"`
-	StatusAt      *time.Time `gorm:"column:status_at"`
-	StatusEventID string     `gorm:"column:status_event_id"`
-	FirstSeenAt   time.Time  `gorm:"column:first_seen_at"`
-	LastSeenAt    time.Time  `gorm:"column:last_seen_at"`
+	UserKey       int64      `gorm:"column:user_key;<-:create"`
+	Status        string     `gorm:"column:status" proj:"status"`
+	ErrorCode     string     `gorm:"column:error_code" proj:"status"`
+	ErrorMessage  string     `gorm:"column:error_message" proj:"status"`
+	StatusAt      *time.Time `gorm:"column:status_at" proj:"status"`
+	StatusEventID string     `gorm:"column:status_event_id" proj:"status"`
+	FirstSeenAt   time.Time  `gorm:"column:first_seen_at" proj:"activity"`
+	LastSeenAt    time.Time  `gorm:"column:last_seen_at" proj:"activity"`
 }
 
 // TableName implements gorm's tabler.
@@ -89,7 +89,7 @@ func (Archive) TableName() string { return "archives" }
 // Invite is an invitation Smile sent to a user.
 type Invite struct {
 	ID            string     `gorm:"column:id;primaryKey"`
-	UserKey       int64      `gorm:"column:user_key"`
+	UserKey       int64      `gorm:"column:user_key;<-:create"`
 	Status        string     `gorm:"column:status"`
 	StatusAt      *time.Time `gorm:"column:status_at"`
 	StatusEventID string     `gorm:"column:status_event_id"`
@@ -108,7 +108,7 @@ const TaskTypeAccountSync = "ACCOUNT_SYNC"
 type Task struct {
 	SourceID      string     `gorm:"column:source_id;primaryKey"`
 	TaskType      string     `gorm:"column:task_type;primaryKey"`
-	UserKey       int64      `gorm:"column:user_key"`
+	UserKey       int64      `gorm:"column:user_key;<-:create"`
 	SourceType    string     `gorm:"column:source_type"`
 	Status        string     `gorm:"column:status"`
 	ErrorCode     string     `gorm:"column:error_code"`
@@ -127,7 +127,7 @@ func (Task) TableName() string { return "tasks" }
 type DataAvailability struct {
 	AccountID     string    `gorm:"column:account_id;primaryKey"`
 	Datapoint     string    `gorm:"column:datapoint;primaryKey"`
-	UserKey       int64     `gorm:"column:user_key"`
+	UserKey       int64     `gorm:"column:user_key;<-:create"`
 	ItemsAdded    int64     `gorm:"column:items_added"`
 	ItemsUpdated  int64     `gorm:"column:items_updated"`
 	Events        int64     `gorm:"column:events"`

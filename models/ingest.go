@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -236,6 +237,10 @@ func (in *Ingester) run() {
 			continue
 		}
 		batch = append(batch[:0], first)
+		// Handlers woken by the previous commit are runnable but may not have
+		// queued their next event yet; yielding once lets them, so the batch
+		// fills without a timer.
+		runtime.Gosched()
 	fill:
 		for len(batch) < in.opts.MaxBatch {
 			select {

@@ -13,12 +13,18 @@ import (
 	"gorm.io/gorm/schema"
 )
 
-// table is one projection table: how to find its rows and upsert them.
+// table is one projection table: how to find its rows and write them.
 type table[K comparable, V any] struct {
 	name   string
-	upsert string          // INSERT ... ON CONFLICT (pk) DO UPDATE SET every other column
+	upsert string          // INSERT ... ON CONFLICT (pk) DO UPDATE SET every updatable column
 	fields []*schema.Field // in the order of the upsert's placeholders
-	key    func(*V) K
+	// groups update an existing row one group of columns at a time (struct tag
+	// proj:"name"; untagged columns form one group), so a batch rewrites only
+	// the columns that changed and SQLite maintains only the indexes on them.
+	groups  []columnGroup
+	updates []string // by mask of groups; see buildUpdates
+	pk      []*schema.Field
+	key     func(*V) K
 }
 
 func newTable[K comparable, V any](s *Store, key func(*V) K) (*table[K, V], error) {
@@ -35,22 +41,121 @@ func newTable[K comparable, V any](s *Store, key func(*V) K) (*table[K, V], erro
 		}
 		cols = append(cols, f.DBName)
 		fields = append(fields, f)
-		if !f.PrimaryKey {
+		// Keys and columns tagged <-:create never change once a row exists;
+		// leaving them out of the update spares SQLite their index entries.
+		if !f.PrimaryKey && f.Updatable {
 			sets = append(sets, f.DBName+" = excluded."+f.DBName)
 		}
 	}
 	q := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s) ON CONFLICT (%s) DO UPDATE SET %s",
 		sch.Table, strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "),
 		strings.Join(sch.PrimaryFieldDBNames, ", "), strings.Join(sets, ", "))
-	return &table[K, V]{name: sch.Table, upsert: s.rebind(q), fields: fields, key: key}, nil
+	t := &table[K, V]{name: sch.Table, upsert: s.rebind(q), fields: fields, groups: columnGroups(sch), key: key}
+	if err := t.buildUpdates(s, sch); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
-// args returns the row's values in placeholder order.
+// args returns the row's values in the upsert's placeholder order.
 func (t *table[K, V]) args(ctx context.Context, row *V) []any {
 	rv := reflect.ValueOf(row).Elem()
 	out := make([]any, len(t.fields))
 	for i, f := range t.fields {
 		out[i], _ = f.ValueOf(ctx, rv)
+	}
+	return out
+}
+
+type columnGroup struct {
+	fields []*schema.Field
+}
+
+// maxGroups bounds the column groups of a table: one UPDATE is prepared for
+// every combination of groups (2^n - 1 statements).
+const maxGroups = 6
+
+func columnGroups(sch *schema.Schema) []columnGroup {
+	byName := map[string]*columnGroup{}
+	var order []string
+	for _, f := range sch.Fields {
+		if f.DBName == "" || f.PrimaryKey || !f.Updatable {
+			continue
+		}
+		name := f.Tag.Get("proj")
+		g, ok := byName[name]
+		if !ok {
+			g = &columnGroup{}
+			byName[name] = g
+			order = append(order, name)
+		}
+		g.fields = append(g.fields, f)
+	}
+	out := make([]columnGroup, 0, len(order))
+	for _, name := range order {
+		out = append(out, *byName[name])
+	}
+	return out
+}
+
+// updates builds one UPDATE per non-empty combination of groups, indexed by the
+// bit mask of the groups it sets.
+func (t *table[K, V]) buildUpdates(s *Store, sch *schema.Schema) error {
+	if len(t.groups) > maxGroups {
+		return fmt.Errorf("models: %s has %d column groups, at most %d", t.name, len(t.groups), maxGroups)
+	}
+	where := make([]string, len(sch.PrimaryFields))
+	for i, f := range sch.PrimaryFields {
+		where[i] = f.DBName + " = ?"
+	}
+	t.pk = sch.PrimaryFields
+	t.updates = make([]string, 1<<len(t.groups))
+	for mask := 1; mask < len(t.updates); mask++ {
+		var sets []string
+		for i, g := range t.groups {
+			if mask&(1<<i) != 0 {
+				for _, f := range g.fields {
+					sets = append(sets, f.DBName+" = ?")
+				}
+			}
+		}
+		t.updates[mask] = s.rebind(fmt.Sprintf("UPDATE %s SET %s WHERE %s", t.name, strings.Join(sets, ", "), strings.Join(where, " AND ")))
+	}
+	return nil
+}
+
+// changed returns the mask of the groups in which row differs from before.
+func (t *table[K, V]) changed(ctx context.Context, row *V, before V) int {
+	rv, bv := reflect.ValueOf(row).Elem(), reflect.ValueOf(&before).Elem()
+	mask := 0
+	for i, g := range t.groups {
+		for _, f := range g.fields {
+			a, _ := f.ValueOf(ctx, rv)
+			b, _ := f.ValueOf(ctx, bv)
+			if !reflect.DeepEqual(a, b) {
+				mask |= 1 << i
+				break
+			}
+		}
+	}
+	return mask
+}
+
+// updateArgs returns the values of the groups in mask, then the primary key.
+func (t *table[K, V]) updateArgs(ctx context.Context, mask int, row *V) []any {
+	rv := reflect.ValueOf(row).Elem()
+	var out []any
+	for i, g := range t.groups {
+		if mask&(1<<i) != 0 {
+			for _, f := range g.fields {
+				v, _ := f.ValueOf(ctx, rv)
+				out = append(out, v)
+			}
+		}
+	}
+	for _, f := range t.pk {
+		v, _ := f.ValueOf(ctx, rv)
+		out = append(out, v)
 	}
 	return out
 }
@@ -90,10 +195,22 @@ func (s *Store) projectionTables() (*tables, error) {
 	return &t, errors.Join(errs...)
 }
 
-// upserts lists every projection upsert statement.
-func (t *tables) upserts() []string {
-	return []string{t.users.upsert, t.accounts.upsert, t.archives.upsert, t.invites.upsert,
-		t.tasks.upsert, t.data.upsert, t.records.upsert, t.verifications.upsert}
+// statements lists every statement the projection tables write with.
+func (t *tables) statements() []string {
+	var out []string
+	add := func(upsert string, updates []string) {
+		out = append(out, upsert)
+		out = append(out, updates[1:]...)
+	}
+	add(t.users.upsert, t.users.updates)
+	add(t.accounts.upsert, t.accounts.updates)
+	add(t.archives.upsert, t.archives.updates)
+	add(t.invites.upsert, t.invites.updates)
+	add(t.tasks.upsert, t.tasks.updates)
+	add(t.data.upsert, t.data.updates)
+	add(t.records.upsert, t.records.updates)
+	add(t.verifications.upsert, t.verifications.updates)
+	return out
 }
 
 // stmtCache holds statements prepared up front, outside any transaction: on
@@ -251,51 +368,73 @@ func loadRows[K comparable, V any, A any](q *gorm.DB, where string, in []A, dst 
 	return nil
 }
 
-// only returns a projection sharing p's rows, limited to the data and task rows
-// in t; every other table holds only touched rows already.
-func (p *projection) only(t touched) *projection {
-	q := *p
-	q.data = make(map[dataKey]*DataAvailability, len(t.data))
-	for _, k := range t.data {
-		if row, ok := p.data[k]; ok {
-			q.data[k] = row
-		}
-	}
-	q.tasks = make(map[taskKey]*Task, len(t.tasks))
-	for _, k := range t.tasks {
-		if row, ok := p.tasks[k]; ok {
-			q.tasks[k] = row
-		}
-	}
-	return &q
+// loadedRows copies the rows as loaded, before any event is applied.
+type loadedRows struct {
+	users         map[int64]SmileUser
+	accounts      map[string]Account
+	archives      map[string]Archive
+	invites       map[string]Invite
+	tasks         map[taskKey]Task
+	data          map[dataKey]DataAvailability
+	records       map[string]Record
+	verifications map[string]Verification
 }
 
-// save writes every row the projection holds back, one prepared upsert per row.
-func (p *projection) save(ctx context.Context, t *tables, stmts *stmtCache, exec func(*sql.Stmt) *sql.Stmt) error {
+func (p *projection) loaded() loadedRows {
+	return loadedRows{
+		users: copyRows(p.users), accounts: copyRows(p.accounts), archives: copyRows(p.archives),
+		invites: copyRows(p.invites), tasks: copyRows(p.tasks), data: copyRows(p.data),
+		records: copyRows(p.records), verifications: copyRows(p.verifications),
+	}
+}
+
+func copyRows[K comparable, V any](m map[K]*V) map[K]V {
+	out := make(map[K]V, len(m))
+	for k, v := range m {
+		out[k] = *v
+	}
+	return out
+}
+
+// save writes the projection's rows back: rows that did not exist are upserted
+// whole, existing rows get one UPDATE of the column groups that changed.
+func (p *projection) save(ctx context.Context, t *tables, before loadedRows, stmts *stmtCache, bind func(*sql.Stmt) *sql.Stmt) error {
 	return errors.Join(
-		saveRows(ctx, t.users, p.users, stmts, exec),
-		saveRows(ctx, t.accounts, p.accounts, stmts, exec),
-		saveRows(ctx, t.archives, p.archives, stmts, exec),
-		saveRows(ctx, t.invites, p.invites, stmts, exec),
-		saveRows(ctx, t.tasks, p.tasks, stmts, exec),
-		saveRows(ctx, t.data, p.data, stmts, exec),
-		saveRows(ctx, t.records, p.records, stmts, exec),
-		saveRows(ctx, t.verifications, p.verifications, stmts, exec),
+		saveRows(ctx, t.users, p.users, before.users, stmts, bind),
+		saveRows(ctx, t.accounts, p.accounts, before.accounts, stmts, bind),
+		saveRows(ctx, t.archives, p.archives, before.archives, stmts, bind),
+		saveRows(ctx, t.invites, p.invites, before.invites, stmts, bind),
+		saveRows(ctx, t.tasks, p.tasks, before.tasks, stmts, bind),
+		saveRows(ctx, t.data, p.data, before.data, stmts, bind),
+		saveRows(ctx, t.records, p.records, before.records, stmts, bind),
+		saveRows(ctx, t.verifications, p.verifications, before.verifications, stmts, bind),
 	)
 }
 
-func saveRows[K comparable, V any](ctx context.Context, t *table[K, V], rows map[K]*V, stmts *stmtCache, exec func(*sql.Stmt) *sql.Stmt) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	st, err := stmts.get(ctx, t.upsert)
-	if err != nil {
-		return fmt.Errorf("prepare %s upsert: %w", t.name, err)
-	}
-	st = exec(st)
-	for _, row := range rows {
-		if _, err := st.ExecContext(ctx, t.args(ctx, row)...); err != nil {
-			return fmt.Errorf("save %s: %w", t.name, err)
+func saveRows[K comparable, V any](ctx context.Context, t *table[K, V], rows map[K]*V, before map[K]V,
+	stmts *stmtCache, bind func(*sql.Stmt) *sql.Stmt) error {
+	for k, row := range rows {
+		old, existed := before[k]
+		if !existed {
+			st, err := stmts.get(ctx, t.upsert)
+			if err != nil {
+				return err
+			}
+			if _, err := bind(st).ExecContext(ctx, t.args(ctx, row)...); err != nil {
+				return fmt.Errorf("save %s: %w", t.name, err)
+			}
+			continue
+		}
+		mask := t.changed(ctx, row, old)
+		if mask == 0 {
+			continue
+		}
+		st, err := stmts.get(ctx, t.updates[mask])
+		if err != nil {
+			return err
+		}
+		if _, err := bind(st).ExecContext(ctx, t.updateArgs(ctx, mask, row)...); err != nil {
+			return fmt.Errorf("update %s: %w", t.name, err)
 		}
 	}
 	return nil

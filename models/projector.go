@@ -26,7 +26,7 @@ func (s *Store) newProjector(useCache bool) (*projector, error) {
 	if err != nil {
 		return nil, err
 	}
-	stmts, err := prepareAll(context.Background(), s.writer, append(t.upserts(), s.rebind(countsUpsert))...)
+	stmts, err := prepareAll(context.Background(), s.writer, append(t.statements(), s.rebind(countsUpsert))...)
 	if err != nil {
 		return nil, err
 	}
@@ -52,13 +52,21 @@ func (pr *projector) project(ctx context.Context, tx *sql.Tx, events []Projected
 	if err != nil {
 		return nil, fmt.Errorf("models: project: %w", err)
 	}
+	before := p.loaded()
 	for _, ev := range events {
 		p.apply(ev)
 	}
-	bind := func(st *sql.Stmt) *sql.Stmt { return tx.StmtContext(ctx, st) }
-	// Data and task rows are loaded per account or source, so some loaded rows
-	// are untouched: write only the ones the events named.
-	if err := p.only(t).save(ctx, pr.tables, pr.stmts, bind); err != nil {
+	// Each statement is bound to the transaction once per batch.
+	bound := map[*sql.Stmt]*sql.Stmt{}
+	bind := func(st *sql.Stmt) *sql.Stmt {
+		if b, ok := bound[st]; ok {
+			return b
+		}
+		b := tx.StmtContext(ctx, st)
+		bound[st] = b
+		return b
+	}
+	if err := p.save(ctx, pr.tables, before, pr.stmts, bind); err != nil {
 		return nil, fmt.Errorf("models: project: %w", err)
 	}
 	counts, err := pr.stmts.get(ctx, pr.store.rebind(countsUpsert))
