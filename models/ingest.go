@@ -16,6 +16,9 @@ import (
 	"smiledash/smile"
 )
 
+// maxCachedUserKeys bounds the writer's map of Smile user ids to user keys.
+const maxCachedUserKeys = 200_000
+
 // ErrIngestClosed is returned by Submit once shutdown has begun.
 var ErrIngestClosed = errors.New("models: ingest is shutting down")
 
@@ -329,7 +332,7 @@ func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []R
 		}
 		in.projector.committed(projected)
 		for id, key := range newKeys {
-			if len(in.userKeys) > 500_000 {
+			if len(in.userKeys) > maxCachedUserKeys {
 				clear(in.userKeys) // bound memory; keys are reloaded on demand
 			}
 			in.userKeys[id] = key

@@ -263,7 +263,7 @@ type projectionCache struct {
 }
 
 // maxCachedRows bounds each cached table; past it the table's cache starts over.
-const maxCachedRows = 250_000
+const maxCachedRows = 100_000
 
 func newProjectionCache() *projectionCache {
 	return &projectionCache{

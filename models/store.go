@@ -56,6 +56,14 @@ func isPostgres(dsn string) bool {
 	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }
 
+// Page cache sizes bound the process's memory: the writer's cache holds the
+// index pages random inserts touch (the event id index of a million events is
+// about 45 MB); each of the few reader connections needs far less.
+const (
+	writerCacheKiB = 128 << 10
+	readerCacheKiB = 16 << 10
+)
+
 // sqliteDSN adds the pragmas every connection needs: WAL so readers never block
 // the writer, foreign keys, a busy timeout instead of instant SQLITE_BUSY, and
 // immediate transactions so a writer never fails upgrading a read lock.
@@ -76,7 +84,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("models: create data dir: %w", err)
 		}
 	}
-	db, err := gorm.Open(sqlite.Open(sqliteDSN(path, 64<<10)), gormConfig())
+	db, err := gorm.Open(sqlite.Open(sqliteDSN(path, readerCacheKiB)), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("models: open sqlite %s: %w", path, err)
 	}
@@ -88,9 +96,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	sqlDB.SetMaxIdleConns(8)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 
-	// The writer's page cache is large: random inserts into the event indexes are
-	// what bounds ingest once the log holds millions of rows.
-	writer, err := sql.Open("sqlite3", sqliteDSN(path, 256<<10))
+	writer, err := sql.Open("sqlite3", sqliteDSN(path, writerCacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("models: open sqlite writer: %w", err)
 	}
