@@ -1,0 +1,74 @@
+package models
+
+import (
+	"log/slog"
+	"smiledash/smile"
+	"time"
+)
+
+// Incoming is a verified webhook on its way to the store.
+type Incoming struct {
+	Envelope    smile.Envelope
+	Body        []byte // the exact raw body; the caller must not reuse it
+	SourceIP    string
+	SecretIndex int
+	ReceivedAt  time.Time
+}
+
+// Result tells a webhook handler what happened to its event.
+type Result int
+
+// Results of Submit.
+const (
+	Stored Result = iota + 1
+	Duplicate
+)
+
+// Rejection is a refused webhook attempt, recorded so an admin can debug a
+// misconfigured secret or allowlist.
+type Rejection struct {
+	ReceivedAt time.Time
+	SourceIP   string
+	Reason     string
+	Status     int
+	EventID    string
+	EventType  string
+	BodyBytes  int
+	Excerpt    string
+}
+
+// CommittedEvent describes a newly stored event to listeners (the live views).
+type CommittedEvent struct {
+	Seq       int64
+	EventID   string
+	Type      string
+	UserKey   int64
+	AccountID string
+	CreatedAt time.Time
+}
+
+// BatchReport describes one group commit, for metrics and live views.
+type BatchReport struct {
+	Size       int
+	Stored     []CommittedEvent
+	Duplicates int
+	Rejections int
+	Duration   time.Duration
+	Err        error
+}
+
+// IngestOptions tunes the writer.
+type IngestOptions struct {
+	// MaxBatch caps how many webhooks one transaction commits. The writer takes
+	// whatever is queued up to this, without waiting for more: under load batches
+	// grow by themselves while the previous one is being fsynced.
+	MaxBatch int
+	// QueueSize bounds webhooks waiting for the writer; handlers block beyond it.
+	QueueSize int
+	// MaxDeliveries bounds the deliveries table (duplicates and rejections), so a
+	// flood of bad requests cannot fill the disk.
+	MaxDeliveries int
+	// OnBatch, if set, is called after every batch, from the writer goroutine.
+	OnBatch func(BatchReport)
+	Logger  *slog.Logger
+}
