@@ -84,9 +84,12 @@ func serve(ctx context.Context, e env, args []string) error {
 	log.Info("Serving", slog.String("addr", ln.Addr().String()), slog.String("public_url", cfg.PublicURL),
 		slog.String("database", describeDSN(cfg.DatabaseDSN())), slog.Bool("sandbox", cfg.Sandbox()))
 	if cfg.Sandbox() {
+		base := strings.TrimRight(cfg.PublicURL, "/")
 		fmt.Fprintf(e.stdout, "\nsmiledash is running in SANDBOX mode (no SMILE_API_KEY): Smile is simulated.\n"+
-			"  webhook URL:    %s/webhooks/smile\n  webhook secret: %s\n\n",
-			strings.TrimRight(cfg.PublicURL, "/"), secrets[0])
+			"  webhook URL:    %s/webhooks/smile\n  webhook secret: %s\n"+
+			"  try it:         create a connect link at %s/admin/links and open it, or send\n"+
+			"                  simulated traffic: smiledash simulate --url %s/webhooks/smile --secret %s\n\n",
+			base, secrets[0], base, base, secrets[0])
 	}
 
 	if cfg.DebugAddr != "" {
