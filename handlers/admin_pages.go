@@ -25,6 +25,9 @@ type PagesDeps struct {
 	Settings SettingsInfo
 	// Registrar registers our webhook with Smile; nil without credentials.
 	Registrar WebhookRegistrar
+	// Background runs long admin jobs (re-projection) after the response is
+	// sent; nil runs them on a new goroutine. Tests run them in place.
+	Background func(job func())
 }
 
 // SettingsInfo is the configuration the settings page explains.

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -55,9 +56,11 @@ type Deps struct {
 
 // Handler holds the dependencies every route handler shares.
 type Handler struct {
-	log             *slog.Logger
-	deps            Deps
-	now             func() time.Time
-	requestIDs      *requestIDs
+	log        *slog.Logger
+	deps       Deps
+	now        func() time.Time
+	requestIDs *requestIDs
+	// reprojecting is set while a re-projection started from the dashboard runs.
+	reprojecting    atomic.Bool
 	renderErrorPage func(c *fiber.Ctx, status int, public string) error
 }

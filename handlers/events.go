@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -131,8 +133,12 @@ func (h *Handler) showEvent(c *fiber.Ctx) error {
 	if currentRole(c) == RoleAdmin {
 		vm.ReprojectURL = eventURL(d.Seq) + "/reproject"
 	}
-	if n := c.Query("reprojected"); n != "" {
-		vm.Notice = "Projections rebuilt from " + n + " stored events."
+	switch c.Query("reprojecting") {
+	case "started":
+		vm.Notice = "Rebuilding every projection from the stored events. It takes about half a minute per " +
+			"million events; a \"reprojected\" action appears in this user's timeline when it is done."
+	case "already":
+		vm.Notice = "A rebuild is already running; a \"reprojected\" action appears in the timeline when it is done."
 	}
 	return render(c, fiber.StatusOK, views.EventPage(vm))
 }
@@ -145,21 +151,40 @@ func secretLabel(i int) string {
 }
 
 // reproject is POST /admin/events/:id/reproject (admin role): rebuild every
-// projection from the stored events and record who did it.
+// projection from the stored events in the background (about half a minute per
+// million events, longer than a request may take), and record who did it once
+// it is done. One rebuild runs at a time per process; replicas serialise theirs
+// on the database lock.
 func (h *Handler) reproject(c *fiber.Ctx) error {
 	d, err := h.event(c)
 	if err != nil {
 		return err
 	}
-	n, err := h.pages().Reproject(c.UserContext())
-	if err != nil {
-		return err
+	if !h.reprojecting.CompareAndSwap(false, true) {
+		return redirect(c, eventURL(d.Seq)+"?reprojecting=already")
 	}
-	detail, _ := json.Marshal(map[string]any{"event_id": d.EventID, "seq": d.Seq, "replayed": n})
-	action := &models.Action{At: h.now(), UserKey: d.UserKey, AccountID: d.AccountID, Kind: models.ActionReprojected,
-		Actor: h.layout(c, "", "").AdminEmail, Detail: detail}
-	if err := h.pages().CreateAction(c.UserContext(), action); err != nil {
-		return err
+	actor := h.layout(c, "", "").AdminEmail
+	job := func() {
+		defer h.reprojecting.Store(false)
+		ctx := context.Background()
+		n, err := h.pages().Reproject(ctx)
+		if err != nil {
+			h.log.Error("Re-projection failed", slog.String("event_id", d.EventID), slog.Any("error", err))
+			return
+		}
+		detail, _ := json.Marshal(map[string]any{"event_id": d.EventID, "seq": d.Seq, "replayed": n})
+		action := &models.Action{At: h.now(), UserKey: d.UserKey, AccountID: d.AccountID, Kind: models.ActionReprojected,
+			Actor: actor, Detail: detail}
+		if err := h.pages().CreateAction(ctx, action); err != nil {
+			h.log.Error("Recording the re-projection failed", slog.Any("error", err))
+			return
+		}
+		h.log.Info("Projections rebuilt", slog.Int("events", n), slog.String("actor", actor))
 	}
-	return redirect(c, eventURL(d.Seq)+"?reprojected="+strconv.Itoa(n))
+	if run := h.deps.Pages.Background; run != nil {
+		run(job)
+	} else {
+		go job()
+	}
+	return redirect(c, eventURL(d.Seq)+"?reprojecting=started")
 }

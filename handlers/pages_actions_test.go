@@ -174,3 +174,32 @@ func TestStream_SendsChangesAndEndsOnShutdown(t *testing.T) {
 		}
 	}
 }
+
+func TestReproject_RunsInBackgroundOneAtATime(t *testing.T) {
+	var pending []func()
+	a := newTestApp(t, withSettings(nil), func(d *handlers.Deps) {
+		d.Pages.Background = func(job func()) { pending = append(pending, job) }
+	})
+	seedPages(t, a, 1)
+	admin := a.signIn(t, handlers.RoleAdmin)
+	first := admin.postForm(t, "/admin/events/1/reproject", url.Values{})
+	second := admin.postForm(t, "/admin/events/1/reproject", url.Values{})
+	if first.status != http.StatusSeeOther || !strings.Contains(first.header.Get("Location"), "reprojecting=started") {
+		t.Fatalf("first: got %d to %q, want 303 to the started notice", first.status, first.header.Get("Location"))
+	}
+	if !strings.Contains(second.header.Get("Location"), "reprojecting=already") || len(pending) != 1 {
+		t.Fatalf("second: got %q with %d jobs queued, want the already-running notice and one job", second.header.Get("Location"), len(pending))
+	}
+	if got := admin.get(t, "/admin/events/1?reprojecting=started"); !strings.Contains(got.body, "Rebuilding every projection") {
+		t.Error("the event page does not say the rebuild started")
+	}
+	pending[0]()
+	var n int64
+	a.store.DB().Model(&models.Action{}).Where("kind = ?", models.ActionReprojected).Count(&n)
+	if n != 1 {
+		t.Errorf("got %d reprojected actions after the job ran, want 1", n)
+	}
+	if third := admin.postForm(t, "/admin/events/1/reproject", url.Values{}); !strings.Contains(third.header.Get("Location"), "reprojecting=started") {
+		t.Errorf("after the job: got %q, want a new rebuild to start", third.header.Get("Location"))
+	}
+}

@@ -181,5 +181,6 @@ func withSettings(reg handlers.WebhookRegistrar) func(*handlers.Deps) {
 			AllowedIPs: "18.142.61.230",
 		}
 		d.Pages.Registrar = reg
+		d.Pages.Background = func(job func()) { job() }
 	}
 }
