@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -78,8 +79,88 @@ func (h *Handler) apiUser(c *fiber.Ctx) error {
 	}
 	return c.JSON(fiber.Map{
 		"id": d.User.ID, "externalRefs": d.ExternalRefs, "lastSeenAt": d.User.LastSeenAt, "eventCount": d.User.EventCount,
-		"accounts": apiAccounts(d.Accounts), "data": d.Data, "archives": d.Archives, "invites": d.Invites, "tasks": d.Tasks,
+		"accounts": apiAccounts(d.Accounts), "data": apiDataOf(d.Data), "archives": apiArchives(d.Archives),
+		"invites": apiInvites(d.Invites), "tasks": apiTasks(d.Tasks),
 	})
+}
+
+// The API's own shapes of the projections, in the camelCase the rest of the
+// API uses, so the models can change without changing the contract.
+type (
+	apiData struct {
+		Datapoint     string    `json:"datapoint"`
+		ItemsAdded    int64     `json:"itemsAdded"`
+		ItemsUpdated  int64     `json:"itemsUpdated"`
+		Events        int64     `json:"events"`
+		InTask        bool      `json:"deliveredByTask"`
+		LastUpdatedAt time.Time `json:"lastUpdatedAt"`
+	}
+	apiArchive struct {
+		ID           string     `json:"id"`
+		Status       string     `json:"status"`
+		ErrorCode    string     `json:"errorCode,omitempty"`
+		ErrorMessage string     `json:"errorMessage,omitempty"`
+		StatusAt     *time.Time `json:"statusAt"`
+	}
+	apiInvite struct {
+		ID        string     `json:"id"`
+		Status    string     `json:"status"`
+		InvitedAt *time.Time `json:"invitedAt"`
+		LinkedAt  *time.Time `json:"linkedAt"`
+	}
+	apiTask struct {
+		SourceID   string     `json:"sourceId"`
+		SourceType string     `json:"sourceType"`
+		TaskType   string     `json:"taskType"`
+		Status     string     `json:"status"`
+		ErrorCode  string     `json:"errorCode,omitempty"`
+		Datapoints []string   `json:"datapoints"`
+		StartedAt  *time.Time `json:"startedAt"`
+		FinishedAt *time.Time `json:"finishedAt"`
+		Runs       int64      `json:"runs"`
+	}
+)
+
+func apiDataOf(byAccount map[string][]models.DataAvailability) map[string][]apiData {
+	out := make(map[string][]apiData, len(byAccount))
+	for account, rows := range byAccount {
+		list := make([]apiData, 0, len(rows))
+		for _, r := range rows {
+			list = append(list, apiData{Datapoint: r.Datapoint, ItemsAdded: r.ItemsAdded, ItemsUpdated: r.ItemsUpdated,
+				Events: r.Events, InTask: r.InTask, LastUpdatedAt: r.LastUpdatedAt})
+		}
+		out[account] = list
+	}
+	return out
+}
+
+func apiArchives(rows []models.Archive) []apiArchive {
+	out := make([]apiArchive, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, apiArchive{ID: r.ID, Status: r.Status, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage, StatusAt: r.StatusAt})
+	}
+	return out
+}
+
+func apiInvites(rows []models.Invite) []apiInvite {
+	out := make([]apiInvite, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, apiInvite{ID: r.ID, Status: r.Status, InvitedAt: r.InvitedAt, LinkedAt: r.LinkedAt})
+	}
+	return out
+}
+
+func apiTasks(rows []models.Task) []apiTask {
+	out := make([]apiTask, 0, len(rows))
+	for _, r := range rows {
+		points := []string{}
+		if r.Datapoints != "" {
+			points = strings.Split(r.Datapoints, ",")
+		}
+		out = append(out, apiTask{SourceID: r.SourceID, SourceType: r.SourceType, TaskType: r.TaskType, Status: r.Status,
+			ErrorCode: r.ErrorCode, Datapoints: points, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Runs: r.Runs})
+	}
+	return out
 }
 
 type apiItem struct {

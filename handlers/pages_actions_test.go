@@ -88,6 +88,8 @@ func TestAPI_ReadOnlyJSON(t *testing.T) {
 	for _, tc := range []struct{ path, want string }{
 		{"/api/v1/users?limit=2", `"next":"`},
 		{"/api/v1/users/" + smiletest.FixtureUserID, `"accounts":[`},
+		{"/api/v1/users/" + smiletest.FixtureUserID, `"datapoint":"INCOMES","itemsAdded":6`},
+		{"/api/v1/users/" + smiletest.FixtureUserID, `"taskType":"LINK_ACCOUNT"`},
 		{"/api/v1/users/" + smiletest.FixtureUserID + "/timeline?limit=3", `"kind":"event"`},
 		{"/api/v1/events?type=ACCOUNT_CREATED", `"type":"ACCOUNT_CREATED"`},
 		{"/api/v1/events/et-xss", `"body":{`},
