@@ -16,9 +16,13 @@ import (
 // 64 workers, each sending one user's events in order, as Smile's webhooks for
 // 64 users in flight would arrive. It isolates the writer from HTTP.
 //
-//	go test ./models -run '^$' -bench IngestRealistic -benchtime 60000x
+//	go test ./models -run "^$" -bench IngestRealistic -benchtime 60000x  (PostgreSQL too with SMILEDASH_TEST_POSTGRES_URL)
 func BenchmarkIngestRealistic(b *testing.B) {
-	s := storetest.SQLite(b)
+	b.Run("sqlite", func(b *testing.B) { benchIngestRealistic(b, storetest.SQLite(b)) })
+	b.Run("postgres", func(b *testing.B) { benchIngestRealistic(b, storetest.Postgres(b)) })
+}
+
+func benchIngestRealistic(b *testing.B, s *models.Store) {
 	var batches, batched atomic.Int64
 	in, err := s.NewIngester(models.IngestOptions{OnBatch: func(r models.BatchReport) {
 		batches.Add(1)
