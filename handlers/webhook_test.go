@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"smiledash/handlers"
 	"smiledash/models"
@@ -107,6 +108,19 @@ func TestReceiveWebhook_IPRefused(t *testing.T) {
 	a.store.DB().Model(&models.Event{}).Count(&n)
 	if n != 0 {
 		t.Errorf("got %d events stored from a refused address", n)
+	}
+	// The barrier in waitForDelivery comes from a refused address too, so it
+	// cannot be used here: wait for the writer to record the rejection.
+	deadline := time.Now().Add(5 * time.Second)
+	var d models.Delivery
+	for a.store.DB().Where("reason = ?", models.ReasonIPRefused).Take(&d).Error != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no ip_refused delivery recorded")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if d.SourceIP != testPeer || d.Status != http.StatusForbidden || d.Excerpt != "" {
+		t.Errorf("got delivery %+v, want the source, 403 and no excerpt", d)
 	}
 }
 
@@ -251,5 +265,12 @@ func TestReceiveWebhook_StoreUnavailable(t *testing.T) {
 	a.store.DB().Model(&models.Event{}).Count(&n)
 	if n != 1 {
 		t.Errorf("got %d events, want the 1 stored before", n)
+	}
+	if _, err := sqlDB.Exec(`DROP TRIGGER refuse`); err != nil {
+		t.Fatal(err)
+	}
+	d := waitForDelivery(t, a, models.ReasonStoreUnavailable)
+	if d.Status != http.StatusServiceUnavailable || d.EventType != "ACCOUNT_CREATED" {
+		t.Errorf("got delivery %+v, want the 503 recorded with its event", d)
 	}
 }
