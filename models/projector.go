@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"smiledash/migrations"
 )
 
 const countsUpsert = "INSERT INTO event_counts (type, stored) VALUES (?, ?) " +
@@ -55,6 +57,12 @@ func (pr *projector) project(ctx context.Context, tx *sql.Tx, events []Projected
 	before := p.loaded()
 	for _, ev := range events {
 		p.apply(ev)
+	}
+	if pr.store.dialect == migrations.Postgres {
+		if err := p.saveSetBased(ctx, pr.store, tx, before); err != nil {
+			return nil, fmt.Errorf("models: project: %w", err)
+		}
+		return p, nil
 	}
 	// Each statement is bound to the transaction once per batch.
 	bound := map[*sql.Stmt]*sql.Stmt{}
