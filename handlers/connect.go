@@ -49,6 +49,29 @@ type ConnectStore interface {
 	CheckWidgetSession(ctx context.Context, token string, l models.Link, now time.Time) (models.WidgetSession, error)
 	TouchWidgetSession(ctx context.Context, id int64, now time.Time) error
 	CreateCallback(ctx context.Context, cb *models.Callback) error
+	TokensIssuedSince(ctx context.Context, linkID int64, since time.Time, limit int) (int, error)
+}
+
+// A link may ask Smile for at most this many tokens (opens and refreshes) in
+// tokenWindow: enough for any person, while someone holding a link cannot
+// spend our share of Smile's 20 requests/s by reloading it.
+const (
+	maxTokensPerWindow = 30
+	tokenWindow        = 10 * time.Minute
+)
+
+// throttleTokens refuses a link that asked for too many tokens recently.
+func (h *Handler) throttleTokens(c *fiber.Ctx, l models.Link) error {
+	n, err := h.connectStore().TokensIssuedSince(c.UserContext(), l.ID, h.now().Add(-tokenWindow), maxTokensPerWindow)
+	if err != nil {
+		return err
+	}
+	if n >= maxTokensPerWindow {
+		c.Set(fiber.HeaderRetryAfter, fmt.Sprint(int(tokenWindow.Seconds())))
+		return &Error{Status: fiber.StatusTooManyRequests, Public: "This link was opened very often in the last few minutes. Please wait a few minutes, then try again.",
+			Err: fmt.Errorf("link %d asked for %d tokens in %s", l.ID, n, tokenWindow)}
+	}
+	return nil
 }
 
 var _ ConnectStore = (*models.Store)(nil)
@@ -115,7 +138,8 @@ func (h *Handler) connectStore() ConnectStore { return h.deps.Store }
 // reference) and binds it to the link; every open, first or not, gets a fresh
 // single-use Link token and a new widget session, and is recorded as
 // link_opened. A repeated open (a reload, a second tab) is simply another
-// open: a new token and session, the earlier ones left to expire. If Smile
+// open: a new token and session, the earlier ones left to expire; a link that
+// asked for more than 30 tokens in 10 minutes gets a 429 page instead. If Smile
 // cannot be reached the person sees a 503 page and may reload; a Smile user
 // created just before a failure is bound and reused. A GET has no body, so
 // there is nothing oversized or malformed to refuse; a code that cannot be one
@@ -124,6 +148,9 @@ func (h *Handler) showConnect(c *fiber.Ctx) error {
 	ctx, now := c.UserContext(), h.now()
 	l, err := h.linkForPage(c)
 	if err != nil {
+		return err
+	}
+	if err := h.throttleTokens(c, l); err != nil {
 		return err
 	}
 	store, cd := h.connectStore(), h.deps.Connect

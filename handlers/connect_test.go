@@ -186,3 +186,25 @@ func TestShowConnect_SmileForgotUser(t *testing.T) {
 		t.Errorf("got %d %.200s, want 410 asking for a new link", resp.status, resp.body)
 	}
 }
+
+func TestShowConnect_ThrottlesALinkThatAsksForTooManyTokens(t *testing.T) {
+	t.Parallel()
+	a := newConnectApp(t)
+	l := a.link(t, "crm-reloader", nil)
+	for i := range 30 {
+		if resp, _, _ := a.open(t, l.Code); resp.status != http.StatusOK {
+			t.Fatalf("open %d: got %d, want 200", i+1, resp.status)
+		}
+	}
+	resp, boot, _ := a.open(t, l.Code)
+	if resp.status != http.StatusTooManyRequests || boot.UserToken != "" || resp.header.Get("Retry-After") == "" {
+		t.Fatalf("31st open: got %d (token %q, Retry-After %q), want 429 without a token", resp.status, boot.UserToken, resp.header.Get("Retry-After"))
+	}
+	if !strings.Contains(resp.body, "wait a few minutes") {
+		t.Errorf("got body %.200s, want it to say when to come back", resp.body)
+	}
+	other := a.link(t, "crm-other", nil)
+	if resp, _, _ := a.open(t, other.Code); resp.status != http.StatusOK {
+		t.Errorf("another link: got %d, want 200: the limit is per link", resp.status)
+	}
+}

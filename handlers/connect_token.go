@@ -56,6 +56,9 @@ func (h *Handler) refreshConnectToken(c *fiber.Ctx) error {
 	default:
 		return badRequest(`The reason must be "expired" or "reopen".`, fmt.Errorf("reason %.20q", in.Reason))
 	}
+	if err := h.throttleTokens(c, l); err != nil {
+		return err
+	}
 	tok, err := h.deps.Connect.Smile.RefreshToken(ctx, ws.SmileUserID)
 	if err != nil {
 		return smileFailure(err)
