@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -70,11 +71,38 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 		env.Version = int(v)
 	}
 	if len(w.Data) > 0 && string(w.Data) != "null" {
-		if err := json.Unmarshal(w.Data, &env.Data); err != nil {
-			return Envelope{}, fmt.Errorf("%w: data: %v", ErrBadEnvelope, err)
-		}
+		env.Data = decodeEventData(w.Data)
 	}
 	return env, nil
+}
+
+// decodeEventData reads the fields the projections use. A field of an unexpected
+// type (Smile changing a shape, or an undocumented value) is skipped rather
+// than failing the whole event: the raw body is stored either way, and the
+// event is projected from what could be read. Data that is not an object
+// yields no fields.
+func decodeEventData(raw json.RawMessage) EventData {
+	var d EventData
+	if json.Unmarshal(raw, &d) == nil {
+		return d
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil {
+		return EventData{}
+	}
+	d = EventData{}
+	v := reflect.ValueOf(&d).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if value, ok := fields[name]; ok {
+			// Each field on its own: a bad one leaves only itself empty.
+			if json.Unmarshal(value, v.Field(i).Addr().Interface()) != nil {
+				v.Field(i).SetZero()
+			}
+		}
+	}
+	return d
 }
 
 // ParseTime reads Smile's ISO-8601 date-times. Smile documents

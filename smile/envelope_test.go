@@ -57,7 +57,6 @@ func TestParseEnvelope_Rejects(t *testing.T) {
 		"no createdAt":    `{"id":"et-1","type":"USER_CREATED"}`,
 		"bad createdAt":   `{"id":"et-1","type":"USER_CREATED","createdAt":"02/03/2026"}`,
 		"id is a number":  `{"id":7,"type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z"}`,
-		"data is text":    `{"id":"et-1","type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z","data":"x"}`,
 		"version is text": `{"id":"et-1","version":"one","type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z"}`,
 	} {
 		if _, err := smile.ParseEnvelope([]byte(body)); !errors.Is(err, smile.ErrBadEnvelope) {
@@ -78,9 +77,22 @@ func TestParseEnvelope_LiberalInWhatItAccepts(t *testing.T) {
 		"empty payload":  `{"id":"et-1","type":"TASK_FINISHED","createdAt":"2026-01-01T00:00:00Z","data":{"payload":{}}}`,
 		"float count":    `{"id":"et-1","type":"INCOMES_ADDED","createdAt":"2026-01-01T00:00:00Z","data":{"count":3.0}}`,
 		"null providers": `{"id":"et-1","type":"ACCOUNT_CREATED","createdAt":"2026-01-01T00:00:00Z","data":{"providers":null}}`,
+		"data is text":   `{"id":"et-1","type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z","data":"x"}`,
 	} {
 		if _, err := smile.ParseEnvelope([]byte(body)); err != nil {
 			t.Errorf("%s: got %v, want accepted", name, err)
 		}
+	}
+}
+
+func TestParseEnvelope_OddFieldTypesDoNotLoseTheEvent(t *testing.T) {
+	env, err := smile.ParseEnvelope([]byte(`{"id":"et-1","type":"INCOMES_ADDED","createdAt":"2026-01-01T00:00:00Z",` +
+		`"data":{"userId":"u-1","accountId":"a-1","count":"three","providers":"sss_ph"}}`))
+	if err != nil {
+		t.Fatalf("got %v, want the event accepted", err)
+	}
+	d := env.Data
+	if d.UserID != "u-1" || d.AccountID != "a-1" || d.Count != nil || d.Providers != nil {
+		t.Errorf("got %+v, want the readable fields kept and the odd ones empty", d)
 	}
 }
