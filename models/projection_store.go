@@ -164,7 +164,9 @@ func loadRows[K comparable, V any, A any](q *gorm.DB, where string, in []A, dst 
 	return nil
 }
 
-// loadedRows copies the rows as loaded, before any event is applied.
+// loadedRows copies the rows as loaded, before any event is applied. apply
+// replaces time pointers rather than writing through them, so a shallow copy is
+// a faithful "before".
 type loadedRows struct {
 	users         map[int64]SmileUser
 	accounts      map[string]Account

@@ -69,34 +69,14 @@ func (s *Store) EventEffects(ctx context.Context, ev Event) (Effects, error) {
 		}
 	}
 	t := touchedBy([]ProjectedEvent{target})
-	before := snapshotAll(p, t)
+	before := p.loaded()
 	p.apply(target)
 	out.Changes = diffAll(p, t, before)
 	out.Changes = append(out.Changes, FieldChange{Table: "event_counts", Key: string(target.Type), Field: "stored", Before: "n", After: "n + 1"})
 	return out, nil
 }
 
-type snapshots struct {
-	users         map[int64]SmileUser
-	accounts      map[string]Account
-	archives      map[string]Archive
-	invites       map[string]Invite
-	tasks         map[taskKey]Task
-	data          map[dataKey]DataAvailability
-	records       map[string]Record
-	verifications map[string]Verification
-}
-
-func snapshotAll(p *projection, t touched) snapshots {
-	return snapshots{
-		users: snapshot(p.users, t.users), accounts: snapshot(p.accounts, t.accounts),
-		archives: snapshot(p.archives, t.archives), invites: snapshot(p.invites, t.invites),
-		tasks: snapshot(p.tasks, t.tasks), data: snapshot(p.data, t.data),
-		records: snapshot(p.records, t.records), verifications: snapshot(p.verifications, t.verifications),
-	}
-}
-
-func diffAll(p *projection, t touched, b snapshots) []FieldChange {
+func diffAll(p *projection, t touched, b loadedRows) []FieldChange {
 	str := func(s string) string { return s }
 	var out []FieldChange
 	out = append(out, diffRows("smile_users", t.users, b.users, p.users, func(k int64) string { return strconv.FormatInt(k, 10) })...)
@@ -107,18 +87,6 @@ func diffAll(p *projection, t touched, b snapshots) []FieldChange {
 	out = append(out, diffRows("tasks", t.tasks, b.tasks, p.tasks, func(k taskKey) string { return k.sourceID + " " + k.taskType })...)
 	out = append(out, diffRows("records", t.records, b.records, p.records, str)...)
 	out = append(out, diffRows("verifications", t.verifications, b.verifications, p.verifications, str)...)
-	return out
-}
-
-// snapshot copies rows by value. apply replaces time pointers rather than
-// writing through them, so a shallow copy is a faithful "before".
-func snapshot[K comparable, V any](rows map[K]*V, keys []K) map[K]V {
-	out := make(map[K]V, len(keys))
-	for _, k := range keys {
-		if r, ok := rows[k]; ok {
-			out[k] = *r
-		}
-	}
 	return out
 }
 
