@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 
@@ -11,22 +10,13 @@ import (
 	"smiledash/smile"
 )
 
-// pagesDeps builds what the dashboard pages need; smileClient is the real or
+// pagesDeps builds what the dashboard pages need; secrets are the webhook
+// secrets in use (current first); smileClient is the real or
 // sandbox Smile client (nil when the connect flow is not configured). Live
 // streams end when ctx does (the shutdown signal), before the HTTP server
 // drains; on PostgreSQL, changes from other replicas reach them through
 // LISTEN/NOTIFY until stop is called.
-func pagesDeps(ctx context.Context, cfg Config, store *models.Store, smileClient *smile.Client, log *slog.Logger) (deps handlers.PagesDeps, stop func(), err error) {
-	secrets := cfg.WebhookSecrets
-	if len(secrets) == 0 && cfg.Sandbox() {
-		secret, err := store.Setting(ctx, sandboxSecretSetting)
-		if err != nil && !errors.Is(err, models.ErrNotFound) {
-			return deps, nil, err
-		}
-		if secret != "" {
-			secrets = []string{secret}
-		}
-	}
+func pagesDeps(ctx context.Context, cfg Config, store *models.Store, secrets []string, smileClient *smile.Client, log *slog.Logger) (deps handlers.PagesDeps, stop func(), err error) {
 	deps = handlers.PagesDeps{
 		Done: ctx.Done(),
 		Settings: handlers.SettingsInfo{

@@ -59,7 +59,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer stopAdmin()
-	pages, stopPages, err := pagesDeps(ctx, cfg, store, connect.Smile, log)
+	pages, stopPages, err := pagesDeps(ctx, cfg, store, secrets, connect.Smile, log)
 	if err != nil {
 		return err
 	}
