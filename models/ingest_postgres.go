@@ -172,7 +172,7 @@ func insertRejectionsPostgres(ctx context.Context, tx *sql.Tx, rs []Rejection) e
 
 // saveSetBased writes a projection with one multi-row upsert per table and one
 // for the event counts, for PostgreSQL.
-func (p *projection) saveSetBased(ctx context.Context, s *Store, tx *sql.Tx, before loadedRows) error {
+func (p *projection) saveSetBased(ctx context.Context, s *Store, tx *sql.Tx, before rowValues) error {
 	g := s.gormOn(tx).WithContext(ctx).Clauses(clause.OnConflict{UpdateAll: true})
 	for _, err := range []error{
 		upsertChanged(g, "users", p.users, before.users), upsertChanged(g, "accounts", p.accounts, before.accounts),

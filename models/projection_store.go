@@ -43,11 +43,9 @@ func (c *stmtCache) close() error {
 	return errors.Join(errs...)
 }
 
-// projectionCache keeps projection rows the writer has committed, so a batch
-// loads only rows it has not seen. It is used only where this process is the
-// single writer of projections (SQLite); rows are copied in and out, so a batch
-// that fails to commit leaves the cache untouched.
-type projectionCache struct {
+// rowValues holds projection rows by value, one map per table: a copy that
+// later changes to a projection's rows cannot reach.
+type rowValues struct {
 	users         map[int64]SmileUser
 	accounts      map[string]Account
 	archives      map[string]Archive
@@ -57,6 +55,12 @@ type projectionCache struct {
 	records       map[string]Record
 	verifications map[string]Verification
 }
+
+// projectionCache keeps projection rows the writer has committed, so a batch
+// loads only rows it has not seen. It is used only where this process is the
+// single writer of projections (SQLite); rows are copied in and out, so a batch
+// that fails to commit leaves the cache untouched.
+type projectionCache = rowValues
 
 // maxCachedRows bounds each cached table; past it the table's cache starts over.
 const maxCachedRows = 100_000
@@ -164,22 +168,11 @@ func loadRows[K comparable, V any, A any](q *gorm.DB, where string, in []A, dst 
 	return nil
 }
 
-// loadedRows copies the rows as loaded, before any event is applied. apply
+// loaded copies the rows as loaded, before any event is applied. apply
 // replaces time pointers rather than writing through them, so a shallow copy is
 // a faithful "before".
-type loadedRows struct {
-	users         map[int64]SmileUser
-	accounts      map[string]Account
-	archives      map[string]Archive
-	invites       map[string]Invite
-	tasks         map[taskKey]Task
-	data          map[dataKey]DataAvailability
-	records       map[string]Record
-	verifications map[string]Verification
-}
-
-func (p *projection) loaded() loadedRows {
-	return loadedRows{
+func (p *projection) loaded() rowValues {
+	return rowValues{
 		users: copyRows(p.users), accounts: copyRows(p.accounts), archives: copyRows(p.archives),
 		invites: copyRows(p.invites), tasks: copyRows(p.tasks), data: copyRows(p.data),
 		records: copyRows(p.records), verifications: copyRows(p.verifications),
@@ -196,7 +189,7 @@ func copyRows[K comparable, V any](m map[K]*V) map[K]V {
 
 // save writes the projection's rows back: rows that did not exist are upserted
 // whole, existing rows get one UPDATE of the column groups that changed.
-func (p *projection) save(ctx context.Context, t *tables, before loadedRows, stmts *stmtCache, bind func(*sql.Stmt) *sql.Stmt) error {
+func (p *projection) save(ctx context.Context, t *tables, before rowValues, stmts *stmtCache, bind func(*sql.Stmt) *sql.Stmt) error {
 	return errors.Join(
 		saveRows(ctx, t.users, p.users, before.users, stmts, bind),
 		saveRows(ctx, t.accounts, p.accounts, before.accounts, stmts, bind),

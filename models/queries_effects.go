@@ -76,7 +76,7 @@ func (s *Store) EventEffects(ctx context.Context, ev Event) (Effects, error) {
 	return out, nil
 }
 
-func diffAll(p *projection, t touched, b loadedRows) []FieldChange {
+func diffAll(p *projection, t touched, b rowValues) []FieldChange {
 	str := func(s string) string { return s }
 	var out []FieldChange
 	out = append(out, diffRows("smile_users", t.users, b.users, p.users, func(k int64) string { return strconv.FormatInt(k, 10) })...)
