@@ -2,10 +2,6 @@ package models
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"strings"
 	"time"
@@ -60,17 +56,17 @@ type SignedIn struct {
 // CreateSession starts a session for the admin and returns its token, which is
 // shown only here: the cookie carries it and the store keeps its hash.
 func (s *Store) CreateSession(ctx context.Context, adminID int64, client SessionClient, now time.Time) (string, AdminSession, error) {
-	token, err := authToken(32)
+	token, err := randomToken(32)
 	if err != nil {
 		return "", AdminSession{}, err
 	}
-	csrf, err := authToken(32)
+	csrf, err := randomToken(32)
 	if err != nil {
 		return "", AdminSession{}, err
 	}
 	now = now.UTC()
 	sess := AdminSession{
-		TokenHash: authTokenHash(token), AdminID: adminID, CSRFToken: csrf,
+		TokenHash: hashToken(token), AdminID: adminID, CSRFToken: csrf,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMaxAge),
 		UserAgent: clipText(client.UserAgent, 256), IP: clipText(client.IP, 64),
 	}
@@ -84,7 +80,7 @@ func (s *Store) CreateSession(ctx context.Context, adminID int64, client Session
 // ErrNotFound. Use SignedInByToken to admit a request.
 func (s *Store) SessionByToken(ctx context.Context, token string) (AdminSession, error) {
 	var sess AdminSession
-	if err := s.db.WithContext(ctx).Where("token_hash = ?", authTokenHash(token)).Take(&sess).Error; err != nil {
+	if err := s.db.WithContext(ctx).Where("token_hash = ?", hashToken(token)).Take(&sess).Error; err != nil {
 		return AdminSession{}, fmt.Errorf("models: session by token: %w", notFound(err))
 	}
 	return sess, nil
@@ -132,7 +128,7 @@ func (s *Store) TouchSession(ctx context.Context, id int64, now time.Time) error
 // DeleteSession ends the session of a token (sign-out). Deleting a session that
 // does not exist is not an error.
 func (s *Store) DeleteSession(ctx context.Context, token string) error {
-	err := s.db.WithContext(ctx).Where("token_hash = ?", authTokenHash(token)).Delete(&AdminSession{}).Error
+	err := s.db.WithContext(ctx).Where("token_hash = ?", hashToken(token)).Delete(&AdminSession{}).Error
 	if err != nil {
 		return fmt.Errorf("models: delete session: %w", err)
 	}
@@ -157,23 +153,6 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 		return 0, fmt.Errorf("models: delete expired sessions: %w", res.Error)
 	}
 	return res.RowsAffected, nil
-}
-
-// randomToken returns n random bytes, base64url-encoded without padding.
-func authToken(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("models: random token: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// hashToken is how session and API tokens are stored: a token has 256 random
-// bits, so a plain SHA-256 (no salt, no stretching) is enough to make a stolen
-// table useless while keeping lookups by hash.
-func authTokenHash(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // clipText bounds a display string and keeps it valid UTF-8 (PostgreSQL

@@ -54,13 +54,13 @@ func (s *Store) CreateAPIToken(ctx context.Context, in NewAPIToken, now time.Tim
 	if !ValidRole(in.Role) {
 		return "", APIToken{}, fmt.Errorf("models: create api token: %w", ErrInvalidRole)
 	}
-	secret, err := authToken(32)
+	secret, err := randomToken(32)
 	if err != nil {
 		return "", APIToken{}, err
 	}
 	plain := APITokenPrefix + secret
 	tok := APIToken{
-		Name: name, TokenHash: authTokenHash(plain), Prefix: plain[:len(APITokenPrefix)+6],
+		Name: name, TokenHash: hashToken(plain), Prefix: plain[:len(APITokenPrefix)+6],
 		Role: in.Role, CreatedBy: in.CreatedBy, CreatedAt: now.UTC(),
 	}
 	if err := s.db.WithContext(ctx).Create(&tok).Error; err != nil {
@@ -76,7 +76,7 @@ func (s *Store) APITokenByToken(ctx context.Context, plain string, now time.Time
 		return APIToken{}, fmt.Errorf("models: api token: %w", ErrNotFound)
 	}
 	var tok APIToken
-	err := s.db.WithContext(ctx).Where("token_hash = ? AND revoked_at IS NULL", authTokenHash(plain)).Take(&tok).Error
+	err := s.db.WithContext(ctx).Where("token_hash = ? AND revoked_at IS NULL", hashToken(plain)).Take(&tok).Error
 	if err != nil {
 		return APIToken{}, fmt.Errorf("models: api token: %w", notFound(err))
 	}

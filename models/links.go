@@ -2,8 +2,6 @@ package models
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -237,15 +235,6 @@ func (s *Store) EnsureSmileUser(ctx context.Context, smileID string) (int64, err
 		return 0, fmt.Errorf("models: ensure smile user: read key: %w", err)
 	}
 	return key, nil
-}
-
-// randomToken returns n random bytes, base64url-encoded without padding.
-func randomToken(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("models: random token: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 func utcPtr(t *time.Time) *time.Time {

@@ -2,8 +2,6 @@ package models
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -38,12 +36,6 @@ type WidgetSession struct {
 // TableName implements gorm's tabler.
 func (WidgetSession) TableName() string { return "widget_sessions" }
 
-// hashSessionToken is how a token is stored and looked up.
-func hashSessionToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return hex.EncodeToString(sum[:])
-}
-
 // CreateWidgetSession starts a session for a link whose Smile user is known and
 // returns the token to hand to the page (shown once, never stored). Sessions
 // that expired a day ago or more are swept on the way.
@@ -57,7 +49,7 @@ func (s *Store) CreateWidgetSession(ctx context.Context, l Link, now time.Time, 
 	}
 	now = now.UTC()
 	ws := WidgetSession{
-		TokenHash: hashSessionToken(token), LinkID: l.ID, SmileUserID: l.SmileUserID, UserKey: l.UserKey,
+		TokenHash: hashToken(token), LinkID: l.ID, SmileUserID: l.SmileUserID, UserKey: l.UserKey,
 		CreatedAt: now, ExpiresAt: now.Add(ttl),
 	}
 	db := s.db.WithContext(ctx)
@@ -79,7 +71,7 @@ func (s *Store) CheckWidgetSession(ctx context.Context, token string, l Link, no
 		return WidgetSession{}, ErrSessionUnknown
 	}
 	var ws WidgetSession
-	err := s.db.WithContext(ctx).Where("token_hash = ?", hashSessionToken(token)).Take(&ws).Error
+	err := s.db.WithContext(ctx).Where("token_hash = ?", hashToken(token)).Take(&ws).Error
 	switch {
 	case errors.Is(notFound(err), ErrNotFound):
 		return WidgetSession{}, ErrSessionUnknown
