@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"smiledash/handlers"
+	"smiledash/models"
 	"smiledash/smile"
 	"smiledash/smile/smiletest"
 )
@@ -53,6 +54,14 @@ func seedPages(t *testing.T, a *testApp, n int) {
 	}))
 	if got := a.do(t, webhookRequest(smiletest.Event("USER_CREATED"), strings.Repeat("ab", 64))); got.status != http.StatusUnauthorized {
 		t.Fatalf("bad signature: got %d", got.status)
+	}
+	// Rejections are recorded by the writer after the response: wait for it.
+	deadline := time.Now().Add(10 * time.Second)
+	for a.store.DB().Where("reason = ?", models.ReasonBadSignature).Take(&models.Delivery{}).Error != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the bad-signature attempt was never recorded")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -51,7 +51,7 @@ func TestWidgetSession(t *testing.T) {
 			at    time.Time
 			want  error
 		}{
-			"forged":       {"x" + token[1:], l, t0, models.ErrSessionUnknown},
+			"forged":       {forged(token), l, t0, models.ErrSessionUnknown},
 			"empty":        {"", l, t0, models.ErrSessionUnknown},
 			"huge":         {strings.Repeat("a", 10000), l, t0, models.ErrSessionUnknown},
 			"other link":   {token, other, t0, models.ErrSessionForeign},
@@ -95,4 +95,12 @@ func revoked(l models.Link) models.Link {
 	at := t0
 	l.RevokedAt = &at
 	return l
+}
+
+// forged changes a token's first character: always another token.
+func forged(token string) string {
+	if token[0] == 'x' {
+		return "y" + token[1:]
+	}
+	return "x" + token[1:]
 }
