@@ -80,7 +80,9 @@ func (s *Store) Take(ctx context.Context, key string, limit Throttle, cost int64
 		v.FirstRefusal = row[0].Refused == 1
 		v.RetryAfter = time.Duration(row[0].WindowEnd-nowMS) * time.Millisecond
 	}
-	v.RetryAfter = max(v.RetryAfter, time.Millisecond)
+	// A window started by a request that read the clock after this one can
+	// end a little more than one window from this request's now.
+	v.RetryAfter = min(max(v.RetryAfter, time.Millisecond), limit.Window)
 	return v, nil
 }
 
