@@ -141,8 +141,11 @@ func (h *Handler) connectStore() ConnectStore { return h.deps.Store }
 // reference) and binds it to the link; every open, first or not, gets a fresh
 // single-use Link token and a new widget session, and is recorded as
 // link_opened. A repeated open (a reload, a second tab) is simply another
-// open: a new token and session, the earlier ones left to expire; a link that
-// asked for more than 30 tokens in 10 minutes gets a 429 page instead. If Smile
+// open: a new token and session, the earlier ones left to expire; but every
+// open first counts, atomically and across replicas, against the link's
+// models.MaxTokensPerLink tokens per models.TokenWindow, and past it gets a 429
+// page with Retry-After instead (Smile is not called; the burst is recorded
+// once on the link's timeline as link_throttled). If Smile
 // cannot be reached the person sees a 503 page and may reload; a Smile user
 // created just before a failure is bound and reused. A GET has no body, so
 // there is nothing oversized or malformed to refuse; a code that cannot be one
