@@ -60,7 +60,10 @@ func (h *Handler) authRoutes(app *fiber.App) {
 	app.Post("/logout", page, h.requireSignIn, h.logout) // CSRF-checked by requireSignIn
 }
 
-// showLogin is GET /login. Someone already signed in goes straight on.
+// showLogin is GET /login. Someone already signed in goes straight on. A
+// next that is not a local /admin path (malformed, another site, over 2 KiB)
+// is dropped; a forged or expired session cookie is simply not signed in.
+// Repeating it changes nothing.
 func (h *Handler) showLogin(c *fiber.Ctx) error {
 	next := safeNext(c.Query("next"))
 	if in, err := h.signedIn(c); err == nil && in != nil {
@@ -160,6 +163,11 @@ func (h *Handler) startSession(c *fiber.Ctx, admin models.Admin, ip, next string
 }
 
 // logout is POST /logout: it ends the session and goes back to the sign-in page.
+// Without the session's CSRF token (forged, missing, another session's) it is
+// refused with 403 by requireSignIn and the session stays; a forged, expired or
+// already-ended session is just sent to the sign-in page, so repeating a
+// sign-out is harmless. The device cookie is kept: the browser still signed in
+// before.
 func (h *Handler) logout(c *fiber.Ctx) error {
 	if in, ok := signedInOf(c); ok {
 		if err := h.authStore().DeleteSession(c.UserContext(), c.Cookies(sessionCookie)); err != nil {

@@ -198,3 +198,53 @@ func TestTakeCallback_OneTimelineEntryPerBurst(t *testing.T) {
 		}
 	})
 }
+
+// TestTakeCallback_PerLink: many pages of one link share the link's limit
+// per minute, and a token is counted per link, not per page.
+func TestTakeCallback_PerLink(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		l := createLink(t, s, "crm-many-pages", nil)
+		pages := models.MaxCallbacksPerLink/models.MaxCallbacksPerSession + 1
+		allowed := 0
+		for page := range pages {
+			for range models.MaxCallbacksPerSession {
+				v, err := s.TakeCallback(ctx, l, int64(page+1), 10, t0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if v.Allowed {
+					allowed++
+				} else if v.RetryAfter != models.CallbackWindow {
+					t.Fatalf("got Retry-After %v, want %v", v.RetryAfter, models.CallbackWindow)
+				}
+			}
+		}
+		if allowed != models.MaxCallbacksPerLink {
+			t.Fatalf("got %d callbacks allowed over %d pages, want the link's %d", allowed, pages, models.MaxCallbacksPerLink)
+		}
+		for i := range models.MaxTokensPerLink + 1 {
+			v, err := s.TakeToken(ctx, l, int64(i+1), t0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Allowed != (i < models.MaxTokensPerLink) {
+				t.Fatalf("token %d: got allowed %v", i+1, v.Allowed)
+			}
+		}
+		if got := actionKinds(t, s, l.ID); countKinds(got, models.ActionLinkThrottled) != 2 {
+			t.Fatalf("got actions %v, want one link_throttled per limit's burst", got)
+		}
+	})
+}
+
+func countKinds(kinds []string, kind string) int {
+	n := 0
+	for _, k := range kinds {
+		if k == kind {
+			n++
+		}
+	}
+	return n
+}
