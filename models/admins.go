@@ -231,7 +231,7 @@ func signInThrottle(key string) Throttle {
 func (s *Store) TakeSignIn(ctx context.Context, at SignInAttempt, now time.Time) (time.Duration, error) {
 	keys := signInLimits(at)
 	for i, key := range keys {
-		v, err := s.Take(ctx, key, signInThrottle(key), 1, now)
+		v, err := s.TakeThrottle(ctx, key, signInThrottle(key), 1, now)
 		if err != nil {
 			return 0, fmt.Errorf("models: sign-in throttle: %w", err)
 		}
@@ -239,7 +239,7 @@ func (s *Store) TakeSignIn(ctx context.Context, at SignInAttempt, now time.Time)
 			continue
 		}
 		for _, taken := range keys[:i] {
-			if err := s.Refund(ctx, taken, 1, now); err != nil {
+			if err := s.RefundThrottle(ctx, taken, 1, now); err != nil {
 				return 0, err
 			}
 		}
@@ -257,7 +257,7 @@ func (s *Store) SignInSucceeded(ctx context.Context, at SignInAttempt, now time.
 		return err
 	}
 	for _, key := range keys[1:] {
-		if err := s.Refund(ctx, key, 1, now); err != nil {
+		if err := s.RefundThrottle(ctx, key, 1, now); err != nil {
 			return err
 		}
 	}

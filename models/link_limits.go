@@ -75,7 +75,7 @@ func (s *Store) TakeToken(ctx context.Context, l Link, sessionID int64, now time
 
 func (s *Store) takeLinkLimits(ctx context.Context, l Link, now time.Time, sessionID int64, limits ...linkLimit) (LinkVerdict, error) {
 	for _, lim := range limits {
-		v, err := s.Take(ctx, lim.key, lim.limit, lim.cost, now)
+		v, err := s.TakeThrottle(ctx, lim.key, lim.limit, lim.cost, now)
 		if err != nil {
 			return LinkVerdict{}, err
 		}

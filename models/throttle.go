@@ -45,10 +45,11 @@ RETURNING n`
 // end: the refusal that makes the count 1 is the first of its burst.
 const refuseThrottleSQL = `UPDATE throttle_counters SET refused = refused + 1 WHERE key = ? RETURNING refused, window_end`
 
-// Take counts cost units against key under limit at now. Refused takes count
-// nothing against the limit (a refused request costs nothing more), but are
-// counted so that the first refusal of each window can be reported once.
-func (s *Store) Take(ctx context.Context, key string, limit Throttle, cost int64, now time.Time) (Verdict, error) {
+// TakeThrottle counts cost units against key under limit at now. Refused
+// takes count nothing against the limit (a refused request costs nothing
+// more), but are counted so that the first refusal of each window can be
+// reported once.
+func (s *Store) TakeThrottle(ctx context.Context, key string, limit Throttle, cost int64, now time.Time) (Verdict, error) {
 	if limit.Max <= 0 || limit.Window <= 0 || cost <= 0 {
 		return Verdict{}, fmt.Errorf("models: throttle %s: limit %d per %s, cost %d: %w", key, limit.Max, limit.Window, cost, errBadThrottle)
 	}
@@ -88,10 +89,10 @@ func (s *Store) Take(ctx context.Context, key string, limit Throttle, cost int64
 
 var errBadThrottle = errors.New("models: invalid throttle")
 
-// Refund gives back cost units taken from key in its current window, e.g.
-// for a sign-in that turned out to be right. It never goes below zero and
+// RefundThrottle gives back cost units taken from key in its current window,
+// e.g. for a sign-in that turned out to be right. It never goes below zero and
 // never touches an ended window.
-func (s *Store) Refund(ctx context.Context, key string, cost int64, now time.Time) error {
+func (s *Store) RefundThrottle(ctx context.Context, key string, cost int64, now time.Time) error {
 	err := s.db.WithContext(ctx).Exec(`UPDATE throttle_counters SET n = n - ? WHERE key = ? AND window_end > ? AND n >= ?`,
 		cost, key, now.UnixMilli(), cost).Error
 	if err != nil {

@@ -21,7 +21,7 @@ func takeParallel(t *testing.T, stores []*models.Store, key string, limit models
 	var a, f atomic.Int64
 	for i := range n {
 		wg.Go(func() {
-			v, err := stores[i%len(stores)].Take(context.Background(), key, limit, 1, now)
+			v, err := stores[i%len(stores)].TakeThrottle(context.Background(), key, limit, 1, now)
 			if err != nil {
 				t.Error(err)
 				return
@@ -100,7 +100,7 @@ func TestTake_WindowsCostsAndRefunds(t *testing.T) {
 		ctx := context.Background()
 		take := func(key string, cost int64, now time.Time) models.Verdict {
 			t.Helper()
-			v, err := s.Take(ctx, key, models.Throttle{Max: 100, Window: time.Minute}, cost, now)
+			v, err := s.TakeThrottle(ctx, key, models.Throttle{Max: 100, Window: time.Minute}, cost, now)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -122,7 +122,7 @@ func TestTake_WindowsCostsAndRefunds(t *testing.T) {
 		if v := take("bytes", 101, testNow); v.Allowed {
 			t.Fatal("a cost over the limit: allowed")
 		}
-		if err := s.Refund(ctx, "bytes", 10, testNow.Add(30*time.Second)); err != nil {
+		if err := s.RefundThrottle(ctx, "bytes", 10, testNow.Add(30*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		if v := take("bytes", 10, testNow.Add(30*time.Second)); !v.Allowed {
