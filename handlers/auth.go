@@ -24,12 +24,17 @@ const (
 // sessionCookie carries the session token; the store keeps only its hash.
 const sessionCookie = "smiledash_session"
 
+// deviceCookie marks a browser that signed in before (models.IssueDeviceToken):
+// it exempts the browser from the per-email and per-address sign-in limits.
+const deviceCookie = "smiledash_device"
+
 // AuthStore is what sign-in, sessions and API tokens need of the store.
 type AuthStore interface {
 	Authenticate(ctx context.Context, email, password string, now time.Time) (models.Admin, error)
-	LoginRetryAfter(ctx context.Context, email, ip string, now time.Time) (time.Duration, error)
-	RecordLoginFailure(ctx context.Context, email, ip string, now time.Time) error
-	ClearLoginFailures(ctx context.Context, email string) error
+	TakeSignIn(ctx context.Context, at models.SignInAttempt, now time.Time) (time.Duration, error)
+	SignInSucceeded(ctx context.Context, at models.SignInAttempt, now time.Time) error
+	DeviceFor(ctx context.Context, token, email string, now time.Time) (string, error)
+	IssueDeviceToken(ctx context.Context, a models.Admin, now time.Time) (string, error)
 	CreateSession(ctx context.Context, adminID int64, client models.SessionClient, now time.Time) (string, models.AdminSession, error)
 	SignedInByToken(ctx context.Context, token string, now time.Time) (models.SignedIn, error)
 	DeleteSession(ctx context.Context, token string) error
@@ -55,7 +60,10 @@ func (h *Handler) authRoutes(app *fiber.App) {
 	app.Post("/logout", page, h.requireSignIn, h.logout) // CSRF-checked by requireSignIn
 }
 
-// showLogin is GET /login. Someone already signed in goes straight on.
+// showLogin is GET /login. Someone already signed in goes straight on. A
+// next that is not a local /admin path (malformed, another site, over 2 KiB)
+// is dropped; a forged or expired session cookie is simply not signed in.
+// Repeating it changes nothing.
 func (h *Handler) showLogin(c *fiber.Ctx) error {
 	next := safeNext(c.Query("next"))
 	if in, err := h.signedIn(c); err == nil && in != nil {
@@ -66,6 +74,23 @@ func (h *Handler) showLogin(c *fiber.Ctx) error {
 
 // login is POST /login: 303 to next (a local /admin path) on success, the form
 // again with 422 on bad credentials, 429 with Retry-After when throttled.
+// What happens to input:
+//   - a form posted from another site (Origin or Sec-Fetch-Site): 403;
+//   - an empty email or password: 422, nothing counted;
+//   - repeated attempts: each is counted before its password is checked, in
+//     one atomic statement per limit (models.TakeSignIn), so parallel guesses
+//     cannot slip past: past 5 per 15 minutes for one email from one address,
+//     or 20 from one address, the answer is 429 with Retry-After and the
+//     password is not even compared. A browser holding a valid device cookie
+//     for that email (it signed in as that admin before) is counted only by
+//     its own limit (10 per 15 minutes), so nobody else's guessing locks the
+//     real admin out. A right password gives its attempt back;
+//   - a forged, tampered, expired or other admin's device cookie: no device,
+//     the browser is throttled like any other;
+//   - an oversized body: refused by the app-wide body limit (413).
+//
+// A successful sign-in sets a new session cookie and a new device cookie
+// (HttpOnly, SameSite=Lax, Secure when the public URL is https, one year).
 func (h *Handler) login(c *fiber.Ctx) error {
 	if !sameOrigin(c, h.deps.Admin.PublicURL) {
 		return forbidden("Sign in from the smiledash sign-in page.", errors.New("cross-origin sign-in refused"))
@@ -82,30 +107,39 @@ func (h *Handler) login(c *fiber.Ctx) error {
 		return render(c, fiber.StatusUnprocessableEntity, views.LoginPage(h.loginVM(email, next, "Enter your email and password.")))
 	}
 	ip, now := h.clientIP(c), h.now()
-	wait, err := store.LoginRetryAfter(ctx, email, ip, now)
+	device, err := store.DeviceFor(ctx, c.Cookies(deviceCookie), email, now)
+	if err != nil {
+		return err
+	}
+	attempt := models.SignInAttempt{Email: email, IP: ip, Device: device}
+	wait, err := store.TakeSignIn(ctx, attempt, now)
 	if err != nil {
 		return err
 	}
 	if wait > 0 {
-		h.log.Warn("Sign-in throttled", slog.String("email", email), slog.String("ip", ip), slog.Duration("retry_after", wait))
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait.Seconds())))
+		h.log.Warn("Sign-in throttled", slog.String("email", email), slog.String("ip", ip),
+			slog.Bool("device", device != ""), slog.Duration("retry_after", wait))
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(wait/time.Second)))
 		return render(c, fiber.StatusTooManyRequests, views.LoginPage(h.loginVM(email, next, throttledMessage(wait))))
 	}
 	admin, err := store.Authenticate(ctx, email, password, now)
 	if errors.Is(err, models.ErrBadCredentials) {
-		h.log.Warn("Sign-in failed", slog.String("email", email), slog.String("ip", ip))
-		if err := store.RecordLoginFailure(ctx, email, ip, now); err != nil {
-			return err
-		}
+		h.log.Warn("Sign-in failed", slog.String("email", email), slog.String("ip", ip), slog.Bool("device", device != ""))
 		return render(c, fiber.StatusUnprocessableEntity, views.LoginPage(h.loginVM(email, next, "The email or password is incorrect.")))
 	}
 	if err != nil {
 		return err
 	}
-	if err := store.ClearLoginFailures(ctx, email); err != nil {
+	if err := store.SignInSucceeded(ctx, attempt, now); err != nil {
 		return err
 	}
-	// A new token on every sign-in: a session id planted before sign-in is useless.
+	return h.startSession(c, admin, ip, next)
+}
+
+// startSession signs a browser in as admin: a new session (a session id
+// planted before sign-in is useless) and a new device cookie.
+func (h *Handler) startSession(c *fiber.Ctx, admin models.Admin, ip, next string) error {
+	store, ctx, now := h.authStore(), c.UserContext(), h.now()
 	if old := c.Cookies(sessionCookie); old != "" {
 		if err := store.DeleteSession(ctx, old); err != nil {
 			return err
@@ -116,11 +150,24 @@ func (h *Handler) login(c *fiber.Ctx) error {
 		return err
 	}
 	h.setSessionCookie(c, token)
+	device, err := store.IssueDeviceToken(ctx, admin, now)
+	if err != nil {
+		return err
+	}
+	c.Cookie(&fiber.Cookie{
+		Name: deviceCookie, Value: device, Path: "/login", MaxAge: int(models.DeviceCookieMaxAge / time.Second),
+		HTTPOnly: true, Secure: h.deps.Admin.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
+	})
 	h.log.Info("Signed in", slog.Int64("admin_id", admin.ID), slog.String("role", admin.Role), slog.String("ip", ip))
 	return redirect(c, orAdmin(next))
 }
 
 // logout is POST /logout: it ends the session and goes back to the sign-in page.
+// Without the session's CSRF token (forged, missing, another session's) it is
+// refused with 403 by requireSignIn and the session stays; a forged, expired or
+// already-ended session is just sent to the sign-in page, so repeating a
+// sign-out is harmless. The device cookie is kept: the browser still signed in
+// before.
 func (h *Handler) logout(c *fiber.Ctx) error {
 	if in, ok := signedInOf(c); ok {
 		if err := h.authStore().DeleteSession(c.UserContext(), c.Cookies(sessionCookie)); err != nil {

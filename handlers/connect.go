@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,29 +50,31 @@ type ConnectStore interface {
 	CheckWidgetSession(ctx context.Context, token string, l models.Link, now time.Time) (models.WidgetSession, error)
 	TouchWidgetSession(ctx context.Context, id int64, now time.Time) error
 	CreateCallback(ctx context.Context, cb *models.Callback) error
-	TokensIssuedSince(ctx context.Context, linkID int64, since time.Time, limit int) (int, error)
+	TakeCallback(ctx context.Context, l models.Link, sessionID int64, size int, now time.Time) (models.LinkVerdict, error)
+	TakeToken(ctx context.Context, l models.Link, sessionID int64, now time.Time) (models.LinkVerdict, error)
 }
 
-// A link may ask Smile for at most this many tokens (opens and refreshes) in
-// tokenWindow: enough for any person, while someone holding a link cannot
-// spend our share of Smile's 20 requests/s by reloading it.
-const (
-	maxTokensPerWindow = 30
-	tokenWindow        = 10 * time.Minute
-)
-
-// throttleTokens refuses a link that asked for too many tokens recently.
-func (h *Handler) throttleTokens(c *fiber.Ctx, l models.Link) error {
-	n, err := h.connectStore().TokensIssuedSince(c.UserContext(), l.ID, h.now().Add(-tokenWindow), maxTokensPerWindow)
+// throttleTokens counts a Smile token the link is about to ask for
+// (models.MaxTokensPerLink per models.TokenWindow: enough for any person, while
+// someone holding a link cannot spend our share of Smile's 20 requests/s by
+// reloading it) and refuses it with 429 past the limit.
+func (h *Handler) throttleTokens(c *fiber.Ctx, l models.Link, sessionID int64) error {
+	v, err := h.connectStore().TakeToken(c.UserContext(), l, sessionID, h.now())
 	if err != nil {
 		return err
 	}
-	if n >= maxTokensPerWindow {
-		c.Set(fiber.HeaderRetryAfter, fmt.Sprint(int(tokenWindow.Seconds())))
-		return &Error{Status: fiber.StatusTooManyRequests, Public: "This link was opened very often in the last few minutes. Please wait a few minutes, then try again.",
-			Err: fmt.Errorf("link %d asked for %d tokens in %s", l.ID, n, tokenWindow)}
+	return throttled(c, l, v, "This link was opened very often in the last few minutes. Please wait a few minutes, then try again.")
+}
+
+// throttled turns a refusing verdict into 429 with Retry-After (whole seconds
+// to the end of the refusing window, at least one), or nil when allowed.
+func throttled(c *fiber.Ctx, l models.Link, v models.LinkVerdict, public string) error {
+	if v.Allowed {
+		return nil
 	}
-	return nil
+	c.Set(fiber.HeaderRetryAfter, strconv.FormatInt(int64((v.RetryAfter+time.Second-1)/time.Second), 10))
+	return &Error{Status: fiber.StatusTooManyRequests, Public: public,
+		Err: fmt.Errorf("link %d over its limit of %s", l.ID, v.Limit)}
 }
 
 var _ ConnectStore = (*models.Store)(nil)
@@ -138,8 +141,11 @@ func (h *Handler) connectStore() ConnectStore { return h.deps.Store }
 // reference) and binds it to the link; every open, first or not, gets a fresh
 // single-use Link token and a new widget session, and is recorded as
 // link_opened. A repeated open (a reload, a second tab) is simply another
-// open: a new token and session, the earlier ones left to expire; a link that
-// asked for more than 30 tokens in 10 minutes gets a 429 page instead. If Smile
+// open: a new token and session, the earlier ones left to expire; but every
+// open first counts, atomically and across replicas, against the link's
+// models.MaxTokensPerLink tokens per models.TokenWindow, and past it gets a 429
+// page with Retry-After instead (Smile is not called; the burst is recorded
+// once on the link's timeline as link_throttled). If Smile
 // cannot be reached the person sees a 503 page and may reload; a Smile user
 // created just before a failure is bound and reused. A GET has no body, so
 // there is nothing oversized or malformed to refuse; a code that cannot be one
@@ -150,7 +156,7 @@ func (h *Handler) showConnect(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := h.throttleTokens(c, l); err != nil {
+	if err := h.throttleTokens(c, l, 0); err != nil {
 		return err
 	}
 	store, cd := h.connectStore(), h.deps.Connect

@@ -36,15 +36,23 @@ type callbackPost struct {
 //   - not JSON, not that object, or unknown fields: 400, nothing stored;
 //   - unknown link code: 404, nothing stored;
 //   - missing, forged, expired session, or one of another link (or of a revoked
-//     link): 403, nothing stored;
+//     link): 403, nothing stored and nothing counted;
+//   - too many: every post with a valid session is counted, before its
+//     callback is checked, against models.MaxCallbacksPerSession per minute
+//     for its page, models.MaxCallbacksPerLink per minute for the link and
+//     models.MaxCallbackBytesPerLink bytes per day for the link, each in one
+//     atomic statement shared by every replica. Past a limit: 429 with
+//     Retry-After (seconds to the window's end) and a JSON error, nothing
+//     stored, and a link_throttled action on the link's timeline once per
+//     burst (the first refusal of each limit's window), not per request;
 //   - a callback name Smile does not document, or args of the wrong shape or
 //     over the field limits: 400, nothing stored;
 //   - args.userId that is not the session's Smile user: 403, nothing stored;
 //   - otherwise 204, stored as a callback with the raw args as given, the
 //     account id when present, the client IP and user agent. A duplicate post
-//     is stored again: callbacks carry no id, and as browser claims they never
-//     move account state, so a repeat is harmless. Nothing stored before is
-//     ever touched.
+//     is stored again (and counted): callbacks carry no id, and as browser
+//     claims they never move account state, so a repeat is harmless. Nothing
+//     stored before is ever touched.
 //
 // onClose's three calling conventions ({reason}, "reason", no argument) are
 // all accepted and stored as given (no argument as null).
@@ -59,6 +67,13 @@ func (h *Handler) receiveCallback(c *fiber.Ctx) error {
 	}
 	l, ws, err := h.widgetSession(c, in.Session)
 	if err != nil {
+		return err
+	}
+	v, err := h.connectStore().TakeCallback(ctx, l, ws.ID, len(c.Body()), now)
+	if err != nil {
+		return unavailable("The callback could not be stored right now. Please retry.", err)
+	}
+	if err := throttled(c, l, v, "This page sent too many updates in a short time. Please wait a moment; nothing is lost by waiting."); err != nil {
 		return err
 	}
 	name := smile.Callback(in.Callback)

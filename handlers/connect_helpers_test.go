@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -27,6 +28,22 @@ type connectApp struct {
 	*testApp
 	api *fakeapi.Server
 	sim *sandbox.Simulator
+	// tokenCalls counts the Smile requests that issue a Link token (POST
+	// /users on a first open, POST /tokens after) the app made.
+	tokenCalls *atomic.Int64
+}
+
+// countingTransport counts POST /users and /tokens on their way to the fake API.
+type countingTransport struct {
+	next   http.RoundTripper
+	tokens *atomic.Int64
+}
+
+func (c countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPost && (strings.HasSuffix(req.URL.Path, "/tokens") || strings.HasSuffix(req.URL.Path, "/users")) {
+		c.tokens.Add(1)
+	}
+	return c.next.RoundTrip(req)
 }
 
 const testPublicURL = "https://dash.example.test"
@@ -34,9 +51,10 @@ const testPublicURL = "https://dash.example.test"
 func newConnectApp(t *testing.T, mutate ...func(*handlers.Deps)) *connectApp {
 	t.Helper()
 	api := fakeapi.New(fakeapi.Options{})
+	tokenCalls := &atomic.Int64{}
 	client, err := smile.NewClient(smile.ClientConfig{
 		BaseURL: "http://sandbox.smile.invalid/v1", APIKey: "sandbox", APISecret: "sandbox",
-		HTTPClient: &http.Client{Transport: fakeapi.Transport(api)}, RequestsPerSecond: -1, MaxRetries: -1,
+		HTTPClient: &http.Client{Transport: countingTransport{fakeapi.Transport(api), tokenCalls}}, RequestsPerSecond: -1, MaxRetries: -1,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +71,7 @@ func newConnectApp(t *testing.T, mutate ...func(*handlers.Deps)) *connectApp {
 			WidgetScriptURL: "/static/js/sandbox-widget.js", TemplateID: "wtpl-test",
 		}
 	}}, mutate...)...)
-	return &connectApp{testApp: a, api: api, sim: sim}
+	return &connectApp{testApp: a, api: api, sim: sim, tokenCalls: tokenCalls}
 }
 
 // link creates a connect link in the store.

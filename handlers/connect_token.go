@@ -30,12 +30,18 @@ type tokenResponse struct {
 // widget after onTokenExpired, or to reopen it after onClose (tokens are
 // single-use). What happens to input:
 //   - body over 4 KiB: 413; not JSON or unknown fields: 400; unknown link: 404;
-//   - missing, forged, expired or foreign session (or revoked link): 403;
+//   - missing, forged, expired or foreign session (or revoked link): 403,
+//     nothing counted;
 //   - reason other than "expired" or "reopen" (or empty, meaning "expired"): 400;
+//   - repeated requests: each simply gets another token and is recorded, but
+//     every token the link asks Smile for (page opens included) is first
+//     counted, in one atomic statement shared by every replica, against
+//     models.MaxTokensPerLink per models.TokenWindow; past it: 429 with
+//     Retry-After and a JSON error, Smile is not called, and a link_throttled
+//     action is recorded on the link's timeline once per burst;
 //   - Smile unreachable: 503, the page may retry;
 //   - otherwise Smile's POST /tokens is called for the session's user, a
-//     token_refreshed action is recorded and the token returned. A repeated
-//     request simply gets another token: each is recorded.
+//     token_refreshed action is recorded and the token returned.
 func (h *Handler) refreshConnectToken(c *fiber.Ctx) error {
 	ctx, now := c.UserContext(), h.now()
 	if len(c.Body()) > maxTokenRequestBytes {
@@ -56,7 +62,7 @@ func (h *Handler) refreshConnectToken(c *fiber.Ctx) error {
 	default:
 		return badRequest(`The reason must be "expired" or "reopen".`, fmt.Errorf("reason %.20q", in.Reason))
 	}
-	if err := h.throttleTokens(c, l); err != nil {
+	if err := h.throttleTokens(c, l, ws.ID); err != nil {
 		return err
 	}
 	tok, err := h.deps.Connect.Smile.RefreshToken(ctx, ws.SmileUserID)

@@ -161,11 +161,13 @@ func (s *Store) Authenticate(ctx context.Context, email, password string, now ti
 	a, err := s.AdminByEmail(ctx, email)
 	switch {
 	case errors.Is(err, ErrNotFound):
+		s.passwordChecks.Add(1)
 		_ = bcrypt.CompareHashAndPassword([]byte(dummyHash), []byte(password))
 		return Admin{}, ErrBadCredentials
 	case err != nil:
 		return Admin{}, err
 	}
+	s.passwordChecks.Add(1)
 	if bcrypt.CompareHashAndPassword([]byte(a.PasswordHash), []byte(password)) != nil {
 		return Admin{}, ErrBadCredentials
 	}
@@ -177,76 +179,95 @@ func (s *Store) Authenticate(ctx context.Context, email, password string, now ti
 	return a, nil
 }
 
-// Sign-in throttling: at most LoginFailuresPerEmail failed sign-ins for one
-// email and LoginFailuresPerIP from one address within LoginThrottleWindow.
-// Failures are stored in the database, so every replica counts the same ones.
+// Sign-in throttling (OWASP's "device cookies"): every attempt is counted
+// before its password is checked, atomically, in the database, so parallel
+// guesses cannot slip past the limit and every replica counts the same ones.
+// A browser without a valid device cookie for the email is limited per (email,
+// address) and per address; one with such a cookie (it signed in as that admin
+// before) only by its own counter, so a guesser elsewhere, or on the same
+// network, cannot lock the real admin out. A right password gives its attempt
+// back, so the limits count failures.
 const (
-	LoginFailuresPerEmail = 5
-	LoginFailuresPerIP    = 20
-	LoginThrottleWindow   = 15 * time.Minute
+	LoginFailuresPerEmail  = 5  // per (email, address), browsers without a device cookie
+	LoginFailuresPerIP     = 20 // per address, browsers without a device cookie
+	LoginFailuresPerDevice = 10 // per device cookie
+	LoginThrottleWindow    = 15 * time.Minute
 )
 
-type loginAttempt struct {
-	ID    int64     `gorm:"column:id;primaryKey"`
-	At    time.Time `gorm:"column:at"`
-	Email string    `gorm:"column:email"`
-	IP    string    `gorm:"column:ip"`
+// SignInAttempt is who is trying to sign in.
+type SignInAttempt struct {
+	Email string
+	IP    string
+	// Device is the id of the browser's valid device cookie for Email (see
+	// DeviceFor), or empty.
+	Device string
 }
 
-func (loginAttempt) TableName() string { return "login_attempts" }
+// signInLimits are the counters an attempt takes from, narrowest first.
+func signInLimits(at SignInAttempt) []string {
+	if at.Device != "" {
+		return []string{throttleKey("signin:device", at.Device)}
+	}
+	return []string{
+		throttleKey("signin:email-ip", attemptEmail(at.Email), at.IP),
+		throttleKey("signin:ip", at.IP),
+	}
+}
 
-// LoginRetryAfter returns how long sign-ins for the email or from the IP must
-// wait, or zero when they may proceed.
-func (s *Store) LoginRetryAfter(ctx context.Context, email, ip string, now time.Time) (time.Duration, error) {
-	now = now.UTC()
-	var wait time.Duration
-	for _, k := range []struct {
-		column, value string
-		limit         int
-	}{{"email", attemptEmail(email), LoginFailuresPerEmail}, {"ip", clipText(ip, 64), LoginFailuresPerIP}} {
-		// The limit-th most recent failure in the window: once it leaves the
-		// window, fewer than limit remain. One indexed row read, no COUNT.
-		var at []time.Time
-		err := s.db.WithContext(ctx).Model(&loginAttempt{}).
-			Where(k.column+" = ? AND at > ?", k.value, now.Add(-LoginThrottleWindow)).
-			Order("at DESC").Offset(k.limit-1).Limit(1).Pluck("at", &at).Error
+func signInThrottle(key string) Throttle {
+	switch {
+	case strings.HasPrefix(key, "signin:device:"):
+		return Throttle{LoginFailuresPerDevice, LoginThrottleWindow}
+	case strings.HasPrefix(key, "signin:ip:"):
+		return Throttle{LoginFailuresPerIP, LoginThrottleWindow}
+	}
+	return Throttle{LoginFailuresPerEmail, LoginThrottleWindow}
+}
+
+// TakeSignIn counts one sign-in attempt before its password is checked. It
+// returns zero when the attempt may go on, or how long to wait (whole
+// seconds, at least one) when a limit refuses it; a refused attempt takes
+// nothing from the other limits.
+func (s *Store) TakeSignIn(ctx context.Context, at SignInAttempt, now time.Time) (time.Duration, error) {
+	keys := signInLimits(at)
+	for i, key := range keys {
+		v, err := s.TakeThrottle(ctx, key, signInThrottle(key), 1, now)
 		if err != nil {
-			return 0, fmt.Errorf("models: login attempts by %s: %w", k.column, err)
+			return 0, fmt.Errorf("models: sign-in throttle: %w", err)
 		}
-		if len(at) == 1 {
-			wait = max(wait, at[0].Add(LoginThrottleWindow).Sub(now))
+		if v.Allowed {
+			continue
 		}
+		for _, taken := range keys[:i] {
+			if err := s.RefundThrottle(ctx, taken, 1, now); err != nil {
+				return 0, err
+			}
+		}
+		return max(v.RetryAfter.Round(time.Second), time.Second), nil
 	}
-	if wait > 0 {
-		wait = max(wait.Round(time.Second), time.Second)
-	}
-	return wait, nil
+	return 0, nil
 }
 
-// RecordLoginFailure counts a failed sign-in and prunes failures that have left
-// the throttle window.
-func (s *Store) RecordLoginFailure(ctx context.Context, email, ip string, now time.Time) error {
-	now = now.UTC()
-	db := s.db.WithContext(ctx)
-	if err := db.Create(&loginAttempt{At: now, Email: attemptEmail(email), IP: clipText(ip, 64)}).Error; err != nil {
-		return fmt.Errorf("models: record login failure: %w", err)
+// SignInSucceeded gives back what a right password's attempt took: the
+// (email, address) or device window is forgotten, and the address gets its
+// attempt back (one valid account must not reset an address's failures).
+func (s *Store) SignInSucceeded(ctx context.Context, at SignInAttempt, now time.Time) error {
+	keys := signInLimits(at)
+	if err := s.ResetThrottle(ctx, keys[0]); err != nil {
+		return err
 	}
-	if err := db.Where("at <= ?", now.Add(-LoginThrottleWindow)).Delete(&loginAttempt{}).Error; err != nil {
-		return fmt.Errorf("models: prune login attempts: %w", err)
+	for _, key := range keys[1:] {
+		if err := s.RefundThrottle(ctx, key, 1, now); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// ClearLoginFailures forgets an email's failures after it signs in. Failures
-// by address are kept: one valid account must not reset an address's count.
-func (s *Store) ClearLoginFailures(ctx context.Context, email string) error {
-	err := s.db.WithContext(ctx).Where("email = ?", attemptEmail(email)).Delete(&loginAttempt{}).Error
-	if err != nil {
-		return fmt.Errorf("models: clear login failures: %w", err)
-	}
-	return nil
-}
+// PasswordChecks counts the bcrypt comparisons this store has made: tests
+// use it to prove throttled sign-ins never reach one.
+func (s *Store) PasswordChecks() int64 { return s.passwordChecks.Load() }
 
-// attemptEmail is how an email is counted: normalized and bounded, since
-// anyone may type anything into the form.
-func attemptEmail(email string) string { return clipText(NormalizeEmail(email), 320) }
+// attemptEmail is how an email is counted: normalized, since anyone may type
+// anything into the form (the key is a hash, so length and bytes do not matter).
+func attemptEmail(email string) string { return NormalizeEmail(email) }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -127,59 +129,99 @@ func TestAuthenticate(t *testing.T) {
 	})
 }
 
-func TestLoginRetryAfter(t *testing.T) {
+func TestTakeSignIn(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		wait := func(email, ip string, now time.Time) time.Duration {
+		take := func(at models.SignInAttempt, now time.Time) time.Duration {
 			t.Helper()
-			d, err := s.LoginRetryAfter(ctx, email, ip, now)
+			d, err := s.TakeSignIn(ctx, at, now)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return d
 		}
-		// Per email: the fifth failure within the window throttles that email,
-		// whatever address it comes from.
+		alice := models.SignInAttempt{Email: "Alice@example.com", IP: "192.0.2.1"}
+		// Per (email, address): the sixth attempt within the window is refused.
 		for i := range models.LoginFailuresPerEmail {
-			if d := wait("alice@example.com", "192.0.2.1", testNow); d != 0 {
-				t.Fatalf("before failure %d: got wait %v, want 0", i+1, d)
-			}
-			at := testNow.Add(time.Duration(i) * time.Minute)
-			if err := s.RecordLoginFailure(ctx, "Alice@example.com", "192.0.2.1", at); err != nil {
-				t.Fatal(err)
+			if d := take(alice, testNow.Add(time.Duration(i)*time.Minute)); d != 0 {
+				t.Fatalf("attempt %d: got wait %v, want 0", i+1, d)
 			}
 		}
 		now := testNow.Add(5 * time.Minute)
-		if d := wait("alice@example.com", "198.51.100.7", now); d != 10*time.Minute {
-			t.Fatalf("after 5 failures: got wait %v, want 10m (the first failure leaves the window)", d)
+		if d := take(models.SignInAttempt{Email: "alice@EXAMPLE.com", IP: "192.0.2.1"}, now); d != 10*time.Minute {
+			t.Fatalf("sixth attempt: got wait %v, want 10m (the window started with the first)", d)
 		}
-		if d := wait("bob@example.com", "198.51.100.7", now); d != 0 {
-			t.Fatalf("other email, other address: got wait %v, want 0", d)
+		// Not from another address, and not for a trusted browser at this one:
+		// guessing locks nobody else out.
+		if d := take(models.SignInAttempt{Email: "alice@example.com", IP: "198.51.100.7"}, now); d != 0 {
+			t.Fatalf("other address: got wait %v, want 0", d)
 		}
-		if d := wait("alice@example.com", "198.51.100.7", testNow.Add(models.LoginThrottleWindow)); d != 0 {
-			t.Fatalf("once the first failure leaves the window: got wait %v, want 0", d)
+		if d := take(models.SignInAttempt{Email: "alice@example.com", IP: "192.0.2.1", Device: "dev1"}, now); d != 0 {
+			t.Fatalf("trusted browser: got wait %v, want 0", d)
 		}
-		// A successful sign-in clears the email's failures.
-		if err := s.ClearLoginFailures(ctx, "ALICE@example.com"); err != nil {
+		if d := take(alice, testNow.Add(models.LoginThrottleWindow)); d != 0 {
+			t.Fatalf("once the window ended: got wait %v, want 0", d)
+		}
+		// A right password forgets the (email, address) window.
+		if err := s.SignInSucceeded(ctx, alice, now); err != nil {
 			t.Fatal(err)
 		}
-		if d := wait("alice@example.com", "198.51.100.7", now); d != 0 {
-			t.Fatalf("after clearing: got wait %v, want 0", d)
+		for i := range models.LoginFailuresPerEmail {
+			if d := take(alice, testNow.Add(models.LoginThrottleWindow)); d != 0 {
+				t.Fatalf("after success, attempt %d: got wait %v, want 0", i+1, d)
+			}
 		}
 
 		// Per address: many emails from one address.
 		for i := range models.LoginFailuresPerIP {
-			email := strings.Repeat("x", i+1) + "@example.com"
-			if err := s.RecordLoginFailure(ctx, email, "203.0.113.9", now); err != nil {
-				t.Fatal(err)
+			at := models.SignInAttempt{Email: strings.Repeat("x", i+1) + "@example.com", IP: "203.0.113.9"}
+			if d := take(at, now); d != 0 {
+				t.Fatalf("address attempt %d: got wait %v, want 0", i+1, d)
 			}
 		}
-		if d := wait("new@example.com", "203.0.113.9", now); d != models.LoginThrottleWindow {
-			t.Fatalf("after %d failures from one address: got wait %v, want %v", models.LoginFailuresPerIP, d, models.LoginThrottleWindow)
+		if d := take(models.SignInAttempt{Email: "new@example.com", IP: "203.0.113.9"}, now); d != models.LoginThrottleWindow {
+			t.Fatalf("after %d attempts from one address: got wait %v, want %v", models.LoginFailuresPerIP, d, models.LoginThrottleWindow)
 		}
-		if d := wait("new@example.com", "203.0.113.10", now); d != 0 {
-			t.Fatalf("other address: got wait %v, want 0", d)
+		// The refused attempt took nothing from new@example.com's own limit.
+		var n int64
+		if err := s.DB().Raw("SELECT count(*) FROM throttle_counters WHERE n = 0").Scan(&n).Error; err != nil || n != 1 {
+			t.Fatalf("got %d counters at zero (%v), want new@example.com's refunded", n, err)
+		}
+
+		// Per device: its own limit, whatever the email's and address's counts.
+		dev := models.SignInAttempt{Email: "alice@example.com", IP: "203.0.113.9", Device: "dev2"}
+		for i := range models.LoginFailuresPerDevice {
+			if d := take(dev, now); d != 0 {
+				t.Fatalf("device attempt %d: got wait %v, want 0", i+1, d)
+			}
+		}
+		if d := take(dev, now); d == 0 {
+			t.Fatal("device past its limit: got no wait")
+		}
+	})
+}
+
+// TestTakeSignIn_Concurrent: parallel attempts cannot slip past the limit.
+func TestTakeSignIn_Concurrent(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		var wg sync.WaitGroup
+		var allowed atomic.Int64
+		for range 40 {
+			wg.Go(func() {
+				d, err := s.TakeSignIn(context.Background(), models.SignInAttempt{Email: "alice@example.com", IP: "192.0.2.1"}, testNow)
+				if err != nil {
+					t.Error(err)
+				}
+				if d == 0 {
+					allowed.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if got := allowed.Load(); got != models.LoginFailuresPerEmail {
+			t.Fatalf("got %d of 40 parallel attempts allowed, want %d", got, models.LoginFailuresPerEmail)
 		}
 	})
 }

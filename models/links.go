@@ -244,17 +244,3 @@ func utcPtr(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
-
-// TokensIssuedSince counts the Smile tokens a link has asked for since a time
-// (opens and refreshes), up to limit: enough to throttle a link without
-// counting its whole history.
-func (s *Store) TokensIssuedSince(ctx context.Context, linkID int64, since time.Time, limit int) (int, error) {
-	var n int64
-	sub := s.db.WithContext(ctx).Model(&Action{}).Select("1").
-		Where("link_id = ? AND kind IN ? AND at >= ?", linkID, []string{ActionLinkOpened, ActionTokenRefreshed}, since.UTC()).
-		Limit(limit)
-	if err := s.db.WithContext(ctx).Table("(?) AS recent", sub).Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("models: tokens issued for link %d: %w", linkID, err)
-	}
-	return int(n), nil
-}

@@ -40,6 +40,8 @@ type Store struct {
 	// projectionGen counts rebuilds of the projections, so the ingest writer
 	// knows when its cache of projection rows is stale.
 	projectionGen atomic.Uint64
+	// passwordChecks counts bcrypt comparisons (admins.go).
+	passwordChecks atomic.Int64
 }
 
 // Open opens the database named by dsn: a postgres:// URL selects PostgreSQL,
