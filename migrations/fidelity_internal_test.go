@@ -93,13 +93,13 @@ func TestSmileFidelityConvertsStoredRows(t *testing.T) {
 				return strings.Join(out, "; ")
 			}
 			for q, want := range map[string]string{
-				`SELECT id, status, CAST(status_rank AS TEXT) FROM accounts ORDER BY id`: "a-connected CONNECTED 3; a-created PENDING 1; a-failed ERROR 3; a-gone DISCONNECTED 4",
-				`SELECT id, status, CAST(status_rank AS TEXT) FROM archives`:             "ar-1 ERROR 2",
-				`SELECT id, status, CAST(status_rank AS TEXT) FROM records`:              "ss-1 PROCESSING 1",
-				`SELECT id, status, CAST(status_rank AS TEXT) FROM verifications`:        "ver-1 PROCESSING 1",
-				`SELECT id, session_status, CAST(session_rank AS TEXT) FROM smile_users`: "u-1 COMPLETED 2",
+				`SELECT id, status, CAST(status_rank AS TEXT) FROM accounts ORDER BY id`:                                                                        "a-connected CONNECTED 3; a-created PENDING 1; a-failed ERROR 3; a-gone DISCONNECTED 4",
+				`SELECT id, status, CAST(status_rank AS TEXT) FROM archives`:                                                                                    "ar-1 ERROR 2",
+				`SELECT id, status, CAST(status_rank AS TEXT) FROM records`:                                                                                     "ss-1 PROCESSING 1",
+				`SELECT id, status, CAST(status_rank AS TEXT) FROM verifications`:                                                                               "ver-1 PROCESSING 1",
+				`SELECT id, session_status, CAST(session_rank AS TEXT) FROM smile_users`:                                                                        "u-1 COMPLETED 2",
 				`SELECT source_id || ' ' || task_type, status || ' ' || CAST(status_rank AS TEXT), CAST(runs AS TEXT) FROM tasks ORDER BY source_id, task_type`: "a-connected UPDATE_ACCOUNT SUCCEEDED 2 2; a-gone UPDATE_ACCOUNT FAILED 2 4",
-				`SELECT event_id, flags, type FROM events ORDER BY event_id`: "ev-future created_at_future USER_CREATED; ev-ok  USER_CREATED",
+				`SELECT event_id, flags, type FROM events ORDER BY event_id`:                                                                                    "ev-future created_at_future USER_CREATED; ev-ok  USER_CREATED",
 			} {
 				if got := query(q); got != want {
 					t.Errorf("%s:\n got %s\nwant %s", q, got, want)
