@@ -82,10 +82,11 @@ func newProjectedEvent(env smile.Envelope, userKey int64, flags string) Projecte
 }
 
 // eventFlags are the flags stored with an event: the envelope's, plus
-// smile.FlagCreatedAtFuture when it is dated more than a day after receivedAt.
+// smile.FlagCreatedAtFuture when it is dated more than a day after receivedAt
+// (an unknown, zero, receipt time flags nothing).
 func eventFlags(env smile.Envelope, receivedAt time.Time) string {
 	flags := env.Flags
-	if smile.FutureDated(env.CreatedAt, receivedAt) {
+	if !receivedAt.IsZero() && smile.FutureDated(env.CreatedAt, receivedAt) {
 		flags = append(flags[:len(flags):len(flags)], smile.FlagCreatedAtFuture)
 	}
 	return strings.Join(flags, ",")
