@@ -189,7 +189,7 @@ func TestConnectFlowInChromium(t *testing.T) {
 		append(login("cpf_sg", "gpalomero1234@smileapi.io", "not-the-password"), chromedp.WaitVisible(`[data-testid=sbx-error]`))...)...)
 	e.waitCallback(t, "onAccountError", "INVALID_CREDENTIALS", 1)
 	e.waitEvent(t, "ACCOUNT_FAILED", 1)
-	eventually(t, "the cpf_sg account FAILED", func() bool { return e.accountStatus(t, "cpf_sg") == models.AccountFailed })
+	eventually(t, "the cpf_sg account FAILED", func() bool { return e.accountStatus(t, "cpf_sg") == models.AccountError })
 
 	// A sandbox test login connects: callbacks stored, webhooks projected to CONNECTED.
 	do(t, ctx, "connect", append([]chromedp.Action[chromedp.Void]{chromedp.Click(`[data-sbx=retry]`), screen("login"), chromedp.Click(`[data-sbx=back]`)},

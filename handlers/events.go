@@ -65,9 +65,13 @@ func (h *Handler) listEvents(c *fiber.Ctx) error {
 	for _, t := range smile.EventTypes {
 		types = append(types, string(t))
 	}
+	unknown, err := h.records().UnknownEventTypes(ctx)
+	if err != nil {
+		return err
+	}
 	return render(c, fiber.StatusOK, views.EventsPage(views.EventsPageVM{
 		LayoutVM: h.pageLayout(c, "Events", "events"), Filter: f, Types: types, Results: rows,
-		Live: q.Before == "", LiveURL: withQuery("/admin/events", filters...),
+		Live: q.Before == "", LiveURL: withQuery("/admin/events", filters...), UnknownTypes: unknown,
 	}))
 }
 
@@ -85,7 +89,7 @@ func parseFormTime(s string) (time.Time, error) {
 func eventRowVM(e models.EventRow) views.EventRowVM {
 	vm := views.EventRowVM{Seq: e.Seq, URL: eventURL(e.Seq), EventID: e.EventID, Type: e.Type, CreatedAt: e.CreatedAt,
 		ReceivedAt: e.ReceivedAt, UserID: e.UserID, AccountID: e.AccountID, SourceIP: e.SourceIP,
-		SecretIndex: e.SecretIndex, Deliveries: e.Deliveries}
+		SecretIndex: e.SecretIndex, Deliveries: e.Deliveries, Unknown: !smile.EventType(e.Type).Known()}
 	if e.UserID != "" {
 		vm.UserURL = userURL(e.UserID)
 	}
@@ -119,7 +123,10 @@ func (h *Handler) showEvent(c *fiber.Ctx) error {
 		Seq: d.Seq, EventID: d.EventID, Type: d.Type, CreatedAt: d.CreatedAt, ReceivedAt: d.ReceivedAt,
 		UserID: d.UserID, AccountID: d.AccountID, SourceIP: d.SourceIP, Deliveries: d.Deliveries,
 		SecretLabel: secretLabel(d.SecretIndex), Raw: views.PrettyJSON(d.Body),
-		Replayed: eff.Replayed, Truncated: eff.Truncated,
+		Replayed: eff.Replayed, Truncated: eff.Truncated, RecordsURL: recordsURLOf(d.Type, d.Body),
+	}
+	for _, f := range models.SplitFlags(d.Flags) {
+		vm.Flags = append(vm.Flags, views.FlagVM{Name: f, Words: views.FlagText(f)})
 	}
 	if d.UserID != "" {
 		vm.UserURL = userURL(d.UserID)

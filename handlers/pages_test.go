@@ -87,7 +87,7 @@ func TestPages_Scenarios(t *testing.T) {
 		{"users", "/admin/users", nil, 200, []string{`data-testid="user-row"`, "user-059", `data-testid="load-more"`, "62"}, nil},
 		{"users search by id prefix", "/admin/users?q=user-01", nil, 200, []string{"user-010", "user-019", "10 matching users"}, []string{"user-020"}},
 		{"users search by login", "/admin/users?q=login-user-007", nil, 200, []string{"user-007"}, []string{"user-008"}},
-		{"users filter by status", "/admin/users?status=FAILED", nil, 200, []string{"u-&lt;b&gt;bold&lt;/b&gt;"}, []string{"user-001"}},
+		{"users filter by status", "/admin/users?status=ERROR", nil, 200, []string{"u-&lt;b&gt;bold&lt;/b&gt;"}, []string{"user-001"}},
 		{"users nothing matches", "/admin/users?q=nobody", nil, 200, []string{`data-testid="users-empty"`, "No user matches"}, nil},
 		{"users htmx filter fragment", "/admin/users?q=user-0", hx, 200, []string{`id="users-results"`}, []string{"<html", "<nav"}},
 		{"users bad cursor", "/admin/users?after=x.y", nil, 400, []string{"not valid"}, nil},

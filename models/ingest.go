@@ -337,9 +337,7 @@ func (in *Ingester) insertBatchSQLite(ctx context.Context, st *txStatements, bat
 			continue
 		}
 		results[i] = Stored
-		events = append(events, ProjectedEvent{
-			Stamp: Stamp{At: env.CreatedAt, EventID: env.ID}, Type: env.Type, UserKey: userKey, Data: env.Data,
-		})
+		events = append(events, newProjectedEvent(env, userKey, eventFlags(env, p.in.ReceivedAt)))
 		stored = append(stored, CommittedEvent{
 			Seq: seq, EventID: env.ID, Type: string(env.Type), UserKey: userKey,
 			AccountID: env.Data.Account(), CreatedAt: env.CreatedAt,

@@ -36,7 +36,7 @@ func (in *Ingester) insertBatchPostgres(ctx context.Context, tx *sql.Tx, batch [
 	n := len(batch)
 	ids, types, accounts, sources := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	created, received := make([]time.Time, n), make([]time.Time, n)
-	users, secrets, bodies := make([]*int64, n), make([]int64, n), make([][]byte, n)
+	users, secrets, bodies, flags := make([]*int64, n), make([]int64, n), make([][]byte, n), make([]string, n)
 	for i, p := range batch {
 		env := p.in.Envelope
 		ids[i], types[i], accounts[i], sources[i] = env.ID, string(env.Type), env.Data.Account(), p.in.SourceIP
@@ -44,12 +44,12 @@ func (in *Ingester) insertBatchPostgres(ctx context.Context, tx *sql.Tx, batch [
 		if k := keyOf(p.in); k != 0 {
 			users[i] = &k
 		}
-		secrets[i], bodies[i] = int64(p.in.SecretIndex), p.in.Body
+		secrets[i], bodies[i], flags[i] = int64(p.in.SecretIndex), p.in.Body, eventFlags(env, p.in.ReceivedAt)
 	}
-	rows, err := tx.QueryContext(ctx, `INSERT INTO events (event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, body)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::bytea[])
+	rows, err := tx.QueryContext(ctx, `INSERT INTO events (event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, body, flags)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::bytea[], $10::text[])
 		ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id`,
-		ids, types, created, received, users, accounts, sources, secrets, bodies)
+		ids, types, created, received, users, accounts, sources, secrets, bodies, flags)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("models: insert events: %w", err)
 	}
@@ -82,7 +82,7 @@ func (in *Ingester) insertBatchPostgres(ctx context.Context, tx *sql.Tx, batch [
 		delete(seqs, env.ID)
 		results[i] = Stored
 		key := keyOf(p.in)
-		events = append(events, ProjectedEvent{Stamp: Stamp{At: env.CreatedAt, EventID: env.ID}, Type: env.Type, UserKey: key, Data: env.Data})
+		events = append(events, newProjectedEvent(env, key, flags[i]))
 		stored = append(stored, CommittedEvent{Seq: seq, EventID: env.ID, Type: string(env.Type), UserKey: key,
 			AccountID: env.Data.Account(), CreatedAt: env.CreatedAt})
 	}

@@ -21,8 +21,8 @@ type ingestStatements struct {
 
 func (s *Store) prepareIngest(ctx context.Context) (*ingestStatements, error) {
 	st := &ingestStatements{store: s}
-	insertEvent := "INSERT INTO events (event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, body) " +
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq"
+	insertEvent := "INSERT INTO events (event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, flags, body) " +
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq"
 	for _, p := range []struct {
 		dst   **sql.Stmt
 		query string
@@ -83,7 +83,7 @@ func (t *txStatements) insertEvent(in *Incoming, userKey int64) (seq int64, inse
 	}
 	err = t.insertEventStmt.QueryRowContext(t.ctx,
 		env.ID, string(env.Type), env.CreatedAt, in.ReceivedAt.UTC(), user, env.Data.Account(),
-		in.SourceIP, in.SecretIndex, in.Body,
+		in.SourceIP, in.SecretIndex, eventFlags(env, in.ReceivedAt), in.Body,
 	).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil

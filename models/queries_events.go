@@ -33,6 +33,7 @@ type EventRow struct {
 	SourceIP    string
 	SecretIndex int
 	Deliveries  int64
+	Flags       string // comma-separated; see Event.Flags
 }
 
 // EventsPage is one keyset page of events.
@@ -92,7 +93,7 @@ func (s *Store) Events(ctx context.Context, q EventsQuery) (EventsPage, error) {
 		}
 	}
 	query := "SELECT e.seq, e.event_id, e.type, e.created_at, e.received_at, e.user_key, u.id AS user_id, e.account_id, " +
-		"e.source_ip, e.secret_index, e.deliveries FROM events e LEFT JOIN smile_users u ON u.user_key = e.user_key"
+		"e.source_ip, e.secret_index, e.deliveries, e.flags FROM events e LEFT JOIN smile_users u ON u.user_key = e.user_key"
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -61,7 +61,7 @@ func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 	var after int64
 	for {
 		var rows []Event
-		if err := g.WithContext(ctx).Select("seq", "user_key", "body").Where("seq > ?", after).Order("seq").Limit(chunk).Find(&rows).Error; err != nil {
+		if err := g.WithContext(ctx).Select("seq", "user_key", "flags", "body").Where("seq > ?", after).Order("seq").Limit(chunk).Find(&rows).Error; err != nil {
 			return n, fmt.Errorf("read events after %d: %w", after, err)
 		}
 		if len(rows) == 0 {
@@ -93,5 +93,5 @@ func projectedFromStored(row Event) (ProjectedEvent, error) {
 	if row.UserKey != nil {
 		userKey = *row.UserKey
 	}
-	return ProjectedEvent{Stamp: Stamp{At: env.CreatedAt, EventID: env.ID}, Type: env.Type, UserKey: userKey, Data: env.Data}, nil
+	return newProjectedEvent(env, userKey, row.Flags), nil
 }

@@ -283,6 +283,7 @@ var navItems = []navItem{
 	{"overview", "Overview", "/admin"},
 	{"users", "Users", "/admin/users"},
 	{"events", "Events", "/admin/events"},
+	{"records", "Records", "/admin/records"},
 	{"deliveries", "Deliveries", "/admin/deliveries"},
 	{"links", "Links", "/admin/links"},
 	{"settings", "Settings", "/admin/settings"},

@@ -114,17 +114,35 @@ func ErrorCodeText(code string) string {
 	return "Smile sent an error code this dashboard does not know. Read Smile's message below it."
 }
 
-// StatusClass picks the badge colour of a status.
+// StatusClass picks the badge colour of a status, in Smile's words: account
+// connection statuses, monitor statuses, archive states, task results, record
+// and verification statuses and result codes, and our delivery outcomes.
 func StatusClass(status string) string {
 	switch strings.ToUpper(status) {
-	case "CONNECTED", "SUCCEEDED", "ANALYZED", "LINKED", "COMPLETED", "ACTIVE", "STORED":
+	case "CONNECTED", "SUCCEEDED", "ANALYZED", "LINKED", "COMPLETED", "ACTIVE", "STORED", "SUCCESS":
 		return "ok"
-	case "FAILED", "ERROR", "REJECTED", "REVOKED", "USER_ACTION_REQUIRED":
+	case "FAILED", "ERROR", "REJECTED", "REVOKED", "USER_ACTION_REQUIRED", "SYSTEM_ERROR", "SERVICE_UNAVAILABLE":
 		return "bad"
-	case "DISCONNECTED", "DUPLICATE", "STARTED", "PENDING", "AWAITING_MFA", "CREATED", "INVITED":
+	case "DISCONNECTED", "DUPLICATE", "STARTED", "PENDING", "AWAITING_MFA", "PROCESSING", "IN_PROGRESS", "INVITED",
+		"CUSTOMER_DISABLED", "NO_DATA":
 		return "warn"
 	}
 	return "info"
+}
+
+// flagWords explains the flags stored with an event.
+var flagWords = map[string]string{
+	"created_at_no_zone": "Smile sent createdAt without a time zone. It was read as UTC, the zone Smile documents.",
+	"created_at_future": "Smile dated this event more than a day after it arrived. It is stored and counted, but it " +
+		"changes no status: otherwise it would outrank every real event until that date.",
+}
+
+// FlagText explains a flag stored with an event in plain words.
+func FlagText(flag string) string {
+	if w, ok := flagWords[flag]; ok {
+		return w
+	}
+	return "A flag this dashboard does not know."
 }
 
 // PrettyJSON indents JSON for reading; anything else is returned unchanged.

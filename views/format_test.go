@@ -85,3 +85,31 @@ func TestGroupByDay(t *testing.T) {
 		t.Errorf("got %+v", days)
 	}
 }
+
+// TestStatusClass_SmileVocabulary covers every status word Smile uses for the
+// entities the dashboard shows.
+func TestStatusClass_SmileVocabulary(t *testing.T) {
+	for want, statuses := range map[string][]string{
+		"ok":   {"CONNECTED", "ACTIVE", "ANALYZED", "SUCCEEDED", "LINKED", "COMPLETED", "SUCCESS"},
+		"bad":  {"ERROR", "FAILED", "REVOKED", "USER_ACTION_REQUIRED", "SYSTEM_ERROR", "SERVICE_UNAVAILABLE"},
+		"warn": {"PENDING", "AWAITING_MFA", "DISCONNECTED", "STARTED", "PROCESSING", "IN_PROGRESS", "INVITED", "CUSTOMER_DISABLED", "NO_DATA"},
+		"info": {"UNSUPPORTED", "SOMETHING_NEW"},
+	} {
+		for _, s := range statuses {
+			if got := StatusClass(s); got != want {
+				t.Errorf("%s: got %q, want %q", s, got, want)
+			}
+		}
+	}
+}
+
+func TestFlagText(t *testing.T) {
+	for _, flag := range []string{"created_at_no_zone", "created_at_future"} {
+		if w := FlagText(flag); w == "" || strings.Contains(w, "does not know") {
+			t.Errorf("%s: got %q, want an explanation", flag, w)
+		}
+	}
+	if w := FlagText("other"); !strings.Contains(w, "does not know") {
+		t.Errorf("got %q for an unknown flag", w)
+	}
+}

@@ -32,10 +32,10 @@ func count(doc *goquery.Document, testID string) int {
 }
 
 func TestUsersPage_RowsAndHostileValues(t *testing.T) {
-	vm := UsersPageVM{LayoutVM: LayoutVM{BaseVM: BaseVM{Title: "Users"}}, Statuses: []string{"FAILED"}, Results: UsersResultsVM{
+	vm := UsersPageVM{LayoutVM: LayoutVM{BaseVM: BaseVM{Title: "Users"}}, Statuses: []string{"ERROR"}, Results: UsersResultsVM{
 		Total: "2", Rows: UserRowsVM{Now: viewNow, NextURL: "/admin/users?after=1.2.3", Rows: []UserRowVM{
 			{ID: "u-1", URL: "/admin/users/u-1", ExternalRefs: []string{"crm-42"}, LastSeen: viewNow.Add(-time.Hour),
-				Accounts: []AccountBadgeVM{{Provider: `<img src=x onerror=alert(1)>`, Status: "FAILED", Login: `<script>x()</script>`}}},
+				Accounts: []AccountBadgeVM{{Provider: `<img src=x onerror=alert(1)>`, Status: "ERROR", Login: `<script>x()</script>`}}},
 			{ID: "u-2", URL: "/admin/users/u-2"},
 		}},
 	}}
@@ -76,7 +76,7 @@ func TestUserPage_TimelineMarksClaims(t *testing.T) {
 		{Kind: KindAction, ID: 2, At: day(2, 8), Label: "link_created", Actor: "a@example.test", Raw: "{}"},
 	}
 	vm := UserPageVM{LayoutVM: LayoutVM{BaseVM: BaseVM{Title: "User"}}, Now: viewNow, ID: "u-1", StreamURL: "/admin/stream?user=u-1",
-		Accounts: []AccountVM{{ID: "a-1", Provider: "p", Status: "FAILED", ErrorCode: "MFA_TIMEOUT", ErrorWords: ErrorCodeText("MFA_TIMEOUT"),
+		Accounts: []AccountVM{{ID: "a-1", Provider: "p", Status: "ERROR", ErrorCode: "MFA_TIMEOUT", ErrorWords: ErrorCodeText("MFA_TIMEOUT"),
 			ErrorMessage: "<i>late</i>", Data: []DataVM{{Datapoint: "INCOMES", Added: 3, LastUpdated: viewNow, FreshnessClass: "fresh"}}}},
 		Timeline: TimelineVM{BaseURL: "/admin/users/u-1", Days: GroupByDay(items), NextURL: "/admin/users/u-1?before=1.2.3"},
 	}
@@ -104,7 +104,7 @@ func TestUserPage_TimelineMarksClaims(t *testing.T) {
 
 func TestEventPage_ChangesAndReproject(t *testing.T) {
 	vm := EventPageVM{LayoutVM: LayoutVM{BaseVM: BaseVM{Title: "Event"}}, Seq: 7, Type: "ACCOUNT_FAILED", Raw: "{}",
-		SecretLabel: "secret 1", Changes: []FieldChangeVM{{Table: "accounts", Key: "a-1", Field: "status", Before: "CREATED", After: "FAILED"}},
+		SecretLabel: "secret 1", Changes: []FieldChangeVM{{Table: "accounts", Key: "a-1", Field: "status", Before: "PENDING", After: "ERROR"}},
 		Attempts: []DeliveryVM{{Outcome: "duplicate", Reason: "duplicate"}}, ReprojectURL: "/admin/events/7/reproject"}
 	doc, _ := renderDoc(t, EventPage(vm))
 	if count(doc, "change-row") != 1 || count(doc, "delivery-row") != 1 {

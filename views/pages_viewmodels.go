@@ -185,6 +185,9 @@ type EventsPageVM struct {
 	Live bool
 	// LiveURL fetches events newer than a seq with the same filters.
 	LiveURL string
+	// UnknownTypes are stored types Smile has not documented, offered in the
+	// type filter after the known ones.
+	UnknownTypes []string
 }
 
 // EventRowsVM is a page of event rows.
@@ -207,6 +210,8 @@ type EventRowVM struct {
 	SourceIP        string
 	SecretIndex     int
 	Deliveries      int64
+	// Unknown marks a type Smile has not documented (Smile adds types).
+	Unknown bool
 }
 
 // EventPageVM is /admin/events/:id.
@@ -232,6 +237,11 @@ type EventPageVM struct {
 	// ReprojectURL is where the re-project form posts; "" hides it (viewers).
 	ReprojectURL string
 	Notice       string
+	// Flags are what was odd about the event, in plain words.
+	Flags []FlagVM
+	// RecordsURL shows the record or verification a RECORD_* or
+	// VERIFICATION_* event concerns; "" for other events.
+	RecordsURL string
 }
 
 // FieldChangeVM is one projected value an event changed.
