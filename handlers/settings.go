@@ -84,6 +84,8 @@ func (h *Handler) settingsVM(c *fiber.Ctx) (views.SettingsPageVM, error) {
 		vm.LatestVerified = secretLabel(latest)
 	}
 	switch {
+	case h.deps.Pages.Registrar == nil && s.Sandbox:
+		vm.RegisterNote = "Nothing to register in the sandbox: the simulated Smile already sends its webhooks here, signed with the sandbox secret. With SMILE_API_KEY and SMILE_API_SECRET set, this registers the webhook with Smile."
 	case h.deps.Pages.Registrar == nil:
 		vm.RegisterNote = "Set SMILE_API_KEY and SMILE_API_SECRET to register the webhook from here; until then, add it in Smile's developer portal with the URL and current secret above."
 	case len(s.Secrets) == 0:

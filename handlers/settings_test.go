@@ -217,6 +217,9 @@ func TestSettings_SandboxSecretIsShownOnlyInSandbox(t *testing.T) {
 		if sandbox && !strings.Contains(got.body, `type="password"`) {
 			t.Error("the sandbox secret is not hidden until revealed")
 		}
+		if strings.Contains(got.body, "Nothing to register in the sandbox") != sandbox {
+			t.Errorf("sandbox %v: the register note does not fit the mode", sandbox)
+		}
 	}
 }
 
