@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -245,5 +246,33 @@ func TestEmptyStates_SandboxPointsToSettingsAndLinks(t *testing.T) {
 				t.Errorf("%s with Smile: got %q, want the registration advice", tc.path, empty)
 			}
 		}
+	}
+}
+
+// oldKeptRegistrar answers a registration like a replacement whose delete of
+// the old registration failed.
+type oldKeptRegistrar struct{ *smile.Client }
+
+func (r oldKeptRegistrar) RegisterWebhook(_ context.Context, req smile.WebhookRequest) (smile.WebhookRegistration, error) {
+	return smile.WebhookRegistration{Webhook: smile.Webhook{ID: "w-new", URL: req.URL}, Outcome: smile.WebhookReplaced, ReplacedID: "w-old"},
+		errors.New("smile: replace webhook w-old: created w-new, but the old one remains")
+}
+
+func TestSettings_ReplacedButOldKept(t *testing.T) {
+	t.Parallel()
+	reg, _ := smileRegistrar(t)
+	a := newTestApp(t, withSettings(oldKeptRegistrar{reg}))
+	admin := a.signIn(t, handlers.RoleAdmin)
+	q := locationQuery(t, admin.postForm(t, "/admin/settings/webhook", url.Values{}))
+	if q.Get("registered") != "w-new" || q.Get("old") != "kept" {
+		t.Fatalf("got %v, want w-new registered and the old one reported kept", q)
+	}
+	if got := admin.get(t, "/admin/settings?"+q.Encode()); !strings.Contains(got.body, "could not be deleted") {
+		t.Error("the page does not say the old registration remains")
+	}
+	var detail []string
+	a.store.DB().Model(&models.Action{}).Where("kind = ?", models.ActionWebhookRegistered).Pluck("detail", &detail)
+	if len(detail) != 1 || !strings.Contains(detail[0], `"old_deleted":false`) {
+		t.Errorf("got actions %v, want one saying the old registration was not deleted", detail)
 	}
 }
