@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -32,5 +34,21 @@ func TestLoadConfig_WidgetHosts(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "SMILE_WIDGET_HOSTS") {
 			t.Errorf("%q: got %v, want a SMILE_WIDGET_HOSTS error", bad, err)
 		}
+	}
+}
+
+func TestConnectDeps_PassesWidgetHosts(t *testing.T) {
+	cfg, err := loadConfig(nil, envOf(map[string]string{"SMILE_API_KEY": "k", "SMILE_API_SECRET": "s",
+		"SMILEDASH_WEBHOOK_SECRETS": "w", "SMILE_WIDGET_HOSTS": "https://cdn.smile.example"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps, stop, err := connectDeps(context.Background(), cfg, nil, cfg.WebhookSecrets, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if !slices.Equal(deps.WidgetHosts, []string{"https://cdn.smile.example"}) {
+		t.Errorf("got widget hosts %q, want the configured one", deps.WidgetHosts)
 	}
 }
