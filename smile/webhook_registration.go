@@ -60,7 +60,8 @@ type StaleWebhook struct {
 // wanted.
 type WebhookSet struct {
 	// Current is the registration for the wanted URL that is kept, or nil.
-	// When several exist, it is the one already up to date, else the newest.
+	// When several exist: one already up to date, then one with the wanted
+	// name, then the newest.
 	Current *Webhook
 	// UpToDate reports whether Current has exactly the wanted settings.
 	UpToDate bool
@@ -100,15 +101,12 @@ func SortWebhooks(hooks []Webhook, want WebhookRequest) WebhookSet {
 	if len(same) == 0 {
 		return set
 	}
-	// Keep an up-to-date one if there is one, otherwise the newest.
+	// Keep an up-to-date one if there is one, then one carrying our name,
+	// then the newest; the id breaks ties so the choice never flips.
 	slices.SortStableFunc(same, func(a, b Webhook) int {
-		if ua, ub := WebhookUpToDate(a, want), WebhookUpToDate(b, want); ua != ub {
-			if ua {
-				return -1
-			}
-			return 1
-		}
-		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID))
+		return cmp.Or(preferTrue(WebhookUpToDate(a, want), WebhookUpToDate(b, want)),
+			preferTrue(a.Name == want.Name, b.Name == want.Name),
+			b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
 	keep := same[0]
 	set.Current, set.UpToDate = &keep, WebhookUpToDate(keep, want)
@@ -116,6 +114,17 @@ func SortWebhooks(hooks []Webhook, want WebhookRequest) WebhookSet {
 		set.Stale = append(set.Stale, StaleWebhook{Webhook: w, Reason: StaleDuplicate})
 	}
 	return set
+}
+
+// preferTrue orders true before false.
+func preferTrue(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return -1
+	}
+	return 1
 }
 
 // WebhookUpToDate reports whether w delivers what want asks for: active, the

@@ -36,6 +36,8 @@ func TestSortWebhooks(t *testing.T) {
 		{"inactive", []Webhook{inactive}, "w-inactive", false, "", 0},
 		{"an up-to-date one is kept over a newer one", []Webhook{hook("w-old", "smiledash", want.URL, "new", 1), hook("w-new", "smiledash", want.URL, "old", 2)},
 			"w-old", true, "w-new:duplicate", 0},
+		{"among up-to-date ones, ours by name", []Webhook{hook("w-a", "portal", want.URL, "new", 1), hook("w-b", "smiledash", want.URL, "new", 1)},
+			"w-b", true, "w-a:duplicate", 0},
 		{"otherwise the newest is kept", []Webhook{hook("w-old", "smiledash", want.URL, "a", 1), hook("w-new", "smiledash", want.URL, "b", 2)},
 			"w-new", false, "w-old:duplicate", 0},
 		{"ours at another URL, by name or by path; others left alone", []Webhook{

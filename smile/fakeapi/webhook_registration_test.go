@@ -57,8 +57,9 @@ func TestRegisterWebhook_AgainstTheSpec(t *testing.T) {
 		t.Errorf("Smile has %+v for our URL, want only the rotated registration", got)
 	}
 
-	// A duplicate made elsewhere (the portal) and the old tunnel URL are
-	// stale; the CRM's registration is not ours.
+	// A duplicate made elsewhere (the portal, in the same second and with the
+	// same secret) and the old tunnel URL are stale; the CRM's registration is
+	// not ours.
 	dup, err := c.CreateWebhook(ctx, smile.WebhookRequest{Name: "portal", URL: want.URL, EventTypes: []string{"ALL_EVENTS"}, Active: true, Secret: "s2"})
 	must(t, err)
 	hooks, err := c.AllWebhooks(ctx)
