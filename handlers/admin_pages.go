@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"smiledash/models"
-	"smiledash/smile"
 	"smiledash/views"
 )
 
@@ -39,13 +38,6 @@ type SettingsInfo struct {
 	AllowedIPs string
 	Sandbox    bool
 }
-
-// WebhookRegistrar creates webhooks at Smile (smile.Client).
-type WebhookRegistrar interface {
-	CreateWebhook(ctx context.Context, req smile.WebhookRequest) (smile.Webhook, error)
-}
-
-var _ WebhookRegistrar = (*smile.Client)(nil)
 
 // PageStore is what the dashboard pages read (and the two actions write).
 type PageStore interface {
@@ -80,8 +72,7 @@ func (h *Handler) adminPageRoutes(admin fiber.Router) {
 	admin.Get("/events/:id", h.showEvent)
 	admin.Post("/events/:id/reproject", h.requireRole(RoleAdmin), h.reproject)
 	admin.Get("/deliveries", h.listDeliveries)
-	admin.Get("/settings", h.requireRole(RoleAdmin), h.showSettings)
-	admin.Post("/settings/webhook", h.requireRole(RoleAdmin), h.registerWebhook)
+	h.settingsRoutes(admin) // settings.go
 	admin.Get("/stream", h.stream)
 }
 

@@ -25,6 +25,9 @@ type ConnectDeps struct {
 	// WidgetScriptURL is the Wink Widget script: Smile's, or our sandbox widget
 	// (a /static/ path, served content-hashed).
 	WidgetScriptURL string
+	// WidgetHosts are more https origins the connect page's CSP admits for
+	// the widget (SMILE_WIDGET_HOSTS), beyond the ones Smile documents.
+	WidgetHosts []string
 	// TemplateID is the Wink template (wtpl-...); empty uses Smile's default.
 	TemplateID string
 	// PublicURL is the base of the connect links shown to admins.
@@ -81,8 +84,7 @@ var _ ConnectStore = (*models.Store)(nil)
 
 // connectRoutes registers the end user's connect pages and their callbacks.
 func (h *Handler) connectRoutes(app *fiber.App) {
-	origin := widgetOrigin(h.deps.Connect.WidgetScriptURL)
-	app.Get("/connect/:code", pageSecurity(origin, origin, origin), h.showConnect)
+	app.Get("/connect/:code", connectPageSecurity(h.deps.Connect.WidgetScriptURL, h.deps.Connect.WidgetHosts), h.showConnect)
 	app.Post("/connect/:code/events", h.receiveCallback)
 	app.Post("/connect/:code/token", h.refreshConnectToken)
 	if h.deps.Connect.Sandbox != nil {

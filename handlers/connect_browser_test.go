@@ -218,6 +218,24 @@ func TestConnectFlowInChromium(t *testing.T) {
 		t.Errorf("got %d Smile users, want the link's one", users)
 	}
 
+	// Smile's widget need not take itself away when its token expires (the
+	// sandbox's does, which hid the bug): wrap the widget so each instance
+	// also puts a marker on the page that it never removes. After the next
+	// expiry exactly one marker, one modal, must remain.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](stickyWidgetJS)); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "reopen with a widget that stays", chromedp.Click(`[data-sbx=expire-token]`), screen("consent"))
+	do(t, ctx, "expire the token of a widget that stays", chromedp.Click(`[data-sbx=expire-token]`), screen("consent"))
+	e.waitCallback(t, "onTokenExpired", "", 3)
+	eventually(t, "the third reopen", func() bool { return pageAttr(t, ctx, "data-opens") == "4" })
+	for _, sel := range []string{"[data-testid=test-modal]", "[data-testid=sbx-overlay]"} {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("`+sel+`").length`))
+		if err != nil || n != 1 {
+			t.Errorf("got %d %s on the page after the token expired, want 1: the old modal stayed open (err %v)", n, sel, err)
+		}
+	}
+
 	// Close with each reason; reopen (a fresh token) after each.
 	do(t, ctx, "close", chromedp.Click(`[data-sbx=close]`), chromedp.WaitVisible(`[data-testid=connect-done]`))
 	e.waitCallback(t, "onClose", `"reason":"close"`, 1)
@@ -278,3 +296,23 @@ func TestConnectFlowInChromium(t *testing.T) {
 		t.Errorf("%d callbacks are not filed under the link's user", n)
 	}
 }
+
+// stickyWidgetJS wraps SmileLinkModal so every instance, on open, appends a
+// marker to <body> that it never removes, like a widget that stays on the
+// page after onTokenExpired. Only Smile's documented surface (the global, its
+// options and open) is used.
+const stickyWidgetJS = `(function () {
+  var Inner = window.SmileLinkModal;
+  function Sticky(options) {
+    this.inner = new Inner(options);
+  }
+  Sticky.prototype.open = function () {
+    var marker = document.createElement("div");
+    marker.setAttribute("data-testid", "test-modal");
+    marker.hidden = true;
+    document.body.appendChild(marker);
+    this.inner.open();
+  };
+  window.SmileLinkModal = Sticky;
+  return true;
+})()`

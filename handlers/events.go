@@ -1,11 +1,9 @@
 package handlers
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -167,31 +165,14 @@ func (h *Handler) reproject(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !h.reprojecting.CompareAndSwap(false, true) {
-		return redirect(c, eventURL(d.Seq)+"?reprojecting=already")
-	}
 	actor := h.layout(c, "", "").AdminEmail
-	job := func() {
-		defer h.reprojecting.Store(false)
-		ctx := context.Background()
-		n, err := h.pages().Reproject(ctx)
-		if err != nil {
-			h.log.Error("Re-projection failed", slog.String("event_id", d.EventID), slog.Any("error", err))
-			return
-		}
+	started := h.startReprojection(actor, func(n int) *models.Action {
 		detail, _ := json.Marshal(map[string]any{"event_id": d.EventID, "seq": d.Seq, "replayed": n})
-		action := &models.Action{At: h.now(), UserKey: d.UserKey, AccountID: d.AccountID, Kind: models.ActionReprojected,
+		return &models.Action{At: h.now(), UserKey: d.UserKey, AccountID: d.AccountID, Kind: models.ActionReprojected,
 			Actor: actor, Detail: detail}
-		if err := h.pages().CreateAction(ctx, action); err != nil {
-			h.log.Error("Recording the re-projection failed", slog.Any("error", err))
-			return
-		}
-		h.log.Info("Projections rebuilt", slog.Int("events", n), slog.String("actor", actor))
-	}
-	if run := h.deps.Pages.Background; run != nil {
-		run(job)
-	} else {
-		go job()
+	})
+	if !started {
+		return redirect(c, eventURL(d.Seq)+"?reprojecting=already")
 	}
 	return redirect(c, eventURL(d.Seq)+"?reprojecting=started")
 }

@@ -12,6 +12,7 @@ import (
 	"smiledash/handlers"
 	"smiledash/models"
 	"smiledash/smile"
+	"smiledash/smile/fakeapi"
 	"smiledash/smile/smiletest"
 )
 
@@ -173,12 +174,19 @@ func TestPages_KeysetPagination(t *testing.T) {
 	}
 }
 
-// fakeRegistrar stands in for Smile's POST /webhooks.
-type fakeRegistrar struct{ got []smile.WebhookRequest }
-
-func (f *fakeRegistrar) CreateWebhook(_ context.Context, req smile.WebhookRequest) (smile.Webhook, error) {
-	f.got = append(f.got, req)
-	return smile.Webhook{ID: "wh-1", URL: req.URL}, nil
+// smileRegistrar is a Smile client backed by the in-process fake Smile API,
+// whose webhook operations follow Smile's spec (smile/fakeapi).
+func smileRegistrar(t *testing.T) (*smile.Client, *fakeapi.Server) {
+	t.Helper()
+	api := fakeapi.New(fakeapi.Options{})
+	client, err := smile.NewClient(smile.ClientConfig{
+		BaseURL: "http://sandbox.smile.invalid/v1", APIKey: "key", APISecret: "secret",
+		HTTPClient: &http.Client{Transport: fakeapi.Transport(api)}, RequestsPerSecond: -1, MaxRetries: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, api
 }
 
 // withSettings gives the test app the settings page's configuration.

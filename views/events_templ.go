@@ -168,7 +168,7 @@ func EventsPage(vm EventsPageVM) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if len(vm.Results.Rows) == 0 && vm.Results.NextURL == "" {
-				templ_7745c5c3_Err = emptyState("events-empty", "No events match.", "Smile has not sent a matching webhook yet. Check the filters, or Settings for the webhook URL to register, and Deliveries for refused attempts.").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = setupEmptyState("events-empty", "No events match.", "Smile has not sent a matching webhook yet. Check the filters, or Settings for the webhook URL to register, and Deliveries for refused attempts.").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -70,7 +70,7 @@ func OverviewPage(vm OverviewPageVM) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if vm.TotalEvents == 0 {
-				templ_7745c5c3_Err = emptyState("overview-empty", "No webhook stored yet.", "Register the webhook URL shown under Settings with Smile, then connect an account through a connect link (Links).").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = setupEmptyState("overview-empty", "No webhook stored yet.", "Register the webhook URL shown under Settings with Smile, then connect an account through a connect link (Links).").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -285,31 +285,6 @@ type DeliveryVM struct {
 	Excerpt     string
 }
 
-// SettingsPageVM is /admin/settings.
-type SettingsPageVM struct {
-	LayoutVM
-	WebhookURL string
-	Secrets    []SecretVM
-	// LatestVerified says which secret verified the newest event; "" before any.
-	LatestVerified string
-	AllowedIPs     string
-	Mode           string
-	// RegisterURL is where the register form posts; "" hides it.
-	RegisterURL string
-	// RegisterNote explains why registering is not offered, when it is not.
-	RegisterNote string
-	Notice       string
-	Problem      string
-}
-
-// SecretVM is one configured webhook secret, masked.
-type SecretVM struct {
-	Index          int
-	Masked         string
-	Current        bool
-	VerifiedLatest bool
-}
-
 // GroupByDay groups timeline items, already newest first, by UTC day.
 func GroupByDay(items []TimelineItemVM) []TimelineDayVM {
 	var days []TimelineDayVM

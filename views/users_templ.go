@@ -149,7 +149,7 @@ func UsersResults(vm UsersResultsVM) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = emptyState("users-empty", "No users yet.", "Users appear when Smile sends their first webhook or when someone opens a connect link. Create a link under Links, or register the webhook under Settings.").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = setupEmptyState("users-empty", "No users yet.", "Users appear when Smile sends their first webhook or when someone opens a connect link. Create a link under Links, or register the webhook under Settings.").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -33,6 +33,9 @@ type Config struct {
 	LogLevel          string
 	// DebugAddr, when set, serves Go's pprof profiles there (keep it on loopback).
 	DebugAddr string
+	// WidgetHosts are https origins the connect page's CSP admits beyond
+	// Smile's documented widget hosts (SMILE_WIDGET_HOSTS).
+	WidgetHosts []string
 }
 
 // Sandbox reports whether smiledash runs its built-in Smile simulator: it does
@@ -67,7 +70,7 @@ type setting struct {
 // loadConfig reads the environment through getenv, then the flags in args.
 func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	var c Config
-	var secrets, maxBytes string
+	var secrets, maxBytes, widgetHosts string
 	settings := []setting{
 		{"SMILEDASH_ADDR", "addr", ":8080", "listen address", &c.Addr},
 		{"SMILEDASH_DATA_DIR", "data-dir", "./data", "where the SQLite file lives", &c.DataDir},
@@ -84,6 +87,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		{"SMILE_API_BASE_URL", "smile-api-base-url", defaultSmileAPIBaseURL, "Smile REST base URL", &c.SmileAPIBaseURL},
 		{"SMILE_WIDGET_SCRIPT_URL", "smile-widget-script-url", "", "Wink Widget script (default: Smile's v2 script, or the sandbox one)", &c.WidgetScriptURL},
 		{"SMILE_TEMPLATE_ID", "smile-template-id", "", "Wink template id (wtpl-...)", &c.TemplateID},
+		{"SMILE_WIDGET_HOSTS", "smile-widget-hosts", "", "comma-separated https origins the connect page also admits for Smile's widget", &widgetHosts},
 		{"SMILEDASH_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
 		{"SMILEDASH_DEBUG_ADDR", "debug-addr", "", "serve pprof profiles on this address (e.g. 127.0.0.1:6060)", &c.DebugAddr},
 	}
@@ -106,6 +110,11 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.WebhookSecrets = append(c.WebhookSecrets, s)
 		}
 	}
+	hosts, err := parseWidgetHosts(widgetHosts)
+	if err != nil {
+		return Config{}, err
+	}
+	c.WidgetHosts = hosts
 	n, err := strconv.Atoi(maxBytes)
 	if err != nil || n <= 0 {
 		return Config{}, fmt.Errorf("SMILEDASH_WEBHOOK_MAX_BYTES must be a positive number of bytes, got %q", maxBytes)
@@ -118,6 +127,26 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, c.validate()
+}
+
+// parseWidgetHosts reads SMILE_WIDGET_HOSTS: comma-separated https origins
+// (scheme and host, optionally a port or a leading "*." wildcard label, no
+// path) for hosts Smile's widget starts using after this release. Each is
+// returned as scheme://host[:port], the form a CSP source takes.
+func parseWidgetHosts(raw string) ([]string, error) {
+	var out []string
+	for _, h := range strings.Split(raw, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		u, err := url.Parse(h)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil ||
+			strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(u.Host, " ;,'") {
+			return nil, fmt.Errorf("SMILE_WIDGET_HOSTS: %q is not an https origin like https://widget.example.com", h)
+		}
+		out = append(out, "https://"+strings.ToLower(u.Host))
+	}
+	return out, nil
 }
 
 // validate refuses configurations that would run unsafely or not at all, with

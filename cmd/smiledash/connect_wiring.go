@@ -31,7 +31,7 @@ const sandboxBaseURL = "http://sandbox.smile.invalid/v1"
 // connectDeps builds the connect flow: the Smile client (real, or the built-in
 // sandbox) and what the connect handlers need. stop releases what it started.
 func connectDeps(ctx context.Context, cfg Config, store *models.Store, secrets []string, log *slog.Logger) (deps handlers.ConnectDeps, stop func(), err error) {
-	deps = handlers.ConnectDeps{WidgetScriptURL: cfg.WidgetScriptURL, TemplateID: cfg.TemplateID, PublicURL: cfg.PublicURL}
+	deps = handlers.ConnectDeps{WidgetScriptURL: cfg.WidgetScriptURL, WidgetHosts: cfg.WidgetHosts, TemplateID: cfg.TemplateID, PublicURL: cfg.PublicURL}
 	if !cfg.Sandbox() {
 		deps.Smile, err = smile.NewClient(smile.ClientConfig{
 			BaseURL: cfg.SmileAPIBaseURL, APIKey: cfg.SmileAPIKey, APISecret: cfg.SmileAPISecret,
