@@ -91,9 +91,14 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 	if id, ok := c.Locals(localRequestID).(string); ok {
 		attrs = append(attrs, slog.String("request_id", id))
 	}
-	if status >= 500 {
+	switch {
+	case status >= 500:
 		h.log.Error("Request failed", attrs...)
-	} else {
+	case status == fiber.StatusRequestTimeout:
+		// A connection that sent nothing in time: under a flood of idle
+		// connections a line each would flood the log too.
+		h.log.Debug("Request timed out", attrs...)
+	default:
 		h.log.Warn("Request refused", attrs...)
 	}
 	c.Response().ResetBody()
