@@ -93,7 +93,7 @@ func TestAPI_ReadOnlyJSON(t *testing.T) {
 		{"/api/v1/users/" + smiletest.FixtureUserID + "/timeline?limit=3", `"kind":"event"`},
 		{"/api/v1/events?type=ACCOUNT_CREATED", `"type":"ACCOUNT_CREATED"`},
 		{"/api/v1/events/et-xss", `"body":{`},
-		{"/api/v1/deliveries", `"bad_signature"`},
+		{"/api/v1/deliveries", `"signature_mismatch"`},
 	} {
 		req, _ := http.NewRequest(http.MethodGet, tc.path, nil)
 		req.Header.Set("Authorization", "Bearer "+plain)

@@ -68,7 +68,7 @@ func contentSecurityPolicy(nonce string, scriptSrc, frameSrc, connectSrc []strin
 	}
 	return strings.Join([]string{
 		"default-src 'self'",
-		join("script-src 'self' 'nonce-"+nonce+"'", scriptSrc),
+		join(scriptSelf(nonce), scriptSrc),
 		join("connect-src 'self'", connectSrc),
 		join("frame-src 'self'", frameSrc),
 		"img-src 'self' data: https:",
@@ -78,6 +78,15 @@ func contentSecurityPolicy(nonce string, scriptSrc, frameSrc, connectSrc []strin
 		"frame-ancestors 'none'",
 		"object-src 'none'",
 	}, "; ")
+}
+
+// scriptSelf admits our own scripts and, on pages that have one, the inline
+// scripts carrying the nonce.
+func scriptSelf(nonce string) string {
+	if nonce == "" {
+		return "script-src 'self'"
+	}
+	return "script-src 'self' 'nonce-" + nonce + "'"
 }
 
 func newNonce() string {

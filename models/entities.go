@@ -224,12 +224,17 @@ const (
 	OutcomeDuplicate = "duplicate"
 	OutcomeRejected  = "rejected"
 
-	ReasonDuplicate        = "duplicate"
-	ReasonBadSignature     = "bad_signature"
-	ReasonIPRefused        = "ip_refused"
-	ReasonTooLarge         = "too_large"
-	ReasonBadEnvelope      = "bad_envelope"
-	ReasonStoreUnavailable = "store_unavailable"
+	ReasonDuplicate         = "duplicate"
+	ReasonSignatureMissing  = "signature_missing"
+	ReasonSignatureMismatch = "signature_mismatch"
+	ReasonIPRefused         = "ip_refused"
+	ReasonTooLarge          = "too_large"
+	ReasonEncodingRefused   = "encoding_refused"
+	ReasonBadEnvelope       = "bad_envelope"
+	ReasonStoreUnavailable  = "store_unavailable"
+	// ReasonBadSignature is what earlier versions recorded for a missing and a
+	// wrong signature alike; old rows keep it.
+	ReasonBadSignature = "bad_signature"
 )
 
 // Delivery is a webhook attempt other than an event's first stored delivery.
