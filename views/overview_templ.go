@@ -39,7 +39,7 @@ func OverviewPage(vm OverviewPageVM) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section data-testid=\"overview-page\"><h1>Overview</h1><div class=\"stats\"><a class=\"card stat\" href=\"/admin/events\" data-testid=\"stat-events\"><strong>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section id=\"overview-live\" data-testid=\"overview-page\" data-live-region=\"event,delivery\" data-live-auto><h1>Overview</h1><div class=\"stats\"><a class=\"card stat\" href=\"/admin/events\" data-testid=\"stat-events\"><strong>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
