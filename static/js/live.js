@@ -154,6 +154,7 @@
       list.appendChild(li);
     });
     if (list) flush();
+    if (clock) clock.process(root); // group rows copy their items' times
   }
 
   // uiGroup folds a run of onUIEvent callbacks (newest first) into one row.
