@@ -139,7 +139,7 @@ func OverviewPage(vm OverviewPageVM) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<div class=\"table-wrap\"><table data-testid=\"failures-table\"><thead><tr><th>#</th><th>Type</th><th>Smile time</th><th>User</th><th class=\"hide-narrow\">Account</th><th class=\"hide-narrow\">Source</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<div class=\"table-wrap\"><table data-testid=\"failures-table\"><thead><tr><th>#</th><th>Type</th><th>Smile time (<span data-tz-name>UTC</span>)</th><th>User</th><th class=\"hide-narrow\">Account</th><th class=\"hide-narrow\">Source</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
