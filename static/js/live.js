@@ -27,7 +27,7 @@
     if (clock) clock.process(el);
   }
 
-  var listeners = [];
+  var listeners = [], catchUps = [];
   function on(fn) { listeners.push(fn); }
   function connect() {
     if (!listeners.length) return;
@@ -45,6 +45,9 @@
       listeners.forEach(function (fn) { fn(ch); });
     });
     source.addEventListener("overflow", function () {
+      // The server dropped changes for this page: a list that catches up by
+      // itself does so, others say a reload is needed.
+      if (catchUps.length) { catchUps.forEach(function (fn) { fn(); }); return; }
       var note = document.querySelector("[data-live-note]");
       if (note) note.hidden = false;
     });
@@ -99,6 +102,7 @@
       timer = setTimeout(function () { timer = null; refresh(); }, 200);
     }
     on(function (ch) { if (ch.kind === "event") schedule(); });
+    catchUps.push(schedule);
   }
 
   // Timeline: regroup rebuilds the day sections from the items in time order,
