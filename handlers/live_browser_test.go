@@ -136,7 +136,7 @@ func TestLiveEvents_Browser(t *testing.T) {
 // zone (switchable to UTC and remembered), puts a live webhook under its day
 // in time order, folds runs of onUIEvent callbacks into one row (a live one
 // joins it), and copies ids. The deliveries page offers a refresh when a
-// refused webhook arrives.
+// refused webhook arrives; the overview's counts update by themselves.
 func TestLiveTimeline_Browser(t *testing.T) {
 	a := newTestApp(t)
 	ctx0 := context.Background()
@@ -239,4 +239,13 @@ func TestLiveTimeline_Browser(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the refused webhook", `document.querySelectorAll("[data-testid=delivery-row]").length === 1`)
+
+	// Overview: the counts follow by themselves.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/admin"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="stat-events"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the live stream", `document.documentElement.getAttribute("data-live") === "open"`)
+	before := eval[string](t, ctx, `document.querySelector("[data-testid=stat-events] strong").textContent`)
+	post("et-overview", day(4, 10, 0))
+	waitFor(t, ctx, "the overview to count it", fmt.Sprintf(`document.querySelector("[data-testid=stat-events] strong").textContent !== %q`, before))
 }
