@@ -240,6 +240,9 @@ func (in *Ingester) commitAll(batch []pending, rejections []Rejection) {
 	for _, ev := range stored {
 		in.store.publish(Change{Kind: ChangeEvent, ID: ev.Seq, UserKey: ev.UserKey, AccountID: ev.AccountID, At: ev.CreatedAt, Label: ev.Type})
 	}
+	if err == nil && (len(rejections) > 0 || report.Duplicates > 0) {
+		in.store.publish(Change{Kind: ChangeDelivery, At: time.Now().UTC()})
+	}
 	if in.opts.OnBatch != nil {
 		in.opts.OnBatch(report)
 	}

@@ -20,6 +20,29 @@ func UTCText(t time.Time) string {
 // ISOTime is the machine-readable time for <time datetime>.
 func ISOTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
+// ISOTimeOrEmpty is ISOTime, or "" for the zero time.
+func ISOTimeOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return ISOTime(t)
+}
+
+// UIEventCallback is the widget callback the timeline groups when it repeats:
+// one per screen the user sees, so it would bury everything else.
+const UIEventCallback = "onUIEvent"
+
+// kindRanks break ties between items of different kinds at the same instant,
+// as the store orders them (webhook, then claim, then action, newest first).
+var kindRanks = map[string]int{KindEvent: 3, KindCallback: 2, KindAction: 1}
+
+// ItemOrder is a timeline item's place as a string that sorts like the
+// store's order (time, kind, id), so live.js can put a live item where a
+// reload would show it.
+func ItemOrder(it TimelineItemVM) string {
+	return fmt.Sprintf("%020d.%d.%020d", it.At.UnixNano()+1<<62, kindRanks[it.Kind], it.ID)
+}
+
 // DayText names the UTC day of a time, for timeline groups.
 func DayText(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006") }
 

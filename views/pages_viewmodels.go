@@ -135,6 +135,9 @@ type TaskVM struct {
 type TimelineFilterVM struct {
 	Account string
 	Kind    string
+	Time    TimeRangeVM
+	// UIEach shows onUIEvent callbacks one by one instead of grouped.
+	UIEach bool
 }
 
 // TimelineVM is a page of a user's timeline grouped by day.
@@ -145,6 +148,9 @@ type TimelineVM struct {
 	Accounts []string
 	Days     []TimelineDayVM
 	NextURL  string
+	// From and To bound the items shown (zero: unbounded); live items outside
+	// them are not added.
+	From, To time.Time
 }
 
 // TimelineDayVM is the items of one UTC day.
@@ -166,12 +172,13 @@ type TimelineItemVM struct {
 	Actor       string
 	SecretIndex int
 	Deliveries  int64
-	Raw         string // pretty JSON
+	Raw         RawVM
 }
 
 // EventsFilterVM is the events filter form.
 type EventsFilterVM struct {
-	Type, User, Account, Outcome, From, To string
+	Type, User, Account, Outcome string
+	Time                         TimeRangeVM
 }
 
 // EventsPageVM is /admin/events.
@@ -196,6 +203,8 @@ type EventRowsVM struct {
 	Rows      []EventRowVM
 	NextURL   string
 	ScannedTo int64
+	// Gap is set when a live refresh found more new rows than a page holds.
+	Gap *EventGapVM
 }
 
 // EventRowVM is one event in a list.
@@ -229,7 +238,7 @@ type EventPageVM struct {
 	SourceIP    string
 	SecretLabel string
 	Deliveries  int64
-	Raw         string
+	Body        RawVM
 	Attempts    []DeliveryVM
 	Changes     []FieldChangeVM
 	Replayed    int
