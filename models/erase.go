@@ -58,6 +58,10 @@ type EraseRequest struct {
 	Now     time.Time
 }
 
+// ErrRevokeRefused is wrapped when Smile did not revoke an account; nothing
+// was erased then.
+var ErrRevokeRefused = errors.New("models: revoking at Smile failed, so nothing was erased")
+
 // ErrNothingToErase is returned when no user, event or link has the id.
 var ErrNothingToErase = fmt.Errorf("models: no user, event or connect link has that Smile user id: %w", ErrNotFound)
 
@@ -138,7 +142,7 @@ func (s *Store) revokeAtSmile(ctx context.Context, r AccountRevoker, id string, 
 	}
 	theirs, err := r.AllAccounts(ctx, id)
 	if err != nil && !smile.IsNotFound(err) {
-		return 0, fmt.Errorf("models: erase user: list accounts at Smile (nothing was erased): %w", err)
+		return 0, fmt.Errorf("%w: list accounts: %w", ErrRevokeRefused, err)
 	}
 	for _, a := range theirs {
 		ids[a.ID] = true
@@ -146,7 +150,7 @@ func (s *Store) revokeAtSmile(ctx context.Context, r AccountRevoker, id string, 
 	n := 0
 	for a := range ids {
 		if err := r.RevokeAccount(ctx, a); err != nil && !smile.IsNotFound(err) {
-			return n, fmt.Errorf("models: erase user: revoke account at Smile (nothing was erased here): %w", err)
+			return n, fmt.Errorf("%w: revoke account %s: %w", ErrRevokeRefused, a, err)
 		}
 		n++
 	}
