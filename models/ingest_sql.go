@@ -94,14 +94,12 @@ func (t *txStatements) insertEvent(in *Incoming, userKey int64) (seq int64, inse
 	return seq, true, nil
 }
 
-func (t *txStatements) recordDuplicate(in *Incoming) error {
+// countDuplicate counts another delivery of a stored event.
+func (t *txStatements) countDuplicate(in *Incoming) error {
 	if _, err := t.bumpDeliveries.ExecContext(t.ctx, in.Envelope.ID); err != nil {
 		return fmt.Errorf("models: count duplicate %s: %w", in.Envelope.ID, err)
 	}
-	return t.recordRejection(Rejection{
-		ReceivedAt: in.ReceivedAt, SourceIP: in.SourceIP, Reason: ReasonDuplicate, Status: 200,
-		EventID: in.Envelope.ID, EventType: string(in.Envelope.Type), BodyBytes: len(in.Body),
-	})
+	return nil
 }
 
 func (t *txStatements) recordRejection(r Rejection) error {

@@ -40,6 +40,8 @@ type Store struct {
 	// projectionGen counts rebuilds of the projections, so the ingest writer
 	// knows when its cache of projection rows is stale.
 	projectionGen atomic.Uint64
+	// rebuilds tracks running Reproject calls, for StopRebuilds.
+	rebuilds rebuildGate
 }
 
 // Open opens the database named by dsn: a postgres:// URL selects PostgreSQL,
