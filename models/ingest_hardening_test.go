@@ -222,15 +222,20 @@ func TestIngest_RejectionOnlyTrafficBatched(t *testing.T) {
 			}
 		}
 		close(h.release)
-		if err := in.Close(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		// Wait for the writer itself to record them (Close would flush them in
+		// one go regardless).
 		var commits, recorded int
-		for _, r := range h.reports {
-			if r.Size == 0 {
-				commits++
-				recorded += r.Rejections - r.RejectionsLost
+		for recorded < n {
+			runtime.Gosched()
+			h.mu.Lock()
+			commits, recorded = 0, 0
+			for _, r := range h.reports {
+				if r.Size == 0 {
+					commits++
+					recorded += r.Rejections - r.RejectionsLost
+				}
 			}
+			h.mu.Unlock()
 		}
 		if commits != 1 || recorded != n {
 			t.Errorf("got %d rejection-only commits recording %d, want 1 recording %d", commits, recorded, n)
