@@ -176,7 +176,7 @@ func (in *Ingester) run() {
 		if rejected != nil {
 			// Rejection-only traffic is committed in batches too, so a flood
 			// of bad requests costs one transaction per batch, not per request.
-			in.commitAll(nil, append([]Rejection{*rejected}, in.takeRejections()...))
+			in.commitAll(nil, in.takeRejections([]Rejection{*rejected}))
 			continue
 		}
 		if !ok {
@@ -201,7 +201,7 @@ func (in *Ingester) run() {
 			}
 		}
 		if batch = in.dropExpired(batch); len(batch) > 0 {
-			in.commitAll(batch, in.takeRejections())
+			in.commitAll(batch, in.takeRejections(nil))
 		}
 	}
 }
@@ -241,8 +241,8 @@ func (in *Ingester) dropExpired(batch []pending) []pending {
 // maxRejectionsPerBatch bounds how many rejection records one transaction writes.
 const maxRejectionsPerBatch = 512
 
-func (in *Ingester) takeRejections() []Rejection {
-	var out []Rejection
+// takeRejections appends queued rejections to out, up to a batch's worth.
+func (in *Ingester) takeRejections(out []Rejection) []Rejection {
 	for len(out) < maxRejectionsPerBatch {
 		select {
 		case r := <-in.rejections:
@@ -255,7 +255,7 @@ func (in *Ingester) takeRejections() []Rejection {
 }
 
 func (in *Ingester) flushRejections() {
-	for rs := in.takeRejections(); len(rs) > 0; rs = in.takeRejections() {
+	for rs := in.takeRejections(nil); len(rs) > 0; rs = in.takeRejections(nil) {
 		in.commitAll(nil, rs)
 	}
 }
@@ -361,60 +361,6 @@ func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []R
 	// rejections are reported.
 	lost = max(0, lost-len(duplicates))
 	return results, stored, lost, nil
-}
-
-// insertBatchSQLite stores the batch's events with one prepared statement each:
-// in process, a statement costs microseconds.
-// Duplicates are counted on their event; their delivery records are returned
-// for the caller to write with the batch's rejections.
-func (in *Ingester) insertBatchSQLite(ctx context.Context, st *txStatements, batch []pending, newKeys map[string]int64) (
-	results []Result, stored []CommittedEvent, events []ProjectedEvent, duplicates []Rejection, err error) {
-	results = make([]Result, len(batch))
-	for i, p := range batch {
-		env := p.in.Envelope
-		var userKey int64
-		if subject := env.Data.Subject(); subject != "" {
-			if userKey, err = in.userKey(ctx, st, subject, newKeys); err != nil {
-				return nil, nil, nil, nil, err
-			}
-		}
-		seq, inserted, err := st.insertEvent(p.in, userKey)
-		if err != nil {
-			return nil, nil, nil, nil, err
-		}
-		if !inserted {
-			results[i] = Duplicate
-			if err := st.countDuplicate(p.in); err != nil {
-				return nil, nil, nil, nil, err
-			}
-			duplicates = append(duplicates, duplicateOf(p.in))
-			continue
-		}
-		results[i] = Stored
-		events = append(events, ProjectedEvent{
-			Stamp: Stamp{At: env.CreatedAt, EventID: env.ID}, Type: env.Type, UserKey: userKey, Data: env.Data,
-		})
-		stored = append(stored, CommittedEvent{
-			Seq: seq, EventID: env.ID, Type: string(env.Type), UserKey: userKey,
-			AccountID: env.Data.Account(), CreatedAt: env.CreatedAt,
-		})
-	}
-	return results, stored, events, duplicates, nil
-}
-
-func (in *Ingester) userKey(ctx context.Context, st *txStatements, smileID string, fresh map[string]int64) (int64, error) {
-	if k, ok := in.userKeys[smileID]; ok {
-		return k, nil
-	}
-	if k, ok := fresh[smileID]; ok {
-		return k, nil
-	}
-	k, err := st.ensureUser(smileID)
-	if err != nil {
-		return 0, err
-	}
-	fresh[smileID] = k
-	return k, nil
 }
 
 // gormOn returns a GORM handle whose statements run in the given transaction.
