@@ -407,3 +407,16 @@ func assertStoredOnRetry(t *testing.T, s *models.Store, in *models.Ingester, bod
 		t.Errorf("got %d copies of %s, want 1", n, env.ID)
 	}
 }
+
+// TestDeliveries_FilterWithNULMatchesNothing: on PostgreSQL a NUL in the
+// reason filter (?reason=%00) used to fail the query (500).
+func TestDeliveries_FilterWithNULMatchesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		for _, q := range []models.DeliveriesQuery{{Reason: "x\x00"}, {Outcome: "\x00"}, {Reason: "\xff"}} {
+			page, err := s.Deliveries(context.Background(), q)
+			if err != nil || len(page.Deliveries) != 0 {
+				t.Errorf("%+v: got %d rows, %v, want an empty page", q, len(page.Deliveries), err)
+			}
+		}
+	})
+}
