@@ -16,6 +16,3 @@ func SetRebuildHook(s *Store, f func(ctx context.Context, stage string)) {
 	}
 	s.rebuilds.onStage = func(ctx context.Context, st rebuildStage) { f(ctx, names[st]) }
 }
-
-// ProjectionBody exposes projectionBody to tests.
-var ProjectionBody = projectionBody

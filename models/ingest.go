@@ -106,11 +106,7 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 func (in *Ingester) Submit(ctx context.Context, inc *Incoming) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, in.opts.Timeout)
 	defer cancel()
-	inc, err := storable(inc)
-	if err != nil {
-		return 0, err
-	}
-	p := pending{ctx: ctx, in: inc, done: make(chan outcome, 1)}
+	p := pending{ctx: ctx, in: storable(inc), done: make(chan outcome, 1)}
 	in.mu.RLock()
 	if in.closed {
 		in.mu.RUnlock()

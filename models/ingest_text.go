@@ -2,7 +2,7 @@ package models
 
 import (
 	"bytes"
-	"fmt"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -14,66 +14,80 @@ import (
 // events of everyone else in it), text is made storable here, at the store's
 // boundary, the same way on both databases:
 //   - an event's raw body is kept byte for byte (it is a BLOB / BYTEA);
-//   - its envelope and projections are decoded from a copy of the body in
-//     which the JSON escape \u0000 reads \ufffd, so a NUL in a field becomes
-//     U+FFFD; a rebuild decodes the stored body the same way and agrees;
+//   - a NUL that its JSON escapes (\u0000) into a field reads U+FFFD in the
+//     decoded envelope, so in the event's columns and its projections; a
+//     rebuild decodes the stored body the same way and agrees. (JSON cannot
+//     carry a NUL byte unescaped, and the decoder already turns invalid UTF-8
+//     into U+FFFD.);
 //   - rejection records replace NUL and invalid UTF-8 with U+FFFD.
 
-var (
-	nulEscape         = []byte(`\u0000`)
-	replacementEscape = []byte(`\ufffd`)
-)
-
-// projectionBody returns body with every JSON escape \u0000 rewritten to
-// \ufffd, or body itself when it has none. An escaped backslash followed by
-// "u0000" (`\\u0000`) is text, not a NUL, and is left alone.
-func projectionBody(body []byte) []byte {
-	if !bytes.Contains(body, nulEscape) {
-		return body
-	}
-	out := make([]byte, 0, len(body))
-	for i := 0; i < len(body); i++ {
-		if body[i] != '\\' || i+1 >= len(body) {
-			out = append(out, body[i])
-			continue
-		}
-		if bytes.HasPrefix(body[i:], nulEscape) {
-			out = append(out, replacementEscape...)
-			i += len(nulEscape) - 1
-			continue
-		}
-		// Any other escape: copy the backslash and the escaped byte together,
-		// so the second backslash of `\\` never starts an escape.
-		out = append(out, body[i], body[i+1])
-		i++
-	}
-	return out
-}
+var nulEscape = []byte(`\u0000`)
 
 // parseStorable decodes the envelope the store keeps and projects from a
-// verified body: the same as smile.ParseEnvelope unless a text field holds a
-// NUL, which then reads U+FFFD.
+// stored body, as storable does for a new one.
 func parseStorable(body []byte) (smile.Envelope, error) {
-	return smile.ParseEnvelope(projectionBody(body))
+	env, err := smile.ParseEnvelope(body)
+	if err != nil || !bytes.Contains(body, nulEscape) {
+		return env, err
+	}
+	return withoutNUL(env), nil
 }
 
-// storable returns in ready for the writer: when its body carries a NUL in a
-// text field, a copy whose envelope is decoded again by parseStorable, and the
-// source address made storable text.
-func storable(in *Incoming) (*Incoming, error) {
+// storable returns in ready for the writer: in itself, or a copy whose
+// envelope and source address hold no NUL.
+func storable(in *Incoming) *Incoming {
 	if !bytes.Contains(in.Body, nulEscape) && isStorableText(in.SourceIP) {
-		return in, nil
+		return in
 	}
 	out := *in
 	out.SourceIP = storableText(in.SourceIP)
 	if bytes.Contains(in.Body, nulEscape) {
-		env, err := parseStorable(in.Body)
-		if err != nil {
-			return nil, fmt.Errorf("models: decode event %s without NUL: %w", in.Envelope.ID, err)
-		}
-		out.Envelope = env
+		out.Envelope = withoutNUL(in.Envelope)
 	}
-	return &out, nil
+	return &out
+}
+
+// withoutNUL returns env with every NUL in its strings replaced by U+FFFD. It
+// copies what it changes (pointed-to values, slices), so env's own are kept.
+// Decoded fields are walked generically, so fields added to smile.EventData
+// later are covered too.
+func withoutNUL(env smile.Envelope) smile.Envelope {
+	replaceNUL(reflect.ValueOf(&env).Elem())
+	return env
+}
+
+func replaceNUL(v reflect.Value) {
+	if !v.CanSet() {
+		return // unexported, e.g. inside time.Time
+	}
+	switch v.Kind() {
+	case reflect.String:
+		if strings.IndexByte(v.String(), 0) >= 0 {
+			v.SetString(strings.ReplaceAll(v.String(), "\x00", "\uFFFD"))
+		}
+	case reflect.Pointer:
+		if v.IsNil() {
+			return
+		}
+		c := reflect.New(v.Elem().Type())
+		c.Elem().Set(v.Elem())
+		v.Set(c)
+		replaceNUL(c.Elem())
+	case reflect.Slice:
+		if v.IsNil() || v.Type().Elem().Kind() == reflect.Uint8 {
+			return
+		}
+		c := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
+		reflect.Copy(c, v)
+		v.Set(c)
+		for i := range c.Len() {
+			replaceNUL(c.Index(i))
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			replaceNUL(v.Field(i))
+		}
+	}
 }
 
 // isStorableText reports whether s can go into a PostgreSQL text column as is.
