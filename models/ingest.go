@@ -264,8 +264,9 @@ func (in *Ingester) flushRejections() {
 func (in *Ingester) commitAll(batch []pending, rejections []Rejection) {
 	start := time.Now()
 	results, stored, lost, err := in.commit(batch, rejections)
-	if err != nil && len(batch) > 1 && !isUnavailable(err) {
-		in.log.Warn("Ingest batch failed, retrying events one by one", slog.Int("size", len(batch)), slog.Any("error", err))
+	if err != nil && len(batch) > 0 && (len(batch) > 1 || len(rejections) > 0) && !isUnavailable(err) {
+		in.log.Warn("Ingest batch failed, retrying events one by one", slog.Int("size", len(batch)),
+			slog.Int("rejections", len(rejections)), slog.Any("error", err))
 		for i := range batch {
 			in.commitAll(batch[i:i+1], nil)
 		}

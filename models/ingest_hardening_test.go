@@ -261,45 +261,55 @@ func refuseEvent(t *testing.T, s *models.Store, id string) {
 // TestIngest_RejectionsKeptWhenBatchRetried: when a batch failed and its events
 // were retried one by one, its rejection records used to be dropped uncounted.
 func TestIngest_RejectionsKeptWhenBatchRetried(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		refuseEvent(t, s, "et-refused")
-		in, h := newHeldIngester(t, s)
-		refused := []byte(`{"id":"et-refused","version":1,"type":"USER_CREATED","createdAt":"2026-05-01T00:00:00Z","data":{"userId":"u-r"}}`)
-		good := syntheticHistory(2)[9] // user 1's USER_CREATED
-		results := make(chan error, 2)
-		for _, body := range [][]byte{refused, good} {
-			go func() {
-				_, err := in.Submit(context.Background(), incoming(t, body))
-				results <- err
-			}()
-		}
-		for in.QueueDepth() < 2 {
-			runtime.Gosched()
-		}
-		for i := range 3 {
-			if !in.Reject(rejection(i)) {
-				t.Fatalf("rejection %d not queued", i)
-			}
-		}
-		close(h.release)
-		var failed int
-		for range 2 {
-			if err := <-results; err != nil {
-				failed++
-			}
-		}
-		if failed != 1 {
-			t.Errorf("got %d failed submissions, want only the refused one", failed)
-		}
-		if err := in.Close(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		var recorded int64
-		s.DB().Model(&models.Delivery{}).Where("reason = ?", models.ReasonBadSignature).Count(&recorded)
-		if recorded != 3 {
-			t.Errorf("got %d rejection records, want 3 kept through the retry", recorded)
-		}
-	})
+	refused := []byte(`{"id":"et-refused","version":1,"type":"USER_CREATED","createdAt":"2026-05-01T00:00:00Z","data":{"userId":"u-r"}}`)
+	good := syntheticHistory(2)[9] // user 1's USER_CREATED
+	for _, tc := range []struct {
+		name   string
+		bodies [][]byte
+	}{
+		{"refused event among others", [][]byte{refused, good}},
+		{"refused event alone", [][]byte{refused}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, s *models.Store) {
+				refuseEvent(t, s, "et-refused")
+				in, h := newHeldIngester(t, s)
+				results := make(chan error, len(tc.bodies))
+				for _, body := range tc.bodies {
+					go func() {
+						_, err := in.Submit(context.Background(), incoming(t, body))
+						results <- err
+					}()
+				}
+				for in.QueueDepth() < len(tc.bodies) {
+					runtime.Gosched()
+				}
+				for i := range 3 {
+					if !in.Reject(rejection(i)) {
+						t.Fatalf("rejection %d not queued", i)
+					}
+				}
+				close(h.release)
+				var failed int
+				for range tc.bodies {
+					if err := <-results; err != nil {
+						failed++
+					}
+				}
+				if failed != 1 {
+					t.Errorf("got %d failed submissions, want only the refused one", failed)
+				}
+				if err := in.Close(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				var recorded int64
+				s.DB().Model(&models.Delivery{}).Where("reason = ?", models.ReasonBadSignature).Count(&recorded)
+				if recorded != 3 {
+					t.Errorf("got %d rejection records, want 3 kept through the retry", recorded)
+				}
+			})
+		})
+	}
 }
 
 // waitSubmit submits body and returns its outcome, failing the test if the
