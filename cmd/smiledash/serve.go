@@ -77,6 +77,15 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer stopPages()
+	// Rebuilds started from the dashboard are stopped and awaited on every
+	// exit path, before the store closes.
+	var jobs backgroundJobs
+	pages.Background = jobs.run
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = jobs.stop(ctx, store)
+	}()
 	app := handlers.NewApp(handlers.Deps{
 		Log:      log,
 		Webhooks: cfg.webhookConfig(secrets),
@@ -126,6 +135,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer cancel()
 	if err := app.ShutdownWithContext(shutdownCtx); err != nil {
 		log.Error("HTTP shutdown incomplete", slog.Any("error", err))
+	}
+	if err := jobs.stop(shutdownCtx, store); err != nil {
+		log.Error("Background jobs not finished", slog.Any("error", err))
 	}
 	if err := drain(); err != nil {
 		return errors.Join(stopped, err)
