@@ -77,6 +77,8 @@ type Server struct {
 	tokens   map[string]*tokenRecord // by access token
 	accounts map[string]*accountRecord
 	webhooks map[string]*webhookRecord
+	// userCreated is told of every user POST /users creates (OnUserCreated).
+	userCreated func(userID string)
 
 	routes map[routeKey]map[string]handlerFunc
 }
@@ -111,7 +113,7 @@ func New(opts Options) *Server {
 		webhooks: map[string]*webhookRecord{},
 	}
 	s.routes = map[routeKey]map[string]handlerFunc{
-		{"users", false}:    {http.MethodPost: s.createUser},
+		{"users", false}:    {http.MethodGet: s.listUsers, http.MethodPost: s.createUser},
 		{"users", true}:     {http.MethodGet: s.getUser},
 		{"tokens", false}:   {http.MethodPost: s.createToken},
 		{"accounts", false}: {http.MethodGet: s.listAccounts},
@@ -120,6 +122,15 @@ func New(opts Options) *Server {
 		{"webhooks", true}:  {http.MethodGet: s.getWebhook, http.MethodDelete: s.deleteWebhook},
 	}
 	return s
+}
+
+// OnUserCreated registers f to be told of each user POST /users creates, after
+// the answer is written: the sandbox sends USER_CREATED for it, as Smile does.
+// A later call replaces an earlier one; nil stops the calls.
+func (s *Server) OnUserCreated(f func(userID string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.userCreated = f
 }
 
 // now returns the clock in Smile's resolution. Callers hold s.mu or not; the

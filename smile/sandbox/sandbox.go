@@ -78,7 +78,6 @@ type Simulator struct {
 
 	mu       sync.Mutex
 	gen      *simulate.Generator
-	lastAt   map[string]time.Time // createdAt of each user's latest scheduled event
 	archives map[string]string    // archive id → user id
 	queues   map[string][]step    // per user, in order
 	pending  int
@@ -111,14 +110,24 @@ func New(opts Options) (*Simulator, error) {
 		opts.Seed = binary.LittleEndian.Uint64(b[:]) | 1
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Simulator{
+	s := &Simulator{
 		opts: opts, ctx: ctx, cancel: cancel,
 		gen:      simulate.NewGenerator(opts.Seed, fakeapi.DefaultTenantID, opts.Now()),
-		lastAt:   map[string]time.Time{},
 		archives: map[string]string{},
 		queues:   map[string][]step{},
 		changed:  make(chan struct{}),
-	}, nil
+	}
+	opts.API.OnUserCreated(s.userCreated)
+	return s, nil
+}
+
+// userCreated sends USER_CREATED for a user made by POST /users, as Smile
+// does when a user and its Link token are created.
+func (s *Simulator) userCreated(userID string) {
+	evs := s.flow(func(g *simulate.Generator, at time.Time) []simulate.Event {
+		return []simulate.Event{g.UserCreated(userID, at)}
+	})
+	s.schedule(userID, evs, nil)
 }
 
 // SetReceiverURL sets where webhooks go: our own POST /webhooks/smile, reached

@@ -25,7 +25,8 @@ type step struct {
 }
 
 // schedule queues a flow's events for a user, in order, each after the gap
-// Smile would leave (divided by Speedup). hook may return a change to apply
+// Smile would leave (divided by Speedup): the delay is simulated by waiting,
+// and the webhook is dated when it goes. hook may return a change to apply
 // right before an event is sent.
 func (s *Simulator) schedule(userID string, evs []simulate.Event, hook func(simulate.Event) func()) {
 	if len(evs) == 0 {
@@ -70,7 +71,7 @@ func (s *Simulator) drain(userID string) {
 			if st.before != nil {
 				st.before()
 			}
-			s.deliver(st.ev)
+			s.deliver(st.ev.Redated(s.opts.Now()))
 		}
 
 		s.mu.Lock()
