@@ -78,8 +78,8 @@ type Simulator struct {
 
 	mu       sync.Mutex
 	gen      *simulate.Generator
-	archives map[string]string    // archive id → user id
-	queues   map[string][]step    // per user, in order
+	archives map[string]string // archive id → user id
+	queues   map[string][]step // per user, in order
 	pending  int
 	changed  chan struct{} // closed and replaced whenever pending drops
 }
