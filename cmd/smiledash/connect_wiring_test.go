@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"smiledash/models"
@@ -80,7 +81,8 @@ func TestServe_SandboxConnect(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, env) }()
+	banner := &lockedBuffer{}
+	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), banner, env) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -117,6 +119,43 @@ func TestServe_SandboxConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
+
+	// The banner prints the fake Smile API's base URL and credentials; a
+	// backend calling POST /users with them gets a user and a token, and
+	// USER_CREATED reaches our receiver, as with Smile.
+	m = regexp.MustCompile(`Smile API: +(\S+) +\(HTTP Basic: key (\S+), secret (\S+)\)`).FindStringSubmatch(banner.String())
+	if m == nil || m[1] != "http://"+addr+"/sandbox/smile/v1" {
+		t.Fatalf("banner without the sandbox API: %s", banner.String())
+	}
+	req, _ := http.NewRequest(http.MethodPost, m[1]+"/users", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(m[2], m[3])
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		Data struct {
+			User struct{ ID string } `json:"user"`
+		} `json:"data"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || created.Data.User.ID == "" {
+		t.Fatalf("POST /users over HTTP: got %d", resp.StatusCode)
+	}
+	waitFor(t, func() bool {
+		var n int64
+		store.DB().Table("events").Where("type = 'USER_CREATED' AND body LIKE ?", "%"+created.Data.User.ID+"%").Count(&n)
+		return n == 1
+	})
+	req, _ = http.NewRequest(http.MethodGet, m[1]+"/users", nil)
+	req.SetBasicAuth(m[2], "wrong")
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("wrong secret: got %v %v, want 400 INVALID_CREDENTIALS", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+
 	waitFor(t, func() bool {
 		var status []string
 		store.DB().Table("accounts").Where("provider_id = 'sss_ph'").Pluck("status", &status)
@@ -136,4 +175,22 @@ func get(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %d %.300s", url, resp.StatusCode, b)
 	}
 	return string(b)
+}
+
+// lockedBuffer is an io.Writer safe to read while the server writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
