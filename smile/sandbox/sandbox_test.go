@@ -324,3 +324,47 @@ func TestCreateUserSendsUserCreated(t *testing.T) {
 		t.Errorf("got %s for %q (err %v), want USER_CREATED for %s", env.Type, env.Data.UserID, err, f.user)
 	}
 }
+
+// TestWidgetCORS: the widget calls answer any origin, `null` included (a
+// sandboxed iframe), preflight and errors too, so a page elsewhere never hangs.
+func TestWidgetCORS(t *testing.T) {
+	f := newFixture(t)
+	srv := httptest.NewServer(f.sim.Handler())
+	t.Cleanup(srv.Close)
+	for _, origin := range []string{"null", "http://127.0.0.1:9999", "https://shop.example.com"} {
+		req, _ := http.NewRequest(http.MethodOptions, srv.URL+sandbox.WidgetPath+"open", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if resp.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "*" ||
+			!strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") || !strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "content-type") {
+			t.Errorf("preflight from %s: got %d %v", origin, resp.StatusCode, h)
+		}
+	}
+	for body, want := range map[string]int{
+		`{"token":"` + f.token + `"}`: http.StatusOK,
+		`{"token":"forged"}`:          http.StatusUnauthorized,
+		`{"nope":1}`:                  http.StatusBadRequest,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+sandbox.WidgetPath+"open", strings.NewReader(body))
+		req.Header.Set("Origin", "null")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("POST %s: got %d, CORS %q; want %d, *", body, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), want)
+		}
+	}
+	if _, err := f.sim.Open(f.token); err != nil {
+		t.Fatal(err)
+	}
+}
