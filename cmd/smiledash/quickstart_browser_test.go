@@ -96,8 +96,14 @@ func TestServe_QuickstartInChromium(t *testing.T) {
 		p.waitStored(typ, 1)
 	}
 
+	// Remove the account from the widget.
+	p.do("remove", chromedp.Click(`[data-sbx=remove-account]`), qsScreen("revoke"),
+		chromedp.Click(`[data-sbx=confirm-remove]`), qsScreen("providers"))
+	p.waitSeen("onAccountRemoved", "sss_ph")
+	p.waitStored("ACCOUNT_DISCONNECTED", 1)
+
 	// A wrong password, then Exit on the error page.
-	p.do("fail", chromedp.Click(`[data-sbx=link-another]`), qsScreen("providers"),
+	p.do("fail",
 		chromedp.Click(`[data-provider-id="upwork"]`), qsScreen("login"),
 		chromedp.SendKeys(`[data-sbx=login-name]`, "ryan1234@smileapi.io"),
 		chromedp.SendKeys(`[data-sbx=password]`, "wrong"),
@@ -111,8 +117,13 @@ func TestServe_QuickstartInChromium(t *testing.T) {
 	p.do("upload", chromedp.Click(`#open`), qsScreen("consent"), chromedp.Click(`[data-sbx=consent-continue]`),
 		qsScreen("providers"), chromedp.Click(`[data-sbx=upload-start]`), qsScreen("file-types"),
 		chromedp.Click(`[data-file-type=PAYSLIP]`), qsScreen("file-type"), chromedp.Click(`[data-sbx=upload-submit]`),
+		chromedp.WaitVisible(`[data-testid=sbx-uploaded]`), chromedp.Click(`[data-sbx=remove-upload]`), qsScreen("providers"),
+		chromedp.Click(`[data-sbx=upload-start]`), qsScreen("file-types"),
+		chromedp.Click(`[data-file-type=COMPANY_ID]`), qsScreen("file-type"), chromedp.Click(`[data-sbx=upload-submit]`),
 		chromedp.WaitVisible(`[data-testid=sbx-uploaded]`), chromedp.Click(`[data-sbx=done]`), chromedp.WaitNotPresent(`.sbx-overlay`))
 	p.waitSeen("onUploadsCreated", "PAYSLIP")
+	p.waitSeen("onUploadsRemoved", "REVOKED")
+	p.waitStored("ARCHIVE_REVOKED", 1)
 	p.waitSeen("onClose", `"reason":"exit"`)
 	p.waitStored("ARCHIVE_STARTED", 1)
 
@@ -123,6 +134,15 @@ func TestServe_QuickstartInChromium(t *testing.T) {
 	p.waitSeen("onClose", `"reason":"close"`)
 	if n := p.count("onUIEvent", "ConsentPageOpened"); n != 4 {
 		t.Errorf("the consent page opened %d times, want 4", n)
+	}
+	for _, name := range []string{"onAccountCreated", "onAccountConnected", "onAccountRemoved", "onTokenExpired", "onClose",
+		"onAccountError", "onUploadsCreated", "onUploadsRemoved", "onUIEvent"} {
+		if p.count(name, "") == 0 {
+			t.Errorf("the page never saw %s", name)
+		}
+	}
+	if n := p.count("pageError", ""); n != 0 {
+		t.Errorf("the page reported %d errors", n)
 	}
 
 	// Older options: a restricted list without uploads, the company's name,
