@@ -53,7 +53,7 @@ func startSandboxApp(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err := sandbox.New(sandbox.Options{API: api, Secret: []byte(secret), RetryDelay: 50 * time.Millisecond})
+	sim, err := sandbox.New(sandbox.Options{API: api, Secret: []byte(secret), RetryDelay: 50 * time.Millisecond, SecondApart: true})
 	if err != nil {
 		t.Fatal(err)
 	}

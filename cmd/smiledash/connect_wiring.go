@@ -60,7 +60,7 @@ func connectDeps(ctx context.Context, cfg Config, store *models.Store, secrets [
 		return deps, nil, fmt.Errorf("sandbox smile client: %w", err)
 	}
 	sim, err := sandbox.New(sandbox.Options{
-		API: api, Secret: []byte(secrets[0]), Speedup: sandboxSpeedup,
+		API: api, Secret: []byte(secrets[0]), Speedup: sandboxSpeedup, SecondApart: true,
 		Log: log.With(slog.String("component", "sandbox")),
 	})
 	if err != nil {

@@ -57,6 +57,12 @@ type Options struct {
 	// Smile's real pace (seconds to a minute): each gap is divided by Speedup.
 	// Zero or less sends every webhook at once (tests).
 	Speedup float64
+	// SecondApart makes each of a user's webhooks wait, if need be, for a
+	// second its previous one was not sent in, so no two of a user's events
+	// share a createdAt. Smile's own pace rarely puts them in one second (a
+	// login takes seconds, a scrape longer); the sped-up sandbox would, all
+	// the time. Off, webhooks go as soon as their gap is waited out (tests).
+	SecondApart bool
 	// RetryDelay is the wait before re-sending a webhook our receiver did not
 	// acknowledge (Smile retries twice, a few dozen seconds apart); default 2s.
 	RetryDelay time.Duration
@@ -78,8 +84,9 @@ type Simulator struct {
 
 	mu       sync.Mutex
 	gen      *simulate.Generator
-	archives map[string]string // archive id → user id
-	queues   map[string][]step // per user, in order
+	archives map[string]string    // archive id → user id
+	lastSent map[string]time.Time // second of each user's last webhook (SecondApart)
+	queues   map[string][]step    // per user, in order
 	pending  int
 	changed  chan struct{} // closed and replaced whenever pending drops
 }
@@ -114,6 +121,7 @@ func New(opts Options) (*Simulator, error) {
 		opts: opts, ctx: ctx, cancel: cancel,
 		gen:      simulate.NewGenerator(opts.Seed, fakeapi.DefaultTenantID, opts.Now()),
 		archives: map[string]string{},
+		lastSent: map[string]time.Time{},
 		queues:   map[string][]step{},
 		changed:  make(chan struct{}),
 	}

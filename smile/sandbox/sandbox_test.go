@@ -368,3 +368,40 @@ func TestWidgetCORS(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSecondApart: with SecondApart, no two of a user's webhooks share a
+// second, and none is dated after the wall clock.
+func TestSecondApart(t *testing.T) {
+	f := newFixture(t)
+	f.idle(t) // USER_CREATED, from the fixture's simulator
+	sim, err := sandbox.New(sandbox.Options{API: f.api, Secret: []byte(secret), SecondApart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.SetReceiverURL(f.sim.ReceiverURL())
+	if _, err := sim.Login(f.token, "sss_ph", "nobody", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sim.Login(f.token, "upwork", "nobody", "x"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := sim.Idle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.recv.mu.Lock()
+	defer f.recv.mu.Unlock()
+	seconds := map[time.Time]bool{}
+	for _, b := range f.recv.bodies[1:] {
+		env, _ := smile.ParseEnvelope(b)
+		if seconds[env.CreatedAt] {
+			t.Errorf("two of the user's webhooks dated %s", env.CreatedAt)
+		}
+		seconds[env.CreatedAt] = true
+	}
+	if len(seconds) != 4 || len(f.recv.future) != 0 {
+		t.Errorf("got %d distinct seconds for 4 webhooks, future %v", len(seconds), f.recv.future)
+	}
+}

@@ -68,10 +68,12 @@ func (s *Simulator) drain(userID string) {
 		s.mu.Unlock()
 
 		if sleep(s.ctx, st.wait) {
-			if st.before != nil {
-				st.before()
+			if at, ok := s.sendTime(userID); ok {
+				if st.before != nil {
+					st.before()
+				}
+				s.deliver(st.ev.Redated(at))
 			}
-			s.deliver(st.ev.Redated(s.opts.Now()))
 		}
 
 		s.mu.Lock()
@@ -81,6 +83,29 @@ func (s *Simulator) drain(userID string) {
 		s.changed = make(chan struct{})
 		s.mu.Unlock()
 	}
+}
+
+// sendTime is when a user's next webhook goes out and is dated: now or, with
+// SecondApart, once a second has begun that the user's previous webhook was
+// not sent in. It waits for that; false means the simulator closed meanwhile.
+func (s *Simulator) sendTime(userID string) (time.Time, bool) {
+	at := s.opts.Now()
+	if !s.opts.SecondApart {
+		return at, true
+	}
+	s.mu.Lock()
+	last, seen := s.lastSent[userID]
+	s.mu.Unlock()
+	if seen && !at.Truncate(time.Second).After(last) {
+		if !sleep(s.ctx, last.Add(time.Second).Sub(at)) {
+			return at, false
+		}
+		at = s.opts.Now()
+	}
+	s.mu.Lock()
+	s.lastSent[userID] = at.Truncate(time.Second)
+	s.mu.Unlock()
+	return at, true
 }
 
 // deliver POSTs one signed webhook to our receiver, retrying as Smile does.
