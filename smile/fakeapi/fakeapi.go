@@ -1,8 +1,11 @@
 // Package fakeapi is an in-memory Smile REST API: users, Link tokens, accounts
 // and webhook registrations behind Smile's paths, auth, envelope, id formats
-// and error codes. Tests use it, and the app runs it in-process as its sandbox
-// when no Smile API key is configured; the widget simulator drives account
-// state through AddAccount and SetAccountStatus.
+// and error codes. Tests use it, and the app runs it as its sandbox when no
+// Smile API key is configured: in-process for our own client, and over HTTP at
+// /sandbox/smile/v1 for an integrator's backend (sandbox.Simulator.Handler).
+// The widget simulator drives account state through AddAccount and
+// SetAccountStatus, and is told of new users (OnUserCreated) to send
+// USER_CREATED.
 //
 // A Server is safe for concurrent use. It keeps everything in memory and
 // forgets it on restart.

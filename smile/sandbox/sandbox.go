@@ -5,9 +5,13 @@
 // the in-process fake Smile API and schedules the signed webhooks Smile would
 // send for it, which are POSTed to our own receiver over loopback.
 //
-// The package knows nothing about HTTP routing or our database: handlers call
-// its methods, and it speaks to the rest of smiledash only through webhooks,
-// as Smile does.
+// Handler is the whole sandbox as one net/http sub-app (the fake Smile API
+// over HTTP and the widget's calls) that cmd hands to the server to mount at
+// /sandbox, so the production HTTP layer never imports this package. It knows
+// nothing about our database and speaks to the rest of smiledash only through
+// webhooks, as Smile does. Each webhook is dated when it is sent: the delays
+// between a widget action and its webhooks are waited out, never written into
+// createdAt.
 package sandbox
 
 import (
