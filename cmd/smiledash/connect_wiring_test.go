@@ -6,13 +6,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"smiledash/models"
+	"smiledash/smile"
 )
 
 func TestLoopbackWebhookURL(t *testing.T) {
@@ -193,4 +196,35 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestSimulateCommand_RandomMode runs the load mode from the command line.
+func TestSimulateCommand_RandomMode(t *testing.T) {
+	var mu sync.Mutex
+	users := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		env, err := smile.ParseEnvelope(b)
+		if err != nil || env.CreatedAt.After(time.Now()) {
+			t.Errorf("got %s (err %v), want an envelope dated no later than now", b, err)
+		}
+		mu.Lock()
+		users[env.Data.UserID] = true
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"simulate", "--url", srv.URL + "/webhooks/smile", "--secret", "s",
+		"--random", "--users", "4", "--events", "40", "--concurrency", "2", "--json"}, strings.NewReader(""), &out, envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"Sent": 40`) && !strings.Contains(out.String(), `"sent": 40`) {
+		t.Errorf("report %s, want 40 sent", out.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(users) != 4 {
+		t.Errorf("got %d users, want the pool of 4", len(users))
+	}
 }

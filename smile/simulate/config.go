@@ -88,6 +88,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: set users, duration or both", ErrBadConfig)
 	case c.Window < 0 || c.Events < 0:
 		return c, fmt.Errorf("%w: window and events must not be negative", ErrBadConfig)
+	case c.Events > 0 && !c.Random:
+		return c, fmt.Errorf("%w: events bounds the random mode only", ErrBadConfig)
 	case c.Random && c.Realtime:
 		return c, fmt.Errorf("%w: random and realtime are different modes; pick one", ErrBadConfig)
 	case c.Random && c.Users == 0:

@@ -286,6 +286,10 @@ func TestRun_InvalidConfig(t *testing.T) {
 		{"negative duration", func(c *Config) { c.Duration = -time.Second }},
 		{"duplicates above one", func(c *Config) { c.Duplicates = 1.5 }},
 		{"duplicates NaN", func(c *Config) { c.Duplicates = math.NaN() }},
+		{"negative window", func(c *Config) { c.Window = -time.Hour }},
+		{"events without random", func(c *Config) { c.Events = 5 }},
+		{"random and realtime", func(c *Config) { c.Random, c.Realtime, c.Events = true, true, 5 }},
+		{"random without a bound", func(c *Config) { c.Random = true }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
