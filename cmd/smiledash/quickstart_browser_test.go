@@ -229,15 +229,26 @@ func (p *qsPage) waitSeen(name, like string) {
 	waitFor(p.t, func() bool { return p.count(name, like) > 0 })
 }
 
+// waitStored waits for smiledash to store n webhooks of a type. The sandbox
+// keeps Smile's pace, ten times faster, and a user's webhooks a second apart:
+// a connect flow takes up to about 15 seconds, so the wait is longer than
+// waitFor's.
 func (p *qsPage) waitStored(typ string, n int64) {
 	p.t.Helper()
-	waitFor(p.t, func() bool {
+	deadline := time.Now().Add(time.Minute)
+	for {
 		var got int64
 		if err := p.store.DB().Table("events").Where("type = ?", typ).Count(&got).Error; err != nil {
 			p.t.Fatal(err)
 		}
-		return got >= n
-	})
+		if got >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("timed out waiting for %d %s webhook(s) to be stored", n, typ)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func qsScreen(name string) chromedp.Action[chromedp.Void] {
