@@ -111,11 +111,16 @@ func serve(ctx context.Context, e env, args []string) error {
 		slog.Int("max_connections", maxConns))
 	if cfg.Sandbox() {
 		base := strings.TrimRight(cfg.PublicURL, "/")
+		api, err := sandboxBanner(ctx, cfg, store)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
 		fmt.Fprintf(e.stdout, "\nsmiledash is running in SANDBOX mode (no SMILE_API_KEY): Smile is simulated.\n"+
-			"  webhook URL:    %s/webhooks/smile\n  webhook secret: %s\n"+
+			"  webhook URL:    %s/webhooks/smile\n  webhook secret: %s\n%s"+
 			"  try it:         create a connect link at %s/admin/links and open it, or send\n"+
 			"                  simulated traffic: smiledash simulate --url %s/webhooks/smile --secret %s\n\n",
-			base, secrets[0], base, base, secrets[0])
+			base, secrets[0], api, base, base, secrets[0])
 	}
 
 	if cfg.DebugAddr != "" {

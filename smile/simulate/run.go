@@ -26,7 +26,10 @@ const maxDrain = 64 << 10
 // POSTs them in createdAt order, one request per event, with the duplicates
 // chosen by cfg.Duplicates slipped in shortly after their originals. Any 2xx
 // counts as acknowledged; other statuses and transport errors are counted by kind.
-// Progress lines go to progress unless it is nil.
+// Progress lines go to progress unless it is nil. Users sign up in the
+// cfg.Window before cfg.End and nothing is dated after it; cfg.Realtime sends
+// each event when its time comes instead, and cfg.Random is the load mode
+// (single events for users picked at random).
 //
 // Run returns an error for an invalid cfg, and the context's error, with the
 // report so far, when ctx ends first.
@@ -52,10 +55,21 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Report, error) {
 		r.deadline = r.began.Add(cfg.Duration)
 	}
 	workers := make([]*worker, cfg.Concurrency)
-	var wg sync.WaitGroup
 	for i := range workers {
 		workers[i] = r.newWorker()
-		wg.Go(func() { workers[i].run(ctx) })
+	}
+	var wg sync.WaitGroup
+	switch {
+	case cfg.Realtime:
+		wg.Go(func() { r.realtime(ctx, workers) })
+	case cfg.Random:
+		for _, w := range workers {
+			wg.Go(func() { w.runLoad(ctx) })
+		}
+	default:
+		for _, w := range workers {
+			wg.Go(func() { w.run(ctx) })
+		}
 	}
 	stop := make(chan struct{})
 	var progressDone sync.WaitGroup
@@ -83,6 +97,9 @@ type runner struct {
 	nextUser atomic.Uint64 // index of the next user to claim
 	sent     atomic.Int64  // live totals for the progress lines
 	acked    atomic.Int64
+
+	// Random mode: events claimed so far, and the workers' random streams.
+	claimed, loadStreams atomic.Uint64
 }
 
 // claim returns the index of the next user to send, or false when the run is over.
@@ -156,7 +173,7 @@ func (r *runner) newWorker() *worker {
 	src := rand.NewPCG(r.cfg.Seed, dupStream)
 	return &worker{
 		r:       r,
-		gen:     NewGenerator(r.cfg.Seed, r.cfg.Tenant, r.cfg.Start),
+		gen:     NewGenerator(r.cfg.Seed, r.cfg.Tenant, r.began).WithWindow(r.cfg.End, r.cfg.Window),
 		dupSrc:  src,
 		dupRNG:  rand.New(src),
 		scratch: make([]byte, 4096),
