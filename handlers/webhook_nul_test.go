@@ -46,7 +46,7 @@ func TestReceiveWebhook_NULUnderForgedFlood(t *testing.T) {
 		}
 		var events, rejections int64
 		s.DB().Model(&models.Event{}).Count(&events)
-		s.DB().Model(&models.Delivery{}).Where("reason = ?", models.ReasonBadSignature).Count(&rejections)
+		s.DB().Model(&models.Delivery{}).Where("reason = ?", models.ReasonSignatureMismatch).Count(&rejections)
 		if events != 40 || rejections == 0 {
 			t.Errorf("got %d events and %d rejection records, want 40 and the rejections recorded", events, rejections)
 		}
