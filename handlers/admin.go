@@ -25,6 +25,7 @@ func (h *Handler) adminRoutes(app *fiber.App) {
 	admin := app.Group("/admin", pageSecurity(nil, nil, nil), h.requireSignIn, h.viewersReadOnly)
 	h.adminPageRoutes(admin) // pages, htmx fragments, live stream (admin_pages.go)
 	h.linkAdminRoutes(admin) // connect links: create, list, revoke (links.go)
+	h.accessRoutes(admin)    // admins, API tokens, audit log (admins.go, tokens.go, audit.go)
 	api := app.Group("/api/v1", h.requireAPIToken)
 	h.apiRoutes(api)     // read-only JSON (api.go)
 	h.linkAPIRoutes(api) // connect links over JSON (links.go)

@@ -94,6 +94,7 @@ func (h *Handler) login(c *fiber.Ctx) error {
 	admin, err := store.Authenticate(ctx, email, password, now)
 	if errors.Is(err, models.ErrBadCredentials) {
 		h.log.Warn("Sign-in failed", slog.String("email", email), slog.String("ip", ip))
+		h.auditSignInFailed(c, email)
 		if err := store.RecordLoginFailure(ctx, email, ip, now); err != nil {
 			return err
 		}
@@ -117,6 +118,7 @@ func (h *Handler) login(c *fiber.Ctx) error {
 	}
 	h.setSessionCookie(c, token)
 	h.log.Info("Signed in", slog.Int64("admin_id", admin.ID), slog.String("role", admin.Role), slog.String("ip", ip))
+	h.audit(c, models.AuditEntry{Action: models.AuditSignIn, Target: adminTarget(admin)}.ByAdmin(admin))
 	return redirect(c, orAdmin(next))
 }
 

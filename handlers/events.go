@@ -164,6 +164,7 @@ func (h *Handler) reproject(c *fiber.Ctx) error {
 		return redirect(c, eventURL(d.Seq)+"?reprojecting=already")
 	}
 	actor := h.layout(c, "", "").AdminEmail
+	h.audit(c, models.AuditEntry{Action: models.AuditReprojected, Target: "all projections", Details: "started from event " + strconv.FormatInt(d.Seq, 10)})
 	job := func() {
 		defer h.reprojecting.Store(false)
 		ctx := context.Background()

@@ -77,6 +77,7 @@ func (h *Handler) registerWebhook(c *fiber.Ctx) error {
 	if err := h.pages().CreateAction(c.UserContext(), action); err != nil {
 		return err
 	}
+	h.audit(c, models.AuditEntry{Action: models.AuditWebhookCreated, Target: "Smile webhook " + w.ID})
 	return redirect(c, "/admin/settings?registered="+url.QueryEscape(w.ID))
 }
 
