@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"smiledash/handlers"
@@ -63,7 +66,8 @@ type overflow struct {
 
 // TestAdminPages_Phone opens every page at a phone's size (390×844) with
 // tables full of seeded data and checks none is wider than the screen (tables
-// scroll inside their own box), saving a screenshot of each.
+// scroll inside their own box), that no request of any page fails (the
+// favicon), saving a screenshot of each.
 func TestAdminPages_Phone(t *testing.T) {
 	ctx := browsertest.New(t, 3*time.Minute)
 	// Sandbox mode: the top bar has its badge and Settings its longest texts.
@@ -103,6 +107,25 @@ func TestAdminPages_Phone(t *testing.T) {
 	base := "http://" + ln.Addr().String()
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
+	// Every failed request of every page (the favicon was the usual one).
+	var mu sync.Mutex
+	var failed []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if r, ok := ev.(*network.EventResponseReceived); ok && r.Response.Status >= 400 && !strings.HasSuffix(r.Response.URL, "/no/such/page") {
+			mu.Lock()
+			failed = append(failed, fmt.Sprintf("%d %s", r.Response.Status, r.Response.URL))
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(failed) > 0 {
+			t.Errorf("requests failed while showing the pages: %v", failed)
+		}
+	})
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)); err != nil {
 		t.Fatal(err)
 	}
