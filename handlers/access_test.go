@@ -237,7 +237,17 @@ func TestAudit_SignInsAndLinks(t *testing.T) {
 	if got := me.postForm(t, "/admin/links/"+itoa(links[0].ID)+"/revoke", url.Values{}); got.status != http.StatusSeeOther {
 		t.Fatalf("revoke link: got %d", got.status)
 	}
+	plain, apiTok := createTestToken(t, a, handlers.RoleAdmin)
+	req := httptest.NewRequest(http.MethodPost, "/api/v1/links", strings.NewReader(`{"external_ref": "crm-2"}`))
+	req.Header.Set("Authorization", "Bearer "+plain)
+	req.Header.Set("Content-Type", "application/json")
+	if got := a.do(t, req); got.status != http.StatusCreated {
+		t.Fatalf("create link over the API: got %d %s", got.status, got.body)
+	}
 	entries := auditActions(t, a)
+	if !hasAudit(entries, models.AuditLinkCreated, "link", "API token "+itoa(apiTok.ID)+" "+apiTok.Name) {
+		t.Errorf("no audit entry for the link made with API token %d in %+v", apiTok.ID, entries)
+	}
 	want := []struct{ action, target, actor string }{
 		{models.AuditSignIn, me.admin.Email, me.admin.Email},
 		{models.AuditSignInFailed, me.admin.Email, ""},
@@ -251,7 +261,7 @@ func TestAudit_SignInsAndLinks(t *testing.T) {
 		}
 	}
 	for _, e := range entries {
-		if strings.Contains(e.Target+e.Details+e.Actor, "stranger") || strings.Contains(e.Target+e.Details, "crm-1") {
+		if strings.Contains(e.Target+e.Details+e.Actor, "stranger") || strings.Contains(e.Target+e.Details, "crm-") {
 			t.Errorf("audit entry %+v holds personal data", e)
 		}
 	}
