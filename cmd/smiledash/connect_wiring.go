@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -131,11 +130,15 @@ func loopbackWebhookURL(addr string) string {
 
 // linkCommand is `smiledash link create --ref EXTERNAL_REF [--label] [--expires]`.
 func linkCommand(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return errors.New("usage: smiledash link create --ref EXTERNAL_REF [--label L] [--expires 72h]")
+	const linkUsage = "Usage: smiledash link create --ref EXTERNAL_REF [--label L] [--expires 72h]"
+	if len(args) > 0 && isHelpArg(args[0]) {
+		fmt.Fprintln(e.stdout, linkUsage)
+		return nil
 	}
-	fs := flag.NewFlagSet("link create", flag.ContinueOnError)
-	fs.SetOutput(e.stdout)
+	if len(args) == 0 || args[0] != "create" {
+		return usageErrorf("link: want a subcommand\n%s", linkUsage)
+	}
+	fs := newFlagSet(e, "link create", "link create --ref REF [--label L] [--expires 72h]")
 	ref := fs.String("ref", "", "your reference for the person (required; sent to Smile, ASCII)")
 	label := fs.String("label", "", "a name shown on the page and in the admin list")
 	expires := fs.Duration("expires", 0, "how long the link works, e.g. 72h (default: never expires)")

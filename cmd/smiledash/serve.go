@@ -25,7 +25,7 @@ const sandboxSecretSetting = "sandbox_webhook_secret"
 // accepting connections, lets in-flight requests finish, and drains the ingest
 // writer, so no acknowledged webhook is lost.
 func serve(ctx context.Context, e env, args []string) error {
-	cfg, err := loadConfig(args, e.getenv)
+	cfg, err := loadConfigFlags(newFlagSet(e, "serve", "serve [flags]"), args, e.getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -119,7 +119,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		fmt.Fprintf(e.stdout, "\nsmiledash is running in SANDBOX mode (no SMILE_API_KEY): Smile is simulated.\n"+
 			"  webhook URL:    %s/webhooks/smile\n  webhook secret: %s\n%s"+
 			"  try it:         create a connect link at %s/admin/links and open it, or send\n"+
-			"                  simulated traffic: smiledash simulate --url %s/webhooks/smile --secret %s\n\n",
+			"                  simulated traffic: smiledash simulate --url %s/webhooks/smile --secret %s\n"+
+			"                  (no smiledash command yet? go install ./cmd/smiledash from the source folder)\n\n",
 			base, secrets[0], api, base, base, secrets[0])
 	}
 

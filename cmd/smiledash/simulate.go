@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"flag"
 	"fmt"
 	"os"
 
@@ -15,7 +14,7 @@ import (
 // anything else), as Smile would, and reports acknowledged events/s and latency.
 // It is also the load generator of the ingest benchmark.
 func simulateCommand(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs := newFlagSet(e, "simulate", "simulate --url U --secret S [flags]")
 	var cfg simulate.Config
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8080/webhooks/smile", "webhook URL to send to")
 	fs.StringVar(&cfg.Secret, "secret", e.getenv("SMILEDASH_WEBHOOK_SECRET"), "webhook secret to sign with (the receiver's current secret)")

@@ -100,6 +100,7 @@ type runner struct {
 
 	// Random mode: events claimed so far, and the workers' random streams.
 	claimed, loadStreams atomic.Uint64
+	failed               atomic.Int64 // answered non-2xx or not at all; the rest of sent-acked is in flight
 }
 
 // claim returns the index of the next user to send, or false when the run is over.
@@ -124,13 +125,17 @@ func (r *runner) report(w io.Writer, stop <-chan struct{}) {
 		case <-stop:
 			return
 		case now := <-tick.C:
-			sent, acked, users := r.sent.Load(), r.acked.Load(), r.nextUser.Load()
+			// failed before acked before sent: a request counted in acked or
+			// failed is always already in sent, so in flight is never negative.
+			failed := r.failed.Load()
+			acked := r.acked.Load()
+			sent, users := r.sent.Load(), r.nextUser.Load()
 			if r.cfg.Users > 0 {
 				users = min(users, uint64(r.cfg.Users))
 			}
 			rate := float64(acked-lastAcked) / now.Sub(lastAt).Seconds()
-			fmt.Fprintf(w, "%7.1fs  users %d  sent %d  acknowledged %d  failed %d  %.0f events/s\n",
-				now.Sub(r.began).Seconds(), users, sent, acked, sent-acked, rate)
+			line := progressLine{Elapsed: now.Sub(r.began), Users: int64(users), Sent: sent, Acked: acked, Failed: failed, EventsPerSec: rate}
+			fmt.Fprintln(w, line)
 			lastAcked, lastAt = acked, now
 		}
 	}
