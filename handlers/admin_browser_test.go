@@ -97,6 +97,9 @@ func TestAdminPages_Browser(t *testing.T) {
 		{"admin-event", "/admin/events/et-xss", `[data-testid="change-row"]`},
 		{"admin-deliveries", "/admin/deliveries", `[data-testid="delivery-row"]`},
 		{"admin-settings", "/admin/settings", `[data-testid="secrets"]`},
+		{"admin-admins", "/admin/admins", `[data-testid="admin-row"]`},
+		{"admin-tokens", "/admin/tokens", `[data-testid="tokens-page"]`},
+		{"admin-audit", "/admin/audit", `[data-testid="audit-row"]`},
 	} {
 		step(page.name, chromedp.Navigate(base+page.path), chromedp.WaitVisible(css(page.ready)))
 		browsertest.Screenshot(t, ctx, page.name)

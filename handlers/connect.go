@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,7 +15,6 @@ import (
 
 	"smiledash/models"
 	"smiledash/smile"
-	"smiledash/smile/sandbox"
 	"smiledash/views"
 )
 
@@ -34,9 +34,10 @@ type ConnectDeps struct {
 	PublicURL string
 	// SessionTTL bounds a widget session; zero means DefaultWidgetSessionTTL.
 	SessionTTL time.Duration
-	// Sandbox is the simulator behind the sandbox widget; nil outside sandbox
-	// mode, and then no /sandbox route exists.
-	Sandbox *sandbox.Simulator
+	// Sandbox is the sandbox sub-app (fake Smile API and the sandbox widget's
+	// calls), mounted at /sandbox; nil outside sandbox mode, and then no
+	// /sandbox route exists.
+	Sandbox http.Handler
 }
 
 // DefaultWidgetSessionTTL is how long a connect page may post callbacks and

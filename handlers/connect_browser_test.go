@@ -53,7 +53,7 @@ func startSandboxApp(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err := sandbox.New(sandbox.Options{API: api, Secret: []byte(secret), RetryDelay: 50 * time.Millisecond})
+	sim, err := sandbox.New(sandbox.Options{API: api, Secret: []byte(secret), RetryDelay: 50 * time.Millisecond, SecondApart: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func startSandboxApp(t *testing.T) *e2e {
 		Store: store, Assets: assets, Ingester: in,
 		Webhooks: handlers.WebhookConfig{Secrets: [][]byte{[]byte(secret)}, AllowedIPs: allowed.WithLoopback(), MaxBytes: handlers.DefaultWebhookMaxBytes},
 		Connect: handlers.ConnectDeps{
-			Smile: client, Sandbox: sim, PublicURL: base, WidgetScriptURL: "/static/js/sandbox-widget.js",
+			Smile: client, Sandbox: sim.Handler(), PublicURL: base, WidgetScriptURL: "/static/js/sandbox-widget.js",
 		},
 	})
 	go func() { _ = app.Listener(ln) }()

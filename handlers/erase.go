@@ -86,6 +86,9 @@ func (h *Handler) eraseUser(c *fiber.Ctx) error {
 		return render(c, fiber.StatusUnprocessableEntity, views.EraseUserPage(vm))
 	}
 	req := models.EraseRequest{SmileUserID: vm.ID, Actor: vm.AdminEmail, Now: h.now()}
+	if a, ok := currentAdmin(c); ok {
+		req.ActorAdminID = &a.ID
+	}
 	if vm.Revoke {
 		if req.Revoker = h.revoker(); req.Revoker == nil {
 			return badRequest("Revoking at Smile needs Smile credentials; nothing was erased.", nil)

@@ -79,12 +79,17 @@ func TestEraseUser_Page(t *testing.T) {
 	if got := admin.get(t, "/admin/users/user-001"); got.status != http.StatusOK || !strings.Contains(got.body, "login-user-001") {
 		t.Errorf("other user's page: got %d, want 200 with their account", got.status)
 	}
-	audits, err := a.store.ErasureAudits(context.Background())
-	if err != nil || len(audits) != 1 {
+	audits, err := a.store.AuditLog(context.Background(), models.AuditQuery{Action: models.AuditUserErased})
+	if err != nil || len(audits.Entries) != 1 {
 		t.Fatalf("audits %v, %v; want one", audits, err)
 	}
-	if au := audits[0]; au.Actor != admin.admin.Email || strings.Contains(string(au.Detail), "user-000") {
+	if au := audits.Entries[0]; au.Actor != admin.admin.Email || au.ActorAdminID == nil || *au.ActorAdminID != admin.admin.ID ||
+		strings.Contains(au.Target+au.Details, "user-000") {
 		t.Errorf("audit entry %+v: want the admin as actor and no user id", au)
+	}
+	if got := admin.get(t, "/admin/audit?action="+models.AuditUserErased); got.status != http.StatusOK ||
+		!strings.Contains(got.body, models.ErasureKey("user-000")) {
+		t.Errorf("audit page filtered by erasures: got %d without the entry", got.status)
 	}
 	if got := admin.postForm(t, page, url.Values{"confirm_id": {"user-000"}}); got.status != http.StatusNotFound {
 		t.Errorf("erasing again: got %d, want 404", got.status)

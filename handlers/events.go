@@ -207,5 +207,6 @@ func (h *Handler) reproject(c *fiber.Ctx) error {
 	if !started {
 		return redirect(c, eventURL(d.Seq)+"?reprojecting=already")
 	}
+	h.audit(c, models.AuditEntry{Action: models.AuditReprojected, Target: "all projections", Details: "started from event " + strconv.FormatInt(d.Seq, 10)})
 	return redirect(c, eventURL(d.Seq)+"?reprojecting=started")
 }

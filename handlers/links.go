@@ -89,6 +89,7 @@ func (h *Handler) createLink(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
+		h.audit(c, models.AuditEntry{Action: models.AuditLinkCreated, Target: linkTarget(l.ID)})
 		return c.Redirect("/admin/links?created="+strconv.FormatInt(l.ID, 10), fiber.StatusSeeOther)
 	}
 	form.Errors = errs
@@ -111,6 +112,7 @@ func (h *Handler) revokeLink(c *fiber.Ctx) error {
 	if _, err := h.linkStore().RevokeLink(c.UserContext(), id, actorOr(lv.AdminEmail, "admin"), h.now()); err != nil {
 		return err
 	}
+	h.audit(c, models.AuditEntry{Action: models.AuditLinkRevoked, Target: linkTarget(id)})
 	return c.Redirect("/admin/links", fiber.StatusSeeOther)
 }
 

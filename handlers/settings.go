@@ -202,6 +202,7 @@ func (h *Handler) registerWebhook(c *fiber.Ctx) error {
 	if err := h.recordSettingsAction(c, models.ActionWebhookRegistered, detail); err != nil {
 		return err
 	}
+	h.audit(c, models.AuditEntry{Action: models.AuditWebhookCreated, Target: "Smile webhook " + reg.Webhook.ID, Details: string(reg.Outcome)})
 	target := withQuery("/admin/settings", "registered", reg.Webhook.ID, "outcome", string(reg.Outcome), "replaced", reg.ReplacedID)
 	if oldKept {
 		target += "&old=kept"

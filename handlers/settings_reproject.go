@@ -36,6 +36,7 @@ func (h *Handler) reprojectAll(c *fiber.Ctx) error {
 	if !started {
 		return redirect(c, "/admin/settings?reprojecting=already")
 	}
+	h.audit(c, models.AuditEntry{Action: models.AuditReprojected, Target: "all projections", Details: "started from settings"})
 	return redirect(c, "/admin/settings?reprojecting=started")
 }
 

@@ -39,7 +39,14 @@ var (
 //   - valid: 200 {"status":"stored"} only once the event and its projections are
 //     committed; a duplicate id: 200 {"status":"duplicate"}, stored once, its
 //     delivery counted; unknown types are stored like known ones;
-//   - store cannot commit: 503, so Smile retries; nothing already stored is touched.
+//   - NUL in the body: a signed event with \u0000 in a text field is stored (200)
+//     with its raw body byte for byte, its projected fields reading U+FFFD for
+//     the NUL; a literal NUL byte is not JSON (400, or 401 if unsigned), and
+//     rejection records store NUL and invalid UTF-8 as U+FFFD, so hostile
+//     content never fails a commit;
+//   - store cannot commit within the ingest timeout (models.DefaultIngestTimeout,
+//     e.g. while a rebuild or another replica holds the writer): 503, so Smile
+//     retries; nothing already stored is touched. 503 means only that.
 //
 // The allowlist and the size are checked before the body is looked at, and the
 // signature is verified over exactly the bytes that are stored.

@@ -26,14 +26,16 @@ func ErasureKey(smileUserID string) string {
 // ErasureReport is what an erasure removed. It holds no personal data: the
 // user is named only by ErasureKey.
 type ErasureReport struct {
-	UserKey string `json:"user"`
+	// UserKey is the ErasureKey, the audit entry's target.
+	UserKey string `json:"-"`
 	// Removed counts rows per table.
 	Removed map[string]int64 `json:"removed"`
 	// RevokedAtSmile counts accounts deleted at Smile first.
 	RevokedAtSmile int `json:"revokedAtSmile"`
 }
 
-// AuditDetails is the report as the audit entry's details: JSON counts.
+// AuditDetails is the report as the audit entry's details: JSON counts
+// (under 500 characters, the audit log's bound, for the tables listed).
 func (r ErasureReport) AuditDetails() string {
 	b, _ := json.Marshal(r)
 	return string(b)
@@ -50,8 +52,10 @@ var _ AccountRevoker = (*smile.Client)(nil)
 // EraseRequest names the user to erase and who asks.
 type EraseRequest struct {
 	SmileUserID string
-	// Actor is who erased (an admin's email, "cli"); it goes in the audit entry.
-	Actor string
+	// Actor is who erased (an admin's email, "cli") and ActorAdminID the
+	// admin's id (nil from the CLI); they go in the audit entry.
+	Actor        string
+	ActorAdminID *int64
 	// Revoker, when set, deletes the user's accounts at Smile before anything
 	// is erased here; if Smile refuses, nothing is erased.
 	Revoker AccountRevoker

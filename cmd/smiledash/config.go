@@ -108,6 +108,12 @@ type setting struct {
 
 // loadConfig reads the environment through getenv, then the flags in args.
 func loadConfig(args []string, getenv func(string) string) (Config, error) {
+	return loadConfigFlags(flag.NewFlagSet("serve", flag.ContinueOnError), args, getenv)
+}
+
+// loadConfigFlags is loadConfig with the settings defined on fs, so a command's
+// -h lists them where and how that command prints its help.
+func loadConfigFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
 	var c Config
 	var secrets, maxBytes, widgetHosts string
 	settings := []setting{
@@ -131,7 +137,6 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		{"SMILEDASH_DEBUG_ADDR", "debug-addr", "", "serve pprof profiles on this address (e.g. 127.0.0.1:6060)", &c.DebugAddr},
 	}
 	settings = append(settings, c.Retention.settings()...) // retention.go
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	for _, s := range settings {
 		value := s.def
 		if v := getenv(s.env); v != "" {

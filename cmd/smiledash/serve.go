@@ -25,7 +25,7 @@ const sandboxSecretSetting = "sandbox_webhook_secret"
 // accepting connections, lets in-flight requests finish, and drains the ingest
 // writer, so no acknowledged webhook is lost.
 func serve(ctx context.Context, e env, args []string) error {
-	cfg, err := loadConfig(args, e.getenv)
+	cfg, err := loadConfigFlags(newFlagSet(e, "serve", "serve [flags]"), args, e.getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -81,6 +81,15 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer stopPages()
+	// Rebuilds started from the dashboard are stopped and awaited on every
+	// exit path, before the store closes.
+	var jobs backgroundJobs
+	pages.Background = jobs.run
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = jobs.stop(ctx, store)
+	}()
 	app := handlers.NewApp(handlers.Deps{
 		Log:      log,
 		Webhooks: cfg.webhookConfig(secrets),
@@ -106,11 +115,17 @@ func serve(ctx context.Context, e env, args []string) error {
 		slog.Int("max_connections", maxConns))
 	if cfg.Sandbox() {
 		base := strings.TrimRight(cfg.PublicURL, "/")
+		api, err := sandboxBanner(ctx, cfg, store)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
 		fmt.Fprintf(e.stdout, "\nsmiledash is running in SANDBOX mode (no SMILE_API_KEY): Smile is simulated.\n"+
-			"  webhook URL:    %s/webhooks/smile\n  webhook secret: %s\n"+
+			"  webhook URL:    %s/webhooks/smile\n  webhook secret: %s\n%s"+
 			"  try it:         create a connect link at %s/admin/links and open it, or send\n"+
-			"                  simulated traffic: smiledash simulate --url %s/webhooks/smile --secret %s\n\n",
-			base, secrets[0], base, base, secrets[0])
+			"                  simulated traffic: smiledash simulate --url %s/webhooks/smile --secret %s\n"+
+			"                  (no smiledash command yet? go install ./cmd/smiledash from the source folder)\n\n",
+			base, secrets[0], api, base, base, secrets[0])
 	}
 
 	if cfg.DebugAddr != "" {
@@ -130,6 +145,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer cancel()
 	if err := app.ShutdownWithContext(shutdownCtx); err != nil {
 		log.Error("HTTP shutdown incomplete", slog.Any("error", err))
+	}
+	if err := jobs.stop(shutdownCtx, store); err != nil {
+		log.Error("Background jobs not finished", slog.Any("error", err))
 	}
 	if err := drain(); err != nil {
 		return errors.Join(stopped, err)
