@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,15 +16,18 @@ import (
 	"smiledash/smile/fakeapi"
 )
 
-const userEraseUsage = "usage: smiledash user erase --id SMILE_USER_ID [--revoke-at-smile] [--yes]"
+const userEraseUsage = "Usage: smiledash user erase --id SMILE_USER_ID [--revoke-at-smile] [--yes]"
 
 // userCommand runs `smiledash user erase`.
 func userCommand(ctx context.Context, e env, args []string) error {
-	if len(args) == 0 || args[0] != "erase" {
-		return errors.New(userEraseUsage)
+	if len(args) > 0 && isHelpArg(args[0]) {
+		fmt.Fprintln(e.stdout, userEraseUsage)
+		return nil
 	}
-	fs := flag.NewFlagSet("user erase", flag.ContinueOnError)
-	fs.SetOutput(e.stdout)
+	if len(args) == 0 || args[0] != "erase" {
+		return usageErrorf("user: want a subcommand\n%s", userEraseUsage)
+	}
+	fs := newFlagSet(e, "user erase", "user erase --id SMILE_USER_ID [--revoke-at-smile] [--yes]")
 	id := fs.String("id", "", "the Smile user id to erase (required)")
 	revoke := fs.Bool("revoke-at-smile", false, "first delete the user's accounts at Smile; if Smile refuses, nothing is erased")
 	yes := fs.Bool("yes", false, "do not ask to type the id again")
@@ -33,7 +35,7 @@ func userCommand(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	if fs.NArg() > 0 || strings.TrimSpace(*id) == "" {
-		return errors.New(userEraseUsage)
+		return usageErrorf("user erase: --id is required and nothing else\n%s", userEraseUsage)
 	}
 	cfg, err := loadConfig(nil, e.getenv)
 	if err != nil {

@@ -70,7 +70,11 @@ func TestUserErase(t *testing.T) {
 	if !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("erasing again: got %v, want not found", err)
 	}
-	if err := run(ctx, []string{"user", "erase"}, nil, &out, getenv); err == nil || !strings.Contains(err.Error(), "usage") {
-		t.Errorf("no id: got %v, want the usage", err)
+	if err := run(ctx, []string{"user", "erase"}, nil, &out, getenv); err == nil || exitCode(err) != 2 || !strings.Contains(err.Error(), "Usage") {
+		t.Errorf("no id: got %v, want the usage and exit status 2", err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"user", "erase", "--help"}, nil, &out, getenv); err != nil || !strings.Contains(out.String(), "-revoke-at-smile") {
+		t.Errorf("help: got %v and %q, want the flags", err, out.String())
 	}
 }
