@@ -20,6 +20,7 @@ import (
 // erasureWorld is a store with several users' events, duplicates, rejected
 // deliveries, connect links, widget sessions, callbacks and actions.
 type erasureWorld struct {
+	in            *models.Ingester
 	victim, other string
 	victimKey     int64
 	otherKey      int64
@@ -29,7 +30,7 @@ func seedErasureWorld(t *testing.T, s *models.Store) erasureWorld {
 	t.Helper()
 	ctx := context.Background()
 	in := newIngester(t, s)
-	w := erasureWorld{victim: fmt.Sprintf("synth-%032d", 2), other: fmt.Sprintf("synth-%032d", 1)}
+	w := erasureWorld{in: in, victim: fmt.Sprintf("synth-%032d", 2), other: fmt.Sprintf("synth-%032d", 1)}
 	bodies := append(fixtureBodies(), syntheticHistory(5)...)
 	for _, body := range bodies {
 		submit(t, in, body)
@@ -240,6 +241,12 @@ func TestEraseUser_LeavesNoTrace(t *testing.T) {
 		}
 		if _, err := s.EraseUser(ctx, models.EraseRequest{SmileUserID: w.victim}); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("erasing again: got %v, want not found", err)
+		}
+		// The running writer still knows the id's old key: a later webhook
+		// for the user is stored, not refused.
+		late := rawEvent("et-after-erasure", "ACCOUNT_CONNECTED", t0, `{"userId":"`+w.victim+`","accountId":"a-late","providers":["p"]}`)
+		if got := submit(t, w.in, late); got != models.Stored {
+			t.Errorf("a webhook for the erased user after erasure: got %v, want Stored", got)
 		}
 	})
 }
