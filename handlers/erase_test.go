@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/smile"
 )
 
 func seedTwoUsers(t *testing.T, a *testApp) {
@@ -93,5 +95,34 @@ func TestEraseUser_Page(t *testing.T) {
 	}
 	if got := admin.postForm(t, page, url.Values{"confirm_id": {"user-000"}}); got.status != http.StatusNotFound {
 		t.Errorf("erasing again: got %d, want 404", got.status)
+	}
+}
+
+type failingTransport struct{}
+
+func (failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: http.StatusServiceUnavailable, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(`{"code":"SERVICE_UNAVAILABLE","message":"down"}`))}, nil
+}
+
+// TestEraseUser_SmileRefuses checks that when Smile does not revoke the
+// accounts, the page answers 502 and nothing is erased.
+func TestEraseUser_SmileRefuses(t *testing.T) {
+	client, err := smile.NewClient(smile.ClientConfig{
+		BaseURL: "http://sandbox.smile.invalid/v1", APIKey: "key", APISecret: "secret",
+		HTTPClient: &http.Client{Transport: failingTransport{}}, RequestsPerSecond: -1, MaxRetries: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newTestApp(t, func(d *handlers.Deps) { d.Connect.Smile = client })
+	seedTwoUsers(t, a)
+	admin := a.signIn(t, handlers.RoleAdmin)
+	got := admin.postForm(t, "/admin/users/user-000/erase", url.Values{"confirm_id": {"user-000"}, "revoke_at_smile": {"yes"}})
+	if got.status != http.StatusBadGateway || !strings.Contains(got.body, "nothing was erased") {
+		t.Errorf("got %d, want 502 saying nothing was erased; body %.300s", got.status, got.body)
+	}
+	if got := admin.get(t, "/admin/users/user-000"); got.status != http.StatusOK {
+		t.Errorf("user page after a refused revocation: got %d, want 200", got.status)
 	}
 }
