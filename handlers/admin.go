@@ -27,6 +27,7 @@ func (h *Handler) adminRoutes(app *fiber.App) {
 	h.linkAdminRoutes(admin) // connect links: create, list, revoke (links.go)
 	h.recordRoutes(admin)    // records and verifications (records.go)
 	h.accessRoutes(admin)    // admins, API tokens, audit log (admins.go, tokens.go, audit.go)
+	h.eraseRoutes(admin)     // erasing an end user (erase.go)
 	api := app.Group("/api/v1", h.requireAPIToken)
 	h.apiRoutes(api)     // read-only JSON (api.go)
 	h.linkAPIRoutes(api) // connect links over JSON (links.go)

@@ -134,6 +134,9 @@ func (h *Handler) showEvent(c *fiber.Ctx) error {
 		SecretLabel: secretLabel(d.SecretIndex), Body: views.RawView(d.Body, int64(len(d.Body)), eventURL(d.Seq)+"/body"),
 		Replayed: eff.Replayed, Truncated: eff.Truncated, RecordsURL: recordsURLOf(d.Type, d.Body),
 	}
+	if r, ok := models.RetainedOf(d.Body); ok {
+		vm.Retained = &views.RetainedVM{At: r.At, OriginalBytes: r.OriginalBytes}
+	}
 	for _, f := range models.SplitFlags(d.Flags) {
 		vm.Flags = append(vm.Flags, views.FlagVM{Name: f, Words: views.FlagText(f)})
 	}

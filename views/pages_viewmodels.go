@@ -239,10 +239,12 @@ type EventPageVM struct {
 	SecretLabel string
 	Deliveries  int64
 	Body        RawVM
-	Attempts    []DeliveryVM
-	Changes     []FieldChangeVM
-	Replayed    int
-	Truncated   bool
+	// Retained is set when retention replaced the raw body (erase.templ).
+	Retained  *RetainedVM
+	Attempts  []DeliveryVM
+	Changes   []FieldChangeVM
+	Replayed  int
+	Truncated bool
 	// ReprojectURL is where the re-project form posts; "" hides it (viewers).
 	ReprojectURL string
 	Notice       string

@@ -37,6 +37,8 @@ type Config struct {
 	// WidgetHosts are https origins the connect page's CSP admits beyond
 	// Smile's documented widget hosts (SMILE_WIDGET_HOSTS).
 	WidgetHosts []string
+	// Retention is how long raw bodies and delivery records are kept (retention.go).
+	Retention retentionConfig
 	// allowedIPsSet records that SMILEDASH_WEBHOOK_ALLOWED_IPS was given: only
 	// the default list is widened with loopback in sandbox mode.
 	allowedIPsSet bool
@@ -134,6 +136,7 @@ func loadConfigFlags(fs *flag.FlagSet, args []string, getenv func(string) string
 		{"SMILEDASH_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
 		{"SMILEDASH_DEBUG_ADDR", "debug-addr", "", "serve pprof profiles on this address (e.g. 127.0.0.1:6060)", &c.DebugAddr},
 	}
+	settings = append(settings, c.Retention.settings()...) // retention.go
 	for _, s := range settings {
 		value := s.def
 		if v := getenv(s.env); v != "" {
@@ -165,6 +168,9 @@ func loadConfigFlags(fs *flag.FlagSet, args []string, getenv func(string) string
 			minWebhookMaxBytes, maxWebhookMaxBytes, maxBytes)
 	}
 	c.WebhookMaxBytes = n
+	if err := c.Retention.parse(); err != nil {
+		return Config{}, err
+	}
 	if c.WidgetScriptURL == "" {
 		c.WidgetScriptURL = defaultWidgetScriptURL
 		if c.Sandbox() {

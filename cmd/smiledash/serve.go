@@ -58,6 +58,10 @@ func serve(ctx context.Context, e env, args []string) error {
 	})
 	defer func() { _ = drain() }()
 	metrics.WatchQueue(ingester.QueueDepth)
+	// Retention (retention.go): batched, on its own goroutine, stopped before
+	// the store closes.
+	stopRetention := startRetention(cfg, store, log)
+	defer stopRetention()
 	assets, err := static.New()
 	if err != nil {
 		return err
