@@ -158,3 +158,6 @@ func (s *Store) fillSnippets(ctx context.Context, hits []SearchHit, terms []sear
 
 // SearchKinds are the kinds of documents a search can be narrowed to.
 var SearchKinds = []string{SearchKindEvent, SearchKindCallback}
+
+// HasSearchWords reports whether text has anything Search can look for.
+func HasSearchWords(text string) bool { return len(parseSearch(text)) > 0 }

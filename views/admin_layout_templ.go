@@ -283,6 +283,7 @@ var navItems = []navItem{
 	{"overview", "Overview", "/admin"},
 	{"users", "Users", "/admin/users"},
 	{"events", "Events", "/admin/events"},
+	{"search", "Search", "/admin/search"},
 	{"deliveries", "Deliveries", "/admin/deliveries"},
 	{"links", "Links", "/admin/links"},
 	{"settings", "Settings", "/admin/settings"},

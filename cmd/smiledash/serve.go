@@ -45,6 +45,15 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	metrics.WatchQueue(ingester.QueueDepth)
+	// The search index follows the log in the background, off the webhook's
+	// acknowledgement path; it stops before the store closes.
+	indexerCtx, stopIndexer := context.WithCancel(ctx)
+	indexerDone := make(chan struct{})
+	go func() {
+		defer close(indexerDone)
+		store.RunSearchIndexer(indexerCtx, models.SearchIndexerOptions{Logger: log})
+	}()
+	defer func() { stopIndexer(); <-indexerDone }()
 	assets, err := static.New()
 	if err != nil {
 		return err
