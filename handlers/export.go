@@ -35,6 +35,14 @@ func (h *Handler) exportRoutes(admin, api fiber.Router) {
 	}
 }
 
+// A streamed export must keep moving: every exportDeadlineRows rows the
+// connection gets exportWriteTimeout more to take them, so a client that stops
+// reading is dropped while a long export to a live one runs to the end.
+const (
+	exportWriteTimeout = 30 * time.Second
+	exportDeadlineRows = 500
+)
+
 // exportTable says how rows of one list become CSV records and NDJSON lines.
 type exportTable[T any] struct {
 	name    string // users, events, …: the file name and the audit record
@@ -64,13 +72,22 @@ func streamExport[T any](h *Handler, c *fiber.Ctx, t exportTable[T], each func(c
 		c.Set(fiber.HeaderContentType, "application/x-ndjson")
 	}
 	log := h.log
+	// fasthttp sets one write deadline (the app's WriteTimeout) for a whole
+	// response; an export may take longer, so each stretch of rows gets its own.
+	conn := c.Context().Conn()
+	rows := 0
+	progress := func() {
+		if rows++; conn != nil && rows%exportDeadlineRows == 1 {
+			_ = conn.SetWriteDeadline(time.Now().Add(exportWriteTimeout))
+		}
+	}
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
 		ctx := context.Background()
 		var err error
 		if format == formatCSV {
 			cw := csv.NewWriter(w)
 			if err = cw.Write(t.columns); err == nil {
-				err = each(ctx, func(row T) error { return cw.Write(csvSafe(t.record(row))) })
+				err = each(ctx, func(row T) error { progress(); return cw.Write(csvSafe(t.record(row))) })
 			}
 			cw.Flush()
 			if err == nil {
@@ -79,7 +96,7 @@ func streamExport[T any](h *Handler, c *fiber.Ctx, t exportTable[T], each func(c
 		} else {
 			enc := json.NewEncoder(w)
 			enc.SetEscapeHTML(false)
-			err = each(ctx, func(row T) error { return enc.Encode(t.line(row)) })
+			err = each(ctx, func(row T) error { progress(); return enc.Encode(t.line(row)) })
 		}
 		if err != nil {
 			log.Warn("Export stopped early", slog.String("export", t.name), slog.Any("error", err))
