@@ -59,6 +59,12 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchPage, error) {
 	if len(terms) == 0 {
 		return SearchPage{}, ErrEmptySearch
 	}
+	// The user's and account's filter words narrow the full-text match; the
+	// snippets look for the typed terms only.
+	matched := terms
+	for _, w := range filterWords(max(q.UserKey, 0), q.AccountID) {
+		matched = append(matched[:len(matched):len(matched)], searchTerm{Words: []string{w}})
+	}
 	limit := pageSize(q.Limit)
 	c, err := parseCursor(q.Before, 1)
 	if err != nil {
@@ -70,13 +76,13 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchPage, error) {
 		query = "SELECT d.doc_id, d.kind, d.source_id, d.type, d.user_key, u.id AS user_id, d.account_id, d.at " +
 			"FROM search_docs d LEFT JOIN smile_users u ON u.user_key = d.user_key " +
 			"WHERE d.words @@ ?::tsquery"
-		args = append(args, tsqueryLiteral(terms))
+		args = append(args, tsqueryLiteral(matched))
 	} else {
 		// CROSS JOIN keeps the full-text index as the outer loop.
 		query = "SELECT d.doc_id, d.kind, d.source_id, d.type, d.user_key, u.id AS user_id, d.account_id, d.at " +
 			"FROM search_text t CROSS JOIN search_docs d LEFT JOIN smile_users u ON u.user_key = d.user_key " +
 			"WHERE search_text MATCH ? AND d.doc_id = t.docid"
-		args = append(args, ftsMatch(terms))
+		args = append(args, ftsMatch(matched))
 	}
 	idCol := "d.doc_id"
 	if s.dialect != migrations.Postgres {

@@ -44,6 +44,16 @@ type searchSourceRow struct {
 	Body       []byte
 }
 
+// words are what the row is indexed under: its payload's words, then the
+// filter words of its user and account (see filterWords).
+func (r searchSourceRow) words() []string {
+	var key int64
+	if r.UserKey != nil {
+		key = *r.UserKey
+	}
+	return append(searchWords(r.Body), filterWords(key, r.AccountID)...)
+}
+
 // searchSources are the two logs the indexer follows.
 var searchSources = []struct{ name, kind, query string }{
 	{searchSourceEvents, SearchKindEvent,
@@ -135,7 +145,7 @@ func (s *Store) insertSearchDocs(ctx context.Context, tx *gorm.DB, kind string, 
 		}
 		defer st.Close()
 		for _, r := range rows {
-			if _, err := st.ExecContext(ctx, kind, r.ID, r.Type, r.UserKey, r.AccountID, r.At.UTC(), tsvectorLiteral(searchWords(r.Body))); err != nil {
+			if _, err := st.ExecContext(ctx, kind, r.ID, r.Type, r.UserKey, r.AccountID, r.At.UTC(), tsvectorLiteral(r.words())); err != nil {
 				return fmt.Errorf("index %s %d: %w", kind, r.ID, err)
 			}
 		}
@@ -160,7 +170,7 @@ func (s *Store) insertSearchDocs(ctx context.Context, tx *gorm.DB, kind string, 
 		if err != nil {
 			return fmt.Errorf("index %s %d: %w", kind, r.ID, err)
 		}
-		if _, err := text.ExecContext(ctx, id, joinWords(searchWords(r.Body))); err != nil {
+		if _, err := text.ExecContext(ctx, id, joinWords(r.words())); err != nil {
 			return fmt.Errorf("index text of %s %d: %w", kind, r.ID, err)
 		}
 	}

@@ -223,3 +223,34 @@ func assertIndexedOnce(t *testing.T, s *models.Store, siam int) {
 		t.Errorf("found %d documents mentioning siam, want %d", len(seen), siam)
 	}
 }
+
+// The filter words the indexer adds only narrow a search: a payload that
+// contains another user's filter word is still kept out by the filter.
+func TestSearch_FilterWordsOnlyNarrow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		ctx := context.Background()
+		seedSearch(t, s)
+		su1, err := s.UserByID(ctx, "su-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		submit(t, newIngester(t, s), eventBody("et-s-forged", "EMPLOYMENTS_ADDED", qt0,
+			map[string]any{"userId": "su-0", "accountId": "acc-su-0", "note": fmt.Sprintf("siam zzuser%d", su1.UserKey)}))
+		indexAll(t, s)
+		page, err := s.Search(ctx, models.SearchQuery{Text: "siam", UserKey: su1.UserKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range page.Hits {
+			if h.UserID != "su-1" {
+				t.Errorf("got a hit of %s searching su-1's items", h.UserID)
+			}
+		}
+		if len(page.Hits) != 4 {
+			t.Errorf("got %d hits, want su-1's 4", len(page.Hits))
+		}
+		if page, err := s.Search(ctx, models.SearchQuery{Text: "siam", AccountID: "acc-su-0"}); err != nil || len(page.Hits) != 3 {
+			t.Errorf("got %d hits (%v) for acc-su-0, want its 2 employer events and the forged one", len(page.Hits), err)
+		}
+	})
+}

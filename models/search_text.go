@@ -2,6 +2,8 @@ package models
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -91,6 +93,31 @@ func searchWords(body []byte) []string {
 			_, isDelim := tok.(json.Delim)
 			wantKey = !wantKey || isDelim
 		}
+	}
+	return words
+}
+
+// Filter words put a document's user and account into the full-text index
+// too, so a search narrowed to one user or account intersects two lists in the
+// index instead of checking every match of a common word one by one (a word
+// in 50,000 events, for one user: 170 ms that way, a few ms this way). They
+// only narrow the candidates; the filter itself is still checked on each row,
+// so a payload that happens to contain such a word cannot widen a result.
+const (
+	userFilterWord    = "zzuser"
+	accountFilterWord = "zzacct"
+)
+
+// filterWords are the filter words of a document of user key (0 for none)
+// and account id ("" for none).
+func filterWords(userKey int64, accountID string) []string {
+	var words []string
+	if userKey > 0 {
+		words = append(words, userFilterWord+strconv.FormatInt(userKey, 10))
+	}
+	if accountID != "" {
+		sum := sha256.Sum256([]byte(accountID))
+		words = append(words, accountFilterWord+hex.EncodeToString(sum[:8]))
 	}
 	return words
 }
