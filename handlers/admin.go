@@ -20,10 +20,13 @@ type AdminDeps struct {
 // route table to prove none is open by accident. State-changing /admin routes
 // also need the CSRF token and the admin role.
 func (h *Handler) adminRoutes(app *fiber.App) {
-	h.authRoutes(app) // GET/POST /login, POST /logout (auth.go)
+	h.authRoutes(app)                                      // GET/POST /login, POST /logout (auth.go)
+	app.Get("/", pageSecurity(nil, nil, nil), h.showStart) // the start page (start.go)
 	admin := app.Group("/admin", pageSecurity(nil, nil, nil), h.requireSignIn, h.viewersReadOnly)
 	h.adminPageRoutes(admin) // pages, htmx fragments, live stream (admin_pages.go)
 	h.linkAdminRoutes(admin) // connect links: create, list, revoke (links.go)
+	h.recordRoutes(admin)    // records and verifications (records.go)
+	h.accessRoutes(admin)    // admins, API tokens, audit log (admins.go, tokens.go, audit.go)
 	api := app.Group("/api/v1", h.requireAPIToken)
 	h.apiRoutes(api)     // read-only JSON (api.go)
 	h.linkAPIRoutes(api) // connect links over JSON (links.go)

@@ -10,7 +10,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"smiledash/models"
-	"smiledash/smile"
 	"smiledash/views"
 )
 
@@ -40,13 +39,6 @@ type SettingsInfo struct {
 	Sandbox    bool
 }
 
-// WebhookRegistrar creates webhooks at Smile (smile.Client).
-type WebhookRegistrar interface {
-	CreateWebhook(ctx context.Context, req smile.WebhookRequest) (smile.Webhook, error)
-}
-
-var _ WebhookRegistrar = (*smile.Client)(nil)
-
 // PageStore is what the dashboard pages read (and the two actions write).
 type PageStore interface {
 	Users(ctx context.Context, q models.UsersQuery) (models.UsersPage, error)
@@ -54,8 +46,9 @@ type PageStore interface {
 	UserByID(ctx context.Context, id string) (models.SmileUser, error)
 	UserDetail(ctx context.Context, id string) (models.UserDetail, error)
 	Timeline(ctx context.Context, q models.TimelineQuery) (models.TimelinePage, error)
-	TimelineItem(ctx context.Context, kind string, id int64) (models.TimelineItem, int64, error)
+	TimelineItem(ctx context.Context, kind string, id int64, rawPrefix int) (models.TimelineItem, int64, error)
 	Events(ctx context.Context, q models.EventsQuery) (models.EventsPage, error)
+	EventsBetween(ctx context.Context, q models.EventsQuery, after, before int64) (models.Count, error)
 	EventBySeq(ctx context.Context, seq int64) (models.EventDetail, error)
 	EventByEventID(ctx context.Context, id string) (models.EventDetail, error)
 	EventEffects(ctx context.Context, ev models.Event) (models.Effects, error)
@@ -76,22 +69,24 @@ func (h *Handler) adminPageRoutes(admin fiber.Router) {
 	admin.Get("/users", h.listUsers)
 	admin.Get("/users/:id", h.showUser)
 	admin.Get("/timeline/:kind/:id", h.showTimelineItem) // one item, for live updates
+	admin.Get("/timeline/:kind/:id/raw", h.downloadTimelineRaw)
 	admin.Get("/events", h.listEvents)
 	admin.Get("/events/:id", h.showEvent)
+	admin.Get("/events/:id/body", h.downloadEventBody)
 	admin.Post("/events/:id/reproject", h.requireRole(RoleAdmin), h.reproject)
 	admin.Get("/deliveries", h.listDeliveries)
-	admin.Get("/settings", h.requireRole(RoleAdmin), h.showSettings)
-	admin.Post("/settings/webhook", h.requireRole(RoleAdmin), h.registerWebhook)
+	h.settingsRoutes(admin) // settings.go
 	admin.Get("/stream", h.stream)
 }
 
 func (h *Handler) pages() PageStore { return h.deps.Store }
 
-// pageLayout is the layout with the live script added.
+// pageLayout is the layout with the clock (time zone, copy buttons) and live
+// scripts added, in that order: live.js uses the clock.
 func (h *Handler) pageLayout(c *fiber.Ctx, title, active string) views.LayoutVM {
 	vm := h.layout(c, title, active)
 	if h.deps.Assets != nil {
-		vm.Scripts = append(vm.Scripts, h.deps.Assets.URL("js/live.js"))
+		vm.Scripts = append(vm.Scripts, h.deps.Assets.URL("js/clock.js"), h.deps.Assets.URL("js/live.js"))
 	}
 	return vm
 }

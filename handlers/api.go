@@ -26,14 +26,19 @@ type apiPage[T any] struct {
 	Next  string `json:"next,omitempty"`
 }
 
+// apiAccount is an account in Smile's words: status is Smile's connection
+// status (PENDING, AWAITING_MFA, CONNECTED, ERROR, DISCONNECTED), monitorStatus
+// its data-sync status (ACTIVE, USER_ACTION_REQUIRED, …; null until Smile
+// reports one).
 type apiAccount struct {
-	ID           string    `json:"id"`
-	Provider     string    `json:"provider"`
-	Status       string    `json:"status"`
-	LoginName    string    `json:"loginName,omitempty"`
-	ErrorCode    string    `json:"errorCode,omitempty"`
-	ErrorMessage string    `json:"errorMessage,omitempty"`
-	LastSeenAt   time.Time `json:"lastSeenAt"`
+	ID            string    `json:"id"`
+	Provider      string    `json:"provider"`
+	Status        string    `json:"status"`
+	MonitorStatus *string   `json:"monitorStatus"`
+	LoginName     string    `json:"loginName,omitempty"`
+	ErrorCode     string    `json:"errorCode,omitempty"`
+	ErrorMessage  string    `json:"errorMessage,omitempty"`
+	LastSeenAt    time.Time `json:"lastSeenAt"`
 }
 
 type apiUser struct {
@@ -47,8 +52,12 @@ type apiUser struct {
 func apiAccounts(accounts []models.Account) []apiAccount {
 	out := make([]apiAccount, 0, len(accounts))
 	for _, a := range accounts {
-		out = append(out, apiAccount{ID: a.ID, Provider: a.ProviderID, Status: a.Status, LoginName: a.LoginName,
-			ErrorCode: a.ErrorCode, ErrorMessage: a.ErrorMessage, LastSeenAt: a.LastSeenAt})
+		acc := apiAccount{ID: a.ID, Provider: a.ProviderID, Status: a.Status, LoginName: a.LoginName,
+			ErrorCode: a.ErrorCode, ErrorMessage: a.ErrorMessage, LastSeenAt: a.LastSeenAt}
+		if a.MonitorStatus != "" {
+			acc.MonitorStatus = &a.MonitorStatus
+		}
+		out = append(out, acc)
 	}
 	return out
 }
@@ -220,7 +229,7 @@ func (h *Handler) apiEvents(c *fiber.Ctx) error {
 	for _, e := range page.Events {
 		out.Items = append(out.Items, apiEventRow{Seq: e.Seq, EventID: e.EventID, Type: e.Type, CreatedAt: e.CreatedAt,
 			ReceivedAt: e.ReceivedAt, UserID: e.UserID, AccountID: e.AccountID, SourceIP: e.SourceIP,
-			SecretIndex: e.SecretIndex, Deliveries: e.Deliveries})
+			SecretIndex: e.SecretIndex, Deliveries: e.Deliveries, Flags: models.SplitFlags(e.Flags)})
 	}
 	return c.JSON(out)
 }
@@ -237,7 +246,7 @@ func (h *Handler) apiEvent(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{
 		"seq": d.Seq, "eventId": d.EventID, "type": d.Type, "createdAt": d.CreatedAt, "receivedAt": d.ReceivedAt,
 		"userId": d.UserID, "accountId": d.AccountID, "sourceIp": d.SourceIP, "secretIndex": d.SecretIndex,
-		"deliveries": d.Deliveries, "attempts": apiDeliveries(d.Attempts), "body": body,
+		"deliveries": d.Deliveries, "attempts": apiDeliveries(d.Attempts), "body": body, "flags": models.SplitFlags(d.Flags),
 	})
 }
 
@@ -262,6 +271,7 @@ type apiEventRow struct {
 	SourceIP    string    `json:"sourceIp"`
 	SecretIndex int       `json:"secretIndex"`
 	Deliveries  int64     `json:"deliveries"`
+	Flags       []string  `json:"flags"`
 }
 
 type apiDelivery struct {

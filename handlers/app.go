@@ -22,20 +22,23 @@ func NewApp(deps Deps) *fiber.App {
 	if deps.Metrics == nil {
 		deps.Metrics = NewMetrics()
 	}
-	h := &Handler{log: deps.Log, deps: deps, now: deps.Now, requestIDs: newRequestIDs()}
+	h := &Handler{log: deps.Log, deps: deps, now: deps.Now, requestIDs: newRequestIDs(),
+		edge: &edge{hsts: isHTTPS(deps.Admin.PublicURL) || isHTTPS(deps.Connect.PublicURL)}}
 	h.renderErrorPage = h.errorPage
 	app := fiber.New(fiber.Config{
 		AppName:               "smiledash",
 		ErrorHandler:          h.errorHandler,
 		BodyLimit:             bodyLimit(deps.Webhooks.MaxBytes),
 		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          30 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		ReadTimeout:           headerTimeout, // the body gets bodyTimeout more (edge.go)
+		WriteTimeout:          writeTimeout,
+		IdleTimeout:           idleTimeout,
 		ReadBufferSize:        16 << 10,
 	})
+	h.edge.install(app)
 	app.Use(recover.New(recover.Config{EnableStackTrace: true}))
 	app.Use(h.requestLog)
+	app.Use(refuseHostileInput)
 	h.routes(app)
 	return app
 }

@@ -125,6 +125,7 @@ func (h *Handler) login(c *fiber.Ctx) error {
 	admin, err := store.Authenticate(ctx, email, password, now)
 	if errors.Is(err, models.ErrBadCredentials) {
 		h.log.Warn("Sign-in failed", slog.String("email", email), slog.String("ip", ip), slog.Bool("device", device != ""))
+		h.auditSignInFailed(c, email)
 		return render(c, fiber.StatusUnprocessableEntity, views.LoginPage(h.loginVM(email, next, "The email or password is incorrect.")))
 	}
 	if err != nil {
@@ -159,6 +160,7 @@ func (h *Handler) startSession(c *fiber.Ctx, admin models.Admin, ip, next string
 		HTTPOnly: true, Secure: h.deps.Admin.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
 	})
 	h.log.Info("Signed in", slog.Int64("admin_id", admin.ID), slog.String("role", admin.Role), slog.String("ip", ip))
+	h.audit(c, models.AuditEntry{Action: models.AuditSignIn, Target: adminTarget(admin)}.ByAdmin(admin))
 	return redirect(c, orAdmin(next))
 }
 

@@ -48,6 +48,7 @@ func (h *Handler) requireSignIn(c *fiber.Ctx) error {
 	c.Locals(localRole, in.Admin.Role)
 	c.SetUserContext(views.WithSignedIn(c.UserContext(),
 		views.SignedIn{Email: in.Admin.Email, Role: in.Admin.Role, CSRFToken: in.Session.CSRFToken}))
+	c.SetUserContext(views.WithSandbox(c.UserContext(), h.deps.Admin.Sandbox))
 	return c.Next()
 }
 

@@ -31,10 +31,12 @@ func protectedRoutes(t *testing.T, a *testApp) []protectedRoute {
 		}
 	}
 	for _, p := range []string{"/admin", "/admin/users", "/admin/users/1", "/admin/events", "/admin/events/1",
-		"/admin/deliveries", "/admin/links", "/admin/settings", "/admin/stream", "/api/v1/users", "/api/v1/events"} {
+		"/admin/deliveries", "/admin/links", "/admin/settings", "/admin/stream", "/api/v1/users", "/api/v1/events",
+		"/admin/admins", "/admin/tokens", "/admin/audit"} {
 		add(protectedRoute{http.MethodGet, p})
 	}
-	for _, p := range []string{"/admin/links", "/admin/events/1/reproject", "/admin/settings/webhook", "/api/v1/links"} {
+	for _, p := range []string{"/admin/links", "/admin/events/1/reproject", "/admin/settings/webhook", "/api/v1/links",
+		"/admin/admins", "/admin/admins/1/role", "/admin/admins/1/remove", "/admin/tokens", "/admin/tokens/1/revoke"} {
 		add(protectedRoute{http.MethodPost, p})
 	}
 	return out

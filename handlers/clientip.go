@@ -85,6 +85,8 @@ func (s IPSet) String() string {
 // only when the direct peer is a trusted proxy, and then only as far as the chain
 // of trusted proxies goes: the rightmost address that is not a trusted proxy is
 // the client, so a client cannot spoof its address by sending the header itself.
+// The result never shares memory with forwardedFor, which is usually a Fiber
+// string aliasing fasthttp's reused buffer: it may be kept after the handler.
 func ClientIP(remote, forwardedFor string, trusted IPSet) string {
 	if forwardedFor == "" || !trusted.Contains(remote) || (len(trusted.Prefixes) == 0 && !trusted.Any) {
 		return remote
@@ -96,8 +98,8 @@ func ClientIP(remote, forwardedFor string, trusted IPSet) string {
 			return remote // a malformed chain is not believed
 		}
 		if !trusted.Contains(hop) {
-			return hop
+			return strings.Clone(hop)
 		}
 	}
-	return strings.TrimSpace(hops[0])
+	return strings.Clone(strings.TrimSpace(hops[0]))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,7 +15,6 @@ import (
 
 	"smiledash/models"
 	"smiledash/smile"
-	"smiledash/smile/sandbox"
 	"smiledash/views"
 )
 
@@ -25,15 +25,19 @@ type ConnectDeps struct {
 	// WidgetScriptURL is the Wink Widget script: Smile's, or our sandbox widget
 	// (a /static/ path, served content-hashed).
 	WidgetScriptURL string
+	// WidgetHosts are more https origins the connect page's CSP admits for
+	// the widget (SMILE_WIDGET_HOSTS), beyond the ones Smile documents.
+	WidgetHosts []string
 	// TemplateID is the Wink template (wtpl-...); empty uses Smile's default.
 	TemplateID string
 	// PublicURL is the base of the connect links shown to admins.
 	PublicURL string
 	// SessionTTL bounds a widget session; zero means DefaultWidgetSessionTTL.
 	SessionTTL time.Duration
-	// Sandbox is the simulator behind the sandbox widget; nil outside sandbox
-	// mode, and then no /sandbox route exists.
-	Sandbox *sandbox.Simulator
+	// Sandbox is the sandbox sub-app (fake Smile API and the sandbox widget's
+	// calls), mounted at /sandbox; nil outside sandbox mode, and then no
+	// /sandbox route exists.
+	Sandbox http.Handler
 }
 
 // DefaultWidgetSessionTTL is how long a connect page may post callbacks and
@@ -81,8 +85,7 @@ var _ ConnectStore = (*models.Store)(nil)
 
 // connectRoutes registers the end user's connect pages and their callbacks.
 func (h *Handler) connectRoutes(app *fiber.App) {
-	origin := widgetOrigin(h.deps.Connect.WidgetScriptURL)
-	app.Get("/connect/:code", pageSecurity(origin, origin, origin), h.showConnect)
+	app.Get("/connect/:code", connectPageSecurity(h.deps.Connect.WidgetScriptURL, h.deps.Connect.WidgetHosts), h.showConnect)
 	app.Post("/connect/:code/events", h.receiveCallback)
 	app.Post("/connect/:code/token", h.refreshConnectToken)
 	if h.deps.Connect.Sandbox != nil {

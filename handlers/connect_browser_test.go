@@ -53,7 +53,7 @@ func startSandboxApp(t *testing.T) *e2e {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err := sandbox.New(sandbox.Options{API: api, Secret: []byte(secret), RetryDelay: 50 * time.Millisecond})
+	sim, err := sandbox.New(sandbox.Options{API: api, Secret: []byte(secret), RetryDelay: 50 * time.Millisecond, SecondApart: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func startSandboxApp(t *testing.T) *e2e {
 		Store: store, Assets: assets, Ingester: in,
 		Webhooks: handlers.WebhookConfig{Secrets: [][]byte{[]byte(secret)}, AllowedIPs: allowed.WithLoopback(), MaxBytes: handlers.DefaultWebhookMaxBytes},
 		Connect: handlers.ConnectDeps{
-			Smile: client, Sandbox: sim, PublicURL: base, WidgetScriptURL: "/static/js/sandbox-widget.js",
+			Smile: client, Sandbox: sim.Handler(), PublicURL: base, WidgetScriptURL: "/static/js/sandbox-widget.js",
 		},
 	})
 	go func() { _ = app.Listener(ln) }()
@@ -189,7 +189,7 @@ func TestConnectFlowInChromium(t *testing.T) {
 		append(login("cpf_sg", "gpalomero1234@smileapi.io", "not-the-password"), chromedp.WaitVisible(`[data-testid=sbx-error]`))...)...)
 	e.waitCallback(t, "onAccountError", "INVALID_CREDENTIALS", 1)
 	e.waitEvent(t, "ACCOUNT_FAILED", 1)
-	eventually(t, "the cpf_sg account FAILED", func() bool { return e.accountStatus(t, "cpf_sg") == models.AccountFailed })
+	eventually(t, "the cpf_sg account FAILED", func() bool { return e.accountStatus(t, "cpf_sg") == models.AccountError })
 
 	// A sandbox test login connects: callbacks stored, webhooks projected to CONNECTED.
 	do(t, ctx, "connect", append([]chromedp.Action[chromedp.Void]{chromedp.Click(`[data-sbx=retry]`), screen("login"), chromedp.Click(`[data-sbx=back]`)},
@@ -216,6 +216,24 @@ func TestConnectFlowInChromium(t *testing.T) {
 	}
 	if users := e.api.Users(); users != 1 {
 		t.Errorf("got %d Smile users, want the link's one", users)
+	}
+
+	// Smile's widget need not take itself away when its token expires (the
+	// sandbox's does, which hid the bug): wrap the widget so each instance
+	// also puts a marker on the page that it never removes. After the next
+	// expiry exactly one marker, one modal, must remain.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](stickyWidgetJS)); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "reopen with a widget that stays", chromedp.Click(`[data-sbx=expire-token]`), screen("consent"))
+	do(t, ctx, "expire the token of a widget that stays", chromedp.Click(`[data-sbx=expire-token]`), screen("consent"))
+	e.waitCallback(t, "onTokenExpired", "", 3)
+	eventually(t, "the third reopen", func() bool { return pageAttr(t, ctx, "data-opens") == "4" })
+	for _, sel := range []string{"[data-testid=test-modal]", "[data-testid=sbx-overlay]"} {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("`+sel+`").length`))
+		if err != nil || n != 1 {
+			t.Errorf("got %d %s on the page after the token expired, want 1: the old modal stayed open (err %v)", n, sel, err)
+		}
 	}
 
 	// Close with each reason; reopen (a fresh token) after each.
@@ -278,3 +296,23 @@ func TestConnectFlowInChromium(t *testing.T) {
 		t.Errorf("%d callbacks are not filed under the link's user", n)
 	}
 }
+
+// stickyWidgetJS wraps SmileLinkModal so every instance, on open, appends a
+// marker to <body> that it never removes, like a widget that stays on the
+// page after onTokenExpired. Only Smile's documented surface (the global, its
+// options and open) is used.
+const stickyWidgetJS = `(function () {
+  var Inner = window.SmileLinkModal;
+  function Sticky(options) {
+    this.inner = new Inner(options);
+  }
+  Sticky.prototype.open = function () {
+    var marker = document.createElement("div");
+    marker.setAttribute("data-testid", "test-modal");
+    marker.hidden = true;
+    document.body.appendChild(marker);
+    this.inner.open();
+  };
+  window.SmileLinkModal = Sticky;
+  return true;
+})()`

@@ -67,7 +67,7 @@ func newConnectApp(t *testing.T, mutate ...func(*handlers.Deps)) *connectApp {
 	a := newTestApp(t, append([]func(*handlers.Deps){func(d *handlers.Deps) {
 		d.Webhooks.MaxBytes = 1 << 20 // above MaxCallbackBytes, as in production
 		d.Connect = handlers.ConnectDeps{
-			Smile: client, Sandbox: sim, PublicURL: testPublicURL,
+			Smile: client, Sandbox: sim.Handler(), PublicURL: testPublicURL,
 			WidgetScriptURL: "/static/js/sandbox-widget.js", TemplateID: "wtpl-test",
 		}
 	}}, mutate...)...)

@@ -10,15 +10,20 @@ import (
 // reasonWords explains a delivery reason to the admin debugging it.
 var reasonWords = map[string]string{
 	models.ReasonDuplicate:        "Smile sent an event already stored (a retry); it was answered 200 and stored once.",
-	models.ReasonBadSignature:     "The signature did not match any configured secret: compare the secret registered with Smile with Settings.",
+	models.ReasonSignatureMissing: "The request had no Smile-Signature header. Smile always signs, so a proxy or load balancer in front of smiledash is probably dropping the header: let it pass Smile-Signature through.",
+	models.ReasonSignatureMismatch: "The signature did not match any configured secret: compare the secret registered with Smile with Settings " +
+		"(SMILEDASH_WEBHOOK_SECRETS), or check that nothing between Smile and smiledash changes the body.",
+	models.ReasonBadSignature:     "The signature was missing or did not match (recorded by an earlier version, which did not tell the two apart).",
+	models.ReasonEncodingRefused:  "The body came compressed (Content-Encoding). Smile sends plain JSON, so something in between compressed it, or this was not Smile; compressed bodies are refused unread.",
 	models.ReasonIPRefused:        "The sender's address is not on the allowlist (SMILEDASH_WEBHOOK_ALLOWED_IPS), or a proxy hides it.",
 	models.ReasonTooLarge:         "The body was larger than SMILEDASH_WEBHOOK_MAX_BYTES.",
 	models.ReasonBadEnvelope:      "Signed correctly, but not a Smile webhook: id, type or createdAt is missing or malformed.",
 	models.ReasonStoreUnavailable: "The database was unavailable; Smile was told to retry.",
 }
 
-var deliveryReasons = []string{models.ReasonBadSignature, models.ReasonIPRefused, models.ReasonTooLarge,
-	models.ReasonBadEnvelope, models.ReasonStoreUnavailable, models.ReasonDuplicate}
+var deliveryReasons = []string{models.ReasonSignatureMissing, models.ReasonSignatureMismatch, models.ReasonIPRefused,
+	models.ReasonTooLarge, models.ReasonEncodingRefused, models.ReasonBadEnvelope, models.ReasonStoreUnavailable,
+	models.ReasonDuplicate, models.ReasonBadSignature}
 
 // listDeliveries is GET /admin/deliveries: refused attempts by default.
 func (h *Handler) listDeliveries(c *fiber.Ctx) error {

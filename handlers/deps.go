@@ -63,4 +63,6 @@ type Handler struct {
 	// reprojecting is set while a re-projection started from the dashboard runs.
 	reprojecting    atomic.Bool
 	renderErrorPage func(c *fiber.Ctx, status int, public string) error
+	// edge is what runs on fasthttp's hooks, below the router (edge.go).
+	edge *edge
 }

@@ -73,22 +73,36 @@ func resolve(err error) (int, string) {
 // answers JSON for machine routes or a plain page for people.
 func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 	status, public := resolve(err)
-	if errors.Is(err, fiber.ErrRequestEntityTooLarge) && c.Path() == webhookPath && h.deps.Ingester != nil {
-		h.recordOversizedWebhook(c)
+	// fasthttp calls this directly for what it refuses itself (a body over the
+	// limit, headers too large, a read timeout): no middleware has run, and
+	// for a chunked body over the limit it has already reset the request, so
+	// the webhook is recognised from the note taken of its header.
+	h.edge.secure(&c.Response().Header, c.Request().URI().Path())
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	note, webhook := h.edge.takeNote(&c.Request().Header)
+	if !webhook && c.Method() == fiber.MethodPost && isWebhookPath(c.Request().RequestURI()) {
+		note, webhook = headerNote{forwardedFor: c.Get(fiber.HeaderXForwardedFor)}, true
+	}
+	if webhook && errors.Is(err, fiber.ErrRequestEntityTooLarge) && h.deps.Ingester != nil {
+		h.recordOversizedWebhook(c, note)
 		public = publicReason[models.ReasonTooLarge]
 	}
 	attrs := []any{slog.Int("status", status), slog.String("method", c.Method()), slog.String("path", c.Path()), slog.Any("error", err)}
 	if id, ok := c.Locals(localRequestID).(string); ok {
 		attrs = append(attrs, slog.String("request_id", id))
 	}
-	if status >= 500 {
+	switch {
+	case status >= 500:
 		h.log.Error("Request failed", attrs...)
-	} else {
+	case status == fiber.StatusRequestTimeout:
+		// A connection that sent nothing in time: under a flood of idle
+		// connections a line each would flood the log too.
+		h.log.Debug("Request timed out", attrs...)
+	default:
 		h.log.Warn("Request refused", attrs...)
 	}
 	c.Response().ResetBody()
-	path := c.Path()
-	if strings.HasPrefix(path, "/webhooks/") || strings.HasPrefix(path, "/api/") || wantsJSON(c) {
+	if webhook || machinePath(c) || wantsJSON(c) {
 		return c.Status(status).JSON(fiber.Map{"error": public})
 	}
 	if h.renderErrorPage != nil {
@@ -96,6 +110,14 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 	return c.Status(status).SendString(public)
+}
+
+// machinePath reports whether a request comes from a program rather than a
+// person's browser tab: webhooks, the API, and the connect page's own posts.
+func machinePath(c *fiber.Ctx) bool {
+	path := strings.ToLower(c.Path())
+	return strings.HasPrefix(path, "/webhooks/") || strings.HasPrefix(path, "/api/") ||
+		c.Method() == fiber.MethodPost && strings.HasPrefix(path, "/connect/")
 }
 
 func wantsJSON(c *fiber.Ctx) bool {

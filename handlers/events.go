@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -16,21 +14,24 @@ import (
 	"smiledash/views"
 )
 
-const formTime = "2006-01-02T15:04" // <input type="datetime-local">, read as UTC
-
 // listEvents is GET /admin/events. htmx gets rows only: the next page for
-// "load more", or with since=SEQ the rows newer than SEQ for the live tail.
+// "load more", or with since=SEQ the rows stored after SEQ for the live tail.
+// A tail never drops rows silently: when more arrived than a page holds, the
+// newest page comes with a gap row saying how many were not shown and a link
+// (since=SEQ&before=SEQ) that fills the gap, page by page.
 func (h *Handler) listEvents(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	f := views.EventsFilterVM{Type: c.Query("type"), User: c.Query("user"), Account: c.Query("account"),
-		Outcome: c.Query("outcome"), From: c.Query("from"), To: c.Query("to")}
+	f := views.EventsFilterVM{Type: c.Query("type"), User: c.Query("user"), Account: c.Query("account"), Outcome: c.Query("outcome")}
 	q := models.EventsQuery{Type: f.Type, AccountID: f.Account, Duplicated: f.Outcome == "duplicated", Before: c.Query("before")}
 	var err error
-	if q.From, err = parseFormTime(f.From); err != nil {
+	if f.Time, q.From, q.To, err = h.timeRange(c); err != nil {
 		return err
 	}
-	if q.To, err = parseFormTime(f.To); err != nil {
-		return err
+	tail := c.Query("since") != ""
+	if tail {
+		if q.After, err = strconv.ParseInt(c.Query("since"), 10, 64); err != nil || q.After < 0 {
+			return badRequest("since must be an event number.", err)
+		}
 	}
 	if f.User != "" {
 		u, err := h.pages().UserByID(ctx, f.User)
@@ -48,14 +49,17 @@ func (h *Handler) listEvents(c *fiber.Ctx) error {
 		return pageErr(err)
 	}
 	rows := views.EventRowsVM{Now: h.now(), ScannedTo: page.ScannedTo}
-	since, _ := strconv.ParseInt(c.Query("since"), 10, 64)
 	for _, e := range page.Events {
-		if e.Seq > since {
-			rows.Rows = append(rows.Rows, eventRowVM(e))
-		}
+		rows.Rows = append(rows.Rows, eventRowVM(e))
 	}
-	filters := []string{"type", f.Type, "user", f.User, "account", f.Account, "outcome", f.Outcome, "from", f.From, "to", f.To}
-	if page.Next != "" && c.Query("since") == "" {
+	filters := append([]string{"type", f.Type, "user", f.User, "account", f.Account, "outcome", f.Outcome}, rangeQuery(f.Time)...)
+	switch {
+	case tail && page.Next != "":
+		rows.ScannedTo = 0
+		if rows.Gap, err = h.eventsGap(ctx, q, page.Next, filters); err != nil {
+			return err
+		}
+	case page.Next != "":
 		rows.NextURL = withQuery("/admin/events", append(filters, "before", page.Next)...)
 	}
 	if isHTMX(c) {
@@ -65,27 +69,36 @@ func (h *Handler) listEvents(c *fiber.Ctx) error {
 	for _, t := range smile.EventTypes {
 		types = append(types, string(t))
 	}
+	unknown, err := h.records().UnknownEventTypes(ctx)
+	if err != nil {
+		return err
+	}
 	return render(c, fiber.StatusOK, views.EventsPage(views.EventsPageVM{
 		LayoutVM: h.pageLayout(c, "Events", "events"), Filter: f, Types: types, Results: rows,
-		Live: q.Before == "", LiveURL: withQuery("/admin/events", filters...),
+		Live: q.Before == "" && !tail, LiveURL: withQuery("/admin/events", filters...), UnknownTypes: unknown,
 	}))
 }
 
-func parseFormTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(formTime, s)
+// eventsGap describes the events a tail page left out: those after q.After
+// and before the page's last row (next, its cursor), with the link that
+// fetches them.
+func (h *Handler) eventsGap(ctx context.Context, q models.EventsQuery, next string, filters []string) (*views.EventGapVM, error) {
+	before, err := strconv.ParseInt(next, 10, 64)
 	if err != nil {
-		return time.Time{}, badRequest("Times must look like 2026-03-02T04:15 (UTC).", err)
+		return nil, fmt.Errorf("handlers: events gap cursor %q: %w", next, err)
 	}
-	return t, nil
+	n, err := h.pages().EventsBetween(ctx, q, q.After, before)
+	if err != nil || n.N == 0 {
+		return nil, err
+	}
+	return &views.EventGapVM{After: q.After, Before: before, Count: views.CountText(n.N, n.AtLeast),
+		URL: withQuery("/admin/events", append(filters, "since", strconv.FormatInt(q.After, 10), "before", next)...)}, nil
 }
 
 func eventRowVM(e models.EventRow) views.EventRowVM {
 	vm := views.EventRowVM{Seq: e.Seq, URL: eventURL(e.Seq), EventID: e.EventID, Type: e.Type, CreatedAt: e.CreatedAt,
 		ReceivedAt: e.ReceivedAt, UserID: e.UserID, AccountID: e.AccountID, SourceIP: e.SourceIP,
-		SecretIndex: e.SecretIndex, Deliveries: e.Deliveries}
+		SecretIndex: e.SecretIndex, Deliveries: e.Deliveries, Unknown: !smile.EventType(e.Type).Known()}
 	if e.UserID != "" {
 		vm.UserURL = userURL(e.UserID)
 	}
@@ -118,8 +131,11 @@ func (h *Handler) showEvent(c *fiber.Ctx) error {
 		LayoutVM: h.pageLayout(c, "Event "+d.Type, "events"), Now: h.now(),
 		Seq: d.Seq, EventID: d.EventID, Type: d.Type, CreatedAt: d.CreatedAt, ReceivedAt: d.ReceivedAt,
 		UserID: d.UserID, AccountID: d.AccountID, SourceIP: d.SourceIP, Deliveries: d.Deliveries,
-		SecretLabel: secretLabel(d.SecretIndex), Raw: views.PrettyJSON(d.Body),
-		Replayed: eff.Replayed, Truncated: eff.Truncated,
+		SecretLabel: secretLabel(d.SecretIndex), Body: views.RawView(d.Body, int64(len(d.Body)), eventURL(d.Seq)+"/body"),
+		Replayed: eff.Replayed, Truncated: eff.Truncated, RecordsURL: recordsURLOf(d.Type, d.Body),
+	}
+	for _, f := range models.SplitFlags(d.Flags) {
+		vm.Flags = append(vm.Flags, views.FlagVM{Name: f, Words: views.FlagText(f)})
 	}
 	if d.UserID != "" {
 		vm.UserURL = userURL(d.UserID)
@@ -143,6 +159,25 @@ func (h *Handler) showEvent(c *fiber.Ctx) error {
 	return render(c, fiber.StatusOK, views.EventPage(vm))
 }
 
+// downloadEventBody is GET /admin/events/:id/body: the stored body, byte for
+// byte, as a JSON download. It is never cached (an admin's browser is not a
+// place to leave Smile data) and is only for signed-in admins, like the page.
+func (h *Handler) downloadEventBody(c *fiber.Ctx) error {
+	d, err := h.event(c)
+	if err != nil {
+		return err
+	}
+	return sendRaw(c, fmt.Sprintf("event-%d.json", d.Seq), d.Body)
+}
+
+// sendRaw answers with stored JSON as an attachment, exactly as stored.
+func sendRaw(c *fiber.Ctx, filename string, raw []byte) error {
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+filename+`"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Send(raw)
+}
+
 func secretLabel(i int) string {
 	if i == 0 {
 		return "secret 1 (the current one)"
@@ -160,31 +195,15 @@ func (h *Handler) reproject(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if !h.reprojecting.CompareAndSwap(false, true) {
+	actor := h.layout(c, "", "").AdminEmail
+	started := h.startReprojection(actor, func(n int) *models.Action {
+		detail, _ := json.Marshal(map[string]any{"event_id": d.EventID, "seq": d.Seq, "replayed": n})
+		return &models.Action{At: h.now(), UserKey: d.UserKey, AccountID: d.AccountID, Kind: models.ActionReprojected,
+			Actor: actor, Detail: detail}
+	})
+	if !started {
 		return redirect(c, eventURL(d.Seq)+"?reprojecting=already")
 	}
-	actor := h.layout(c, "", "").AdminEmail
-	job := func() {
-		defer h.reprojecting.Store(false)
-		ctx := context.Background()
-		n, err := h.pages().Reproject(ctx)
-		if err != nil {
-			h.log.Error("Re-projection failed", slog.String("event_id", d.EventID), slog.Any("error", err))
-			return
-		}
-		detail, _ := json.Marshal(map[string]any{"event_id": d.EventID, "seq": d.Seq, "replayed": n})
-		action := &models.Action{At: h.now(), UserKey: d.UserKey, AccountID: d.AccountID, Kind: models.ActionReprojected,
-			Actor: actor, Detail: detail}
-		if err := h.pages().CreateAction(ctx, action); err != nil {
-			h.log.Error("Recording the re-projection failed", slog.Any("error", err))
-			return
-		}
-		h.log.Info("Projections rebuilt", slog.Int("events", n), slog.String("actor", actor))
-	}
-	if run := h.deps.Pages.Background; run != nil {
-		run(job)
-	} else {
-		go job()
-	}
+	h.audit(c, models.AuditEntry{Action: models.AuditReprojected, Target: "all projections", Details: "started from event " + strconv.FormatInt(d.Seq, 10)})
 	return redirect(c, eventURL(d.Seq)+"?reprojecting=started")
 }

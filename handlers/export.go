@@ -6,7 +6,9 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,16 +113,34 @@ func streamExport[T any](h *Handler, c *fiber.Ctx, t exportTable[T], each func(c
 	return nil
 }
 
-// recordExport notes who exported what with which filter. It is the one place
-// exports are recorded, so an audit log only needs to be written from here.
-func (h *Handler) recordExport(c *fiber.Ctx, what, format string) {
-	actor := h.layout(c, "", "").AdminEmail
-	if tok, ok := currentAPIToken(c); ok {
-		actor = "api token " + tok.Prefix + " (" + tok.Name + ")"
+// recordExport puts the export in the audit log: who (the admin or the API
+// token), what, in which format, with which filters. The audit log holds no
+// personal data, so filters that can name a person (user, account, the search
+// words) are recorded by name only.
+func (h *Handler) recordExport(c *fiber.Ctx, name, format string) {
+	what, _, _ := strings.Cut(name, "-") // "timeline-<user id>" names the file only
+	params := exportParams(c)
+	keys := slices.Sorted(maps.Keys(params))
+	filters := make([]string, 0, len(keys))
+	for _, k := range keys {
+		switch v := params.Get(k); {
+		case k == "format" || v == "":
+		case auditableFilters[k]:
+			filters = append(filters, k+"="+v)
+		default:
+			filters = append(filters, k)
+		}
 	}
-	h.log.Info("Export started", slog.String("export", what), slog.String("format", format),
-		slog.String("actor", actor), slog.String("filter", string(c.Request().URI().QueryString())))
+	details := "no filter"
+	if len(filters) > 0 {
+		details = "filters: " + strings.Join(filters, ", ")
+	}
+	h.audit(c, models.AuditEntry{Action: models.AuditExported, Target: what + " as " + format, Details: details})
 }
+
+// auditableFilters are export filters whose values say nothing about a person.
+var auditableFilters = map[string]bool{"type": true, "kind": true, "outcome": true, "status": true, "provider": true,
+	"range": true, "from": true, "to": true, "tz": true}
 
 // exportParams copies the query string, so filters outlive the handler.
 func exportParams(c *fiber.Ctx) url.Values {
@@ -172,16 +192,13 @@ func apiEventRowOf(e models.EventRow) apiEventRow {
 }
 
 // exportEvents is GET /admin/export/events and /api/v1/export/events: every
-// event the events list's filter (type, user, account, outcome, from, to)
-// selects. An unknown user exports nothing (a header only in CSV); malformed times answer 400.
+// event the events list's filter (type, user, account, outcome, and range,
+// from, to, tz or RFC 3339 from and to) selects. An unknown user exports nothing (a header only in CSV); malformed times answer 400.
 func (h *Handler) exportEvents(c *fiber.Ctx) error {
 	p := exportParams(c)
 	q := models.EventsQuery{Type: p.Get("type"), AccountID: p.Get("account"), Duplicated: p.Get("outcome") == "duplicated"}
 	var err error
-	if q.From, err = parseTimeParam(p.Get("from")); err != nil {
-		return err
-	}
-	if q.To, err = parseTimeParam(p.Get("to")); err != nil {
+	if q.From, q.To, err = h.exportTimes(c); err != nil {
 		return err
 	}
 	if q.UserKey, err = h.userKeyOf(c.UserContext(), p.Get("user")); err != nil {
@@ -245,7 +262,7 @@ func apiItemOf(it models.TimelineItem) apiItem {
 
 // exportTimeline is GET /admin/export/users/:id/timeline and its API twin:
 // the user's whole merged timeline, with the timeline's filter (account,
-// kind) and each item's raw payload. An unknown user is a 404.
+// kind, time range as for events) and each item's raw payload. An unknown user is a 404.
 func (h *Handler) exportTimeline(c *fiber.Ctx) error {
 	id, err := pathParam(c, "id")
 	if err != nil {
@@ -257,6 +274,9 @@ func (h *Handler) exportTimeline(c *fiber.Ctx) error {
 	}
 	p := exportParams(c)
 	q := models.TimelineQuery{UserKey: u.UserKey, AccountID: p.Get("account")}
+	if q.From, q.To, err = h.exportTimes(c); err != nil {
+		return err
+	}
 	if k := p.Get("kind"); k != "" {
 		q.Kinds = []string{k}
 	}

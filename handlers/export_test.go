@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"smiledash/handlers"
+	"smiledash/models"
 )
 
 func csvRecords(t *testing.T, body string) [][]string {
@@ -110,6 +112,22 @@ func TestExport(t *testing.T) {
 	}
 	if got := s.get(t, "/admin/export/users/nobody/timeline"); got.status != http.StatusNotFound {
 		t.Errorf("unknown user's timeline: got %d, want 404", got.status)
+	}
+
+	// Every export is in the audit log, its personal filters by name only.
+	audit, err := a.store.AuditLog(context.Background(), models.AuditQuery{Action: models.AuditExported, Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range audit.Entries {
+		if strings.Contains(e.Target+e.Details, "user-") || strings.Contains(e.Details, "siam") {
+			t.Errorf("audit entry %q %q holds a user id or search words", e.Target, e.Details)
+		}
+		found = found || (e.Target == "users as ndjson" && e.Details == "filters: q" && e.Actor == s.admin.Email)
+	}
+	if len(audit.Entries) != 7 || !found {
+		t.Errorf("got %d export audit entries %+v, want each export with its actor and filter names", len(audit.Entries), audit.Entries)
 	}
 
 	token, _ := createTestToken(t, a, handlers.RoleViewer)

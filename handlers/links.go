@@ -82,13 +82,14 @@ func (h *Handler) createLink(c *fiber.Ctx) error {
 		Label:       strings.TrimSpace(c.FormValue("label")),
 		Expires:     c.FormValue("expires"),
 	}
-	lv := h.layout(c, "Connect links", "links")
+	lv := h.pageLayout(c, "Connect links", "links")
 	in, errs := h.newLinkFrom(form.ExternalRef, form.Label, form.Expires, actorOr(lv.AdminEmail, "admin"))
 	if len(errs) == 0 {
 		l, err := h.linkStore().CreateLink(c.UserContext(), in)
 		if err != nil {
 			return err
 		}
+		h.audit(c, models.AuditEntry{Action: models.AuditLinkCreated, Target: linkTarget(l.ID)})
 		return c.Redirect("/admin/links?created="+strconv.FormatInt(l.ID, 10), fiber.StatusSeeOther)
 	}
 	form.Errors = errs
@@ -107,10 +108,11 @@ func (h *Handler) revokeLink(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	lv := h.layout(c, "Connect links", "links")
+	lv := h.pageLayout(c, "Connect links", "links")
 	if _, err := h.linkStore().RevokeLink(c.UserContext(), id, actorOr(lv.AdminEmail, "admin"), h.now()); err != nil {
 		return err
 	}
+	h.audit(c, models.AuditEntry{Action: models.AuditLinkRevoked, Target: linkTarget(id)})
 	return c.Redirect("/admin/links", fiber.StatusSeeOther)
 }
 
@@ -119,7 +121,7 @@ func (h *Handler) linksPageVM(c *fiber.Ctx, before int64, form views.LinkFormVM)
 	if err != nil {
 		return views.LinksPageVM{}, err
 	}
-	lv := h.layout(c, "Connect links", "links")
+	lv := h.pageLayout(c, "Connect links", "links")
 	if h.deps.Assets != nil {
 		lv.Scripts = append(lv.Scripts, h.deps.Assets.URL("js/links.js"))
 	}

@@ -96,6 +96,7 @@ func (h *Handler) apiCreateLink(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.audit(c, models.AuditEntry{Action: models.AuditLinkCreated, Target: linkTarget(l.ID)})
 	return c.Status(fiber.StatusCreated).JSON(h.linkJSON(l))
 }
 
@@ -114,6 +115,7 @@ func (h *Handler) apiRevokeLink(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	h.audit(c, models.AuditEntry{Action: models.AuditLinkRevoked, Target: linkTarget(id)})
 	return c.JSON(h.linkJSON(l))
 }
 

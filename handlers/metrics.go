@@ -52,7 +52,7 @@ func NewMetrics() *Metrics {
 		}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "smiledash_webhook_rejections_unrecorded_total",
-			Help: "Rejected attempts not written to the deliveries table because the writer was busy.",
+			Help: "Rejected attempts not written to the deliveries table: the writer was busy, or the database refused the record.",
 		}),
 	}
 	reg.MustRegister(m.deliveries, m.latency, m.batchSize, m.batchTime, m.batchFails, m.dropped,
@@ -77,6 +77,7 @@ func (m *Metrics) ObserveBatch(r models.BatchReport) {
 	if r.Err != nil {
 		m.batchFails.Inc()
 	}
+	m.dropped.Add(float64(r.RejectionsLost))
 }
 
 // delivery counts one attempt. Types Smile has not documented share one label,

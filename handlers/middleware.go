@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
@@ -55,4 +56,94 @@ func (h *Handler) requestLog(c *fiber.Ctx) error {
 			slog.Int("status", status), slog.Duration("duration", time.Since(start)))
 	}
 	return nil
+}
+
+// refuseHostileInput refuses, on every route and before any handler reads the
+// request, what no route can take safely:
+//   - a body with a Content-Encoding other than identity: 415. Fiber's
+//     c.Body() would inflate gzip, deflate or br without a limit, so a 255 KB
+//     gzip bomb would become 256 MiB. The webhook route is left to its handler,
+//     which refuses the same way after the allowlist and records a delivery.
+//   - a NUL byte in a query parameter or a form field (decoded): 400.
+//     PostgreSQL text cannot hold NUL, so it would otherwise reach a query and
+//     fail there as a 500. (Route parameters are not decoded: "%00" in a path
+//     stays those three characters, an unknown id or code.)
+func refuseHostileInput(c *fiber.Ctx) error {
+	req := c.Request()
+	if !identityEncoded(c) && !isWebhookPath(req.RequestURI()) {
+		return &Error{Status: fiber.StatusUnsupportedMediaType, Public: msgEncodingRefused}
+	}
+	if field, ok := nulField(c); ok {
+		return badRequest("The request contains a NUL character (%00) in "+field+"; remove it and try again.", nil)
+	}
+	return c.Next()
+}
+
+const msgEncodingRefused = "Send the body uncompressed: Content-Encoding is not accepted here."
+
+// identityEncoded reports whether every Content-Encoding header of the request
+// (there may be several) is identity or empty.
+func identityEncoded(c *fiber.Ctx) bool {
+	ok := true
+	c.Request().Header.VisitAll(func(key, value []byte) {
+		if !ok || !bytes.EqualFold(key, []byte(fiber.HeaderContentEncoding)) {
+			return
+		}
+		for _, coding := range bytes.Split(value, []byte(",")) {
+			if coding = bytes.TrimSpace(coding); len(coding) > 0 && !bytes.EqualFold(coding, []byte("identity")) {
+				ok = false
+			}
+		}
+	})
+	return ok
+}
+
+// nulField names where a request carries a NUL byte, if it does: a query
+// parameter, or a field of a form post (urlencoded or multipart).
+func nulField(c *fiber.Ctx) (string, bool) {
+	req := c.Request()
+	if name, ok := nulArg(c.Context().QueryArgs()); ok {
+		return "the query parameter " + name, true
+	}
+	if c.Method() != fiber.MethodPost {
+		return "", false
+	}
+	switch {
+	case bytes.HasPrefix(req.Header.ContentType(), []byte(fiber.MIMEApplicationForm)):
+		if name, ok := nulArg(c.Context().PostArgs()); ok {
+			return "the form field " + name, true
+		}
+	case bytes.HasPrefix(req.Header.ContentType(), []byte(fiber.MIMEMultipartForm)):
+		form, err := c.MultipartForm()
+		if err != nil {
+			return "", false // the handler reports the malformed form
+		}
+		for name, values := range form.Value {
+			for _, v := range values {
+				if strings.IndexByte(name, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
+					return "the form field " + fieldName(name), true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// nulArg finds a parameter whose name or value holds NUL.
+func nulArg(args interface {
+	VisitAll(func(key, value []byte))
+}) (string, bool) {
+	var found string
+	var ok bool
+	args.VisitAll(func(key, value []byte) {
+		if !ok && (bytes.IndexByte(key, 0) >= 0 || bytes.IndexByte(value, 0) >= 0) {
+			found, ok = fieldName(string(key)), true
+		}
+	})
+	return found, ok
+}
+
+// fieldName quotes a parameter name for a message, safely.
+func fieldName(name string) string {
+	return strconv.Quote(truncate(strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?"), 40))
 }

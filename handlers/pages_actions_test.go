@@ -16,7 +16,7 @@ import (
 )
 
 func TestPages_StateChangesNeedTheAdminRole(t *testing.T) {
-	reg := &fakeRegistrar{}
+	reg, api := smileRegistrar(t)
 	a := newTestApp(t, withSettings(reg))
 	seedPages(t, a, 1)
 	admin, viewer := a.signIn(t, handlers.RoleAdmin), a.signIn(t, handlers.RoleViewer)
@@ -50,9 +50,9 @@ func TestPages_StateChangesNeedTheAdminRole(t *testing.T) {
 			t.Errorf("got %d, want a refusal", got.status)
 		}
 	})
-	if len(reg.got) != 1 || reg.got[0].URL != "https://dash.example.test/webhooks/smile" || reg.got[0].Secret != smiletest.FixtureSecret ||
-		!reg.got[0].Active || reg.got[0].EventTypes[0] != "ALL_EVENTS" {
-		t.Errorf("got registrations %+v, want one for our URL with the current secret", reg.got)
+	if got := api.Webhooks(); len(got) != 1 || got[0].URL != "https://dash.example.test/webhooks/smile" || got[0].Secret != smiletest.FixtureSecret ||
+		!got[0].Active || got[0].EventTypes[0] != "ALL_EVENTS" {
+		t.Errorf("got registrations %+v, want one for our URL with the current secret", got)
 	}
 	var kinds []string
 	if err := a.store.DB().Model(&models.Action{}).Order("id").Pluck("kind", &kinds).Error; err != nil {
@@ -93,7 +93,7 @@ func TestAPI_ReadOnlyJSON(t *testing.T) {
 		{"/api/v1/users/" + smiletest.FixtureUserID + "/timeline?limit=3", `"kind":"event"`},
 		{"/api/v1/events?type=ACCOUNT_CREATED", `"type":"ACCOUNT_CREATED"`},
 		{"/api/v1/events/et-xss", `"body":{`},
-		{"/api/v1/deliveries", `"bad_signature"`},
+		{"/api/v1/deliveries", `"signature_mismatch"`},
 	} {
 		req, _ := http.NewRequest(http.MethodGet, tc.path, nil)
 		req.Header.Set("Authorization", "Bearer "+plain)

@@ -248,7 +248,7 @@ func (g *benchGen) finishUsers() error {
 	return tx.Commit()
 }
 
-var benchStatuses = []string{"FAILED", "CONNECTED", "CONNECTED", "CONNECTED", "CONNECTED", "CONNECTED", "CREATED", "DISCONNECTED"}
+var benchStatuses = []string{"ERROR", "CONNECTED", "CONNECTED", "CONNECTED", "CONNECTED", "CONNECTED", "PENDING", "DISCONNECTED"}
 
 func (g *benchGen) accounts() error {
 	return g.insert("accounts", "id, user_key, provider_id, status, error_code, error_message, login_name, first_seen_at, last_seen_at, event_count",
@@ -256,7 +256,7 @@ func (g *benchGen) accounts() error {
 			user, n := i/2, i%2
 			status := benchStatuses[(user+n)%len(benchStatuses)]
 			code, msg := "", ""
-			if status == "FAILED" {
+			if status == "ERROR" {
 				code, msg = "INVALID_CREDENTIALS", "Wrong password"
 			}
 			last := g.lastSeen[user]

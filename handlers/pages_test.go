@@ -12,6 +12,7 @@ import (
 	"smiledash/handlers"
 	"smiledash/models"
 	"smiledash/smile"
+	"smiledash/smile/fakeapi"
 	"smiledash/smile/smiletest"
 )
 
@@ -57,7 +58,7 @@ func seedPages(t *testing.T, a *testApp, n int) {
 	}
 	// Rejections are recorded by the writer after the response: wait for it.
 	deadline := time.Now().Add(10 * time.Second)
-	for a.store.DB().Where("reason = ?", models.ReasonBadSignature).Take(&models.Delivery{}).Error != nil {
+	for a.store.DB().Where("reason = ?", models.ReasonSignatureMismatch).Take(&models.Delivery{}).Error != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("the bad-signature attempt was never recorded")
 		}
@@ -83,11 +84,11 @@ func TestPages_Scenarios(t *testing.T) {
 		wantContains    []string
 		wantNotContains []string
 	}{
-		{"overview", "/admin", nil, 200, []string{`data-testid="overview-page"`, "ACCOUNT_CREATED", `data-testid="failures-table"`, "bad_signature"}, nil},
+		{"overview", "/admin", nil, 200, []string{`data-testid="overview-page"`, "ACCOUNT_CREATED", `data-testid="failures-table"`, "signature_mismatch"}, nil},
 		{"users", "/admin/users", nil, 200, []string{`data-testid="user-row"`, "user-059", `data-testid="load-more"`, "62"}, nil},
 		{"users search by id prefix", "/admin/users?q=user-01", nil, 200, []string{"user-010", "user-019", "10 matching users"}, []string{"user-020"}},
 		{"users search by login", "/admin/users?q=login-user-007", nil, 200, []string{"user-007"}, []string{"user-008"}},
-		{"users filter by status", "/admin/users?status=FAILED", nil, 200, []string{"u-&lt;b&gt;bold&lt;/b&gt;"}, []string{"user-001"}},
+		{"users filter by status", "/admin/users?status=ERROR", nil, 200, []string{"u-&lt;b&gt;bold&lt;/b&gt;"}, []string{"user-001"}},
 		{"users nothing matches", "/admin/users?q=nobody", nil, 200, []string{`data-testid="users-empty"`, "No user matches"}, nil},
 		{"users htmx filter fragment", "/admin/users?q=user-0", hx, 200, []string{`id="users-results"`}, []string{"<html", "<nav"}},
 		{"users bad cursor", "/admin/users?after=x.y", nil, 400, []string{"not valid"}, nil},
@@ -108,7 +109,7 @@ func TestPages_Scenarios(t *testing.T) {
 			[]string{xssLogin, xssProvider}},
 		{"event by smile id", "/admin/events/et-xss", nil, 200, []string{`data-testid="event-page"`}, nil},
 		{"event not found", "/admin/events/999999", nil, 404, nil, nil},
-		{"deliveries", "/admin/deliveries", nil, 200, []string{`data-testid="delivery-row"`, "bad_signature", "secret registered"}, nil},
+		{"deliveries", "/admin/deliveries", nil, 200, []string{`data-testid="delivery-row"`, "signature_mismatch", "secret registered"}, nil},
 		{"deliveries bad outcome", "/admin/deliveries?outcome=nope", nil, 400, nil, nil},
 		{"timeline item fragment", fmt.Sprintf("/admin/timeline/event/%d", ev.Seq), hx, 200, []string{`data-testid="timeline-item"`}, []string{"<html"}},
 		{"timeline item unknown kind", "/admin/timeline/bogus/1", hx, 404, nil, nil},
@@ -173,12 +174,19 @@ func TestPages_KeysetPagination(t *testing.T) {
 	}
 }
 
-// fakeRegistrar stands in for Smile's POST /webhooks.
-type fakeRegistrar struct{ got []smile.WebhookRequest }
-
-func (f *fakeRegistrar) CreateWebhook(_ context.Context, req smile.WebhookRequest) (smile.Webhook, error) {
-	f.got = append(f.got, req)
-	return smile.Webhook{ID: "wh-1", URL: req.URL}, nil
+// smileRegistrar is a Smile client backed by the in-process fake Smile API,
+// whose webhook operations follow Smile's spec (smile/fakeapi).
+func smileRegistrar(t *testing.T) (*smile.Client, *fakeapi.Server) {
+	t.Helper()
+	api := fakeapi.New(fakeapi.Options{})
+	client, err := smile.NewClient(smile.ClientConfig{
+		BaseURL: "http://sandbox.smile.invalid/v1", APIKey: "key", APISecret: "secret",
+		HTTPClient: &http.Client{Transport: fakeapi.Transport(api)}, RequestsPerSecond: -1, MaxRetries: -1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, api
 }
 
 // withSettings gives the test app the settings page's configuration.

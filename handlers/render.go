@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"strings"
+
 	"github.com/a-h/templ"
 	"github.com/gofiber/fiber/v2"
 
@@ -23,11 +25,13 @@ func (h *Handler) base(title string) views.BaseVM {
 	vm := views.BaseVM{Title: title}
 	if h.deps.Assets != nil {
 		vm.CSSURL = h.deps.Assets.URL("css/app.css")
+		vm.IconURL = h.deps.Assets.URL("favicon.svg")
 	}
 	return vm
 }
 
 // errorPage renders the plain error page for people.
 func (h *Handler) errorPage(c *fiber.Ctx, status int, public string) error {
-	return render(c, status, views.ErrorPage(views.ErrorPageVM{BaseVM: h.base("Error"), Status: status, Message: public}))
+	return render(c, status, views.ErrorPage(views.ErrorPageVM{BaseVM: h.base("Error"), Status: status, Message: public,
+		EndUser: strings.HasPrefix(c.Path(), "/connect/")}))
 }

@@ -102,7 +102,26 @@ func parseTimeParam(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	return parseFormTime(s)
+	return parseFormTime(s, time.UTC)
+}
+
+// exportTimes reads an export's time range: the list page's own (range, from,
+// to and tz, see timeRange) or, as the API sends it, from and to in RFC 3339.
+func (h *Handler) exportTimes(c *fiber.Ctx) (from, to time.Time, err error) {
+	rfc := func(s string) (time.Time, bool) {
+		if s == "" {
+			return time.Time{}, true
+		}
+		t, err := time.Parse(time.RFC3339, s)
+		return t, err == nil
+	}
+	f, okF := rfc(c.Query("from"))
+	t, okT := rfc(c.Query("to"))
+	if c.Query("range") == "" && c.Query("tz") == "" && okF && okT {
+		return f, t, nil
+	}
+	_, from, to, err = h.timeRange(c)
+	return from, to, err
 }
 
 func searchErr(err error) error {

@@ -22,8 +22,11 @@ type liveChange struct {
 }
 
 // stream is GET /admin/stream: server-sent events, one "change" per stored
-// webhook, callback or action (only a user's with ?user=SMILE_ID), fed by the
-// store's change notifications (which on PostgreSQL include other replicas').
+// webhook, callback or action (only a user's with ?user=SMILE_ID), and a
+// "delivery" change when refused or duplicate attempts were recorded, fed by
+// the store's change notifications (which on PostgreSQL include other
+// replicas'). Every live page uses it: the events list and timelines fetch
+// the new rows, other pages offer or apply a refresh (static/js/live.js).
 // A slow client loses changes rather than slowing ingest, and is told so with
 // an "overflow" event. The stream ends when the server shuts down.
 func (h *Handler) stream(c *fiber.Ctx) error {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 
@@ -18,16 +19,20 @@ func (h *Handler) showUser(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	filter := views.TimelineFilterVM{Account: c.Query("account"), Kind: c.Query("kind")}
+	filter := views.TimelineFilterVM{Account: c.Query("account"), Kind: c.Query("kind"), UIEach: c.Query("ui") == "each"}
 	if filter.Kind != "" && filter.Kind != views.KindEvent && filter.Kind != views.KindCallback && filter.Kind != views.KindAction {
 		return badRequest("Unknown timeline kind.", nil)
+	}
+	var from, to time.Time
+	if filter.Time, from, to, err = h.timeRange(c); err != nil {
+		return err
 	}
 	if isHTMX(c) && c.Query("before") != "" {
 		u, err := h.pages().UserByID(ctx, id)
 		if err != nil {
 			return err
 		}
-		tl, err := h.timelineVM(c, u, filter, nil)
+		tl, err := h.timelineVM(c, u, filter, from, to, nil)
 		if err != nil {
 			return err
 		}
@@ -57,7 +62,7 @@ func (h *Handler) showUser(c *fiber.Ctx) error {
 		vm.Tasks = append(vm.Tasks, views.TaskVM{SourceID: t.SourceID, TaskType: t.TaskType, Status: t.Status, ErrorCode: t.ErrorCode,
 			Datapoints: t.Datapoints, StartedAt: tv(t.StartedAt), FinishedAt: tv(t.FinishedAt), Runs: t.Runs})
 	}
-	if vm.Timeline, err = h.timelineVM(c, d.User, filter, d.Accounts); err != nil {
+	if vm.Timeline, err = h.timelineVM(c, d.User, filter, from, to, d.Accounts); err != nil {
 		return err
 	}
 	return render(c, fiber.StatusOK, views.UserPage(vm))
@@ -80,8 +85,10 @@ func (h *Handler) accountVM(a models.Account, data []models.DataAvailability, us
 	return vm
 }
 
-func (h *Handler) timelineVM(c *fiber.Ctx, u models.SmileUser, f views.TimelineFilterVM, accounts []models.Account) (views.TimelineVM, error) {
-	q := models.TimelineQuery{UserKey: u.UserKey, AccountID: f.Account, Before: c.Query("before")}
+func (h *Handler) timelineVM(c *fiber.Ctx, u models.SmileUser, f views.TimelineFilterVM, from, to time.Time,
+	accounts []models.Account) (views.TimelineVM, error) {
+	q := models.TimelineQuery{UserKey: u.UserKey, AccountID: f.Account, Before: c.Query("before"),
+		From: from, To: to, RawPrefix: views.RawPreviewBytes + 1}
 	if f.Kind != "" {
 		q.Kinds = []string{f.Kind}
 	}
@@ -89,7 +96,7 @@ func (h *Handler) timelineVM(c *fiber.Ctx, u models.SmileUser, f views.TimelineF
 	if err != nil {
 		return views.TimelineVM{}, pageErr(err)
 	}
-	vm := views.TimelineVM{BaseURL: userURL(u.ID), Filter: f}
+	vm := views.TimelineVM{BaseURL: userURL(u.ID), Filter: f, From: from, To: to}
 	for _, a := range accounts {
 		vm.Accounts = append(vm.Accounts, a.ID)
 	}
@@ -99,7 +106,12 @@ func (h *Handler) timelineVM(c *fiber.Ctx, u models.SmileUser, f views.TimelineF
 	}
 	vm.Days = views.GroupByDay(items)
 	if page.Next != "" {
-		vm.NextURL = withQuery(userURL(u.ID), "account", f.Account, "kind", f.Kind, "before", page.Next)
+		ui := ""
+		if f.UIEach {
+			ui = "each"
+		}
+		vm.NextURL = withQuery(userURL(u.ID), append([]string{"account", f.Account, "kind", f.Kind, "ui", ui, "before", page.Next},
+			rangeQuery(f.Time)...)...)
 	}
 	return vm, nil
 }
@@ -107,26 +119,50 @@ func (h *Handler) timelineVM(c *fiber.Ctx, u models.SmileUser, f views.TimelineF
 func timelineItemVM(it models.TimelineItem) views.TimelineItemVM {
 	vm := views.TimelineItemVM{
 		Kind: it.Kind, ID: it.ID, At: it.At, Label: it.Label, AccountID: it.AccountID, SourceIP: it.SourceIP,
-		Actor: it.Actor, SecretIndex: it.SecretIndex, Deliveries: it.Deliveries, Raw: views.PrettyJSON(it.Raw),
+		Actor: it.Actor, SecretIndex: it.SecretIndex, Deliveries: it.Deliveries,
+		Raw: views.RawView(it.Raw, it.RawBytes, timelineItemURL(it.Kind, it.ID)+"/raw"),
 	}
 	if it.Kind == models.ChangeEvent {
 		vm.URL = eventURL(it.ID)
+		vm.Raw.URL = eventURL(it.ID) + "/body"
 	}
 	return vm
+}
+
+func timelineItemURL(kind string, id int64) string {
+	return "/admin/timeline/" + kind + "/" + strconv.FormatInt(id, 10)
+}
+
+// timelineItem finds the timeline item of :kind and :id, with at most
+// rawPrefix bytes of its raw JSON (all with 0).
+func (h *Handler) timelineItem(c *fiber.Ctx, rawPrefix int) (models.TimelineItem, error) {
+	kind := c.Params("kind")
+	if _, ok := map[string]bool{models.ChangeEvent: true, models.ChangeCallback: true, models.ChangeAction: true}[kind]; !ok {
+		return models.TimelineItem{}, notFound("There is no such timeline item.")
+	}
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return models.TimelineItem{}, notFound("There is no such timeline item.")
+	}
+	it, _, err := h.pages().TimelineItem(c.UserContext(), kind, id, rawPrefix)
+	return it, err
+}
+
+// downloadTimelineRaw is GET /admin/timeline/:kind/:id/raw: an item's raw
+// JSON (a webhook's body, a callback's arguments, an action's detail) exactly
+// as stored, as a download that is never cached.
+func (h *Handler) downloadTimelineRaw(c *fiber.Ctx) error {
+	it, err := h.timelineItem(c, 0)
+	if err != nil {
+		return err
+	}
+	return sendRaw(c, fmt.Sprintf("%s-%d.json", it.Kind, it.ID), it.Raw)
 }
 
 // showTimelineItem is GET /admin/timeline/:kind/:id: one item, rendered for the
 // live timeline.
 func (h *Handler) showTimelineItem(c *fiber.Ctx) error {
-	kind := c.Params("kind")
-	if _, ok := map[string]bool{models.ChangeEvent: true, models.ChangeCallback: true, models.ChangeAction: true}[kind]; !ok {
-		return notFound("There is no such timeline item.")
-	}
-	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
-	if err != nil {
-		return notFound("There is no such timeline item.")
-	}
-	it, _, err := h.pages().TimelineItem(c.UserContext(), kind, id)
+	it, err := h.timelineItem(c, views.RawPreviewBytes+1)
 	if err != nil {
 		return err
 	}

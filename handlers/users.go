@@ -7,8 +7,8 @@ import (
 	"smiledash/views"
 )
 
-// accountStatuses are the statuses the users filter offers.
-var accountStatuses = []string{models.AccountCreated, models.AccountConnected, models.AccountFailed, models.AccountDisconnected}
+// accountStatuses are the statuses the users filter offers: Smile's connection statuses.
+var accountStatuses = models.AccountStatuses
 
 // listUsers is GET /admin/users: search, filters, keyset pages. htmx gets the
 // results block for a filter change, or just the next rows for "load more".

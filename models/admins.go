@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"smiledash/migrations"
 )
 
 // Roles an admin account or API token can have.
@@ -152,6 +155,79 @@ func (s *Store) Admins(ctx context.Context) ([]Admin, error) {
 		return nil, fmt.Errorf("models: list admins: %w", err)
 	}
 	return list, nil
+}
+
+// Errors of managing admin accounts.
+var (
+	ErrLastAdmin  = errors.New("models: the last admin cannot lose the admin role or be removed")
+	ErrOwnAccount = errors.New("models: admins cannot change their own role or remove themselves")
+)
+
+// AdminByID returns the account with that id, or ErrNotFound.
+func (s *Store) AdminByID(ctx context.Context, id int64) (Admin, error) {
+	var a Admin
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error; err != nil {
+		return Admin{}, fmt.Errorf("models: admin %d: %w", id, notFound(err))
+	}
+	return a, nil
+}
+
+// NewPassword returns a random password of 24 URL-safe characters (144 bits),
+// for an account whose creator lets smiledash choose.
+func NewPassword() (string, error) { return randomToken(18) }
+
+// SetAdminRole gives the account id the role, on behalf of the admin by. It
+// refuses to change by's own role (ErrOwnAccount) and to demote the last
+// admin (ErrLastAdmin), so someone can always manage the dashboard. It returns
+// the account as it was before.
+func (s *Store) SetAdminRole(ctx context.Context, id int64, role string, by int64) (Admin, error) {
+	if !ValidRole(role) {
+		return Admin{}, fmt.Errorf("models: set role of admin %d: %w", id, ErrInvalidRole)
+	}
+	return s.changeAdmin(ctx, id, by, role != RoleAdmin, func(tx *gorm.DB) error {
+		return tx.Model(&Admin{}).Where("id = ?", id).Update("role", role).Error
+	})
+}
+
+// RemoveAdmin deletes the account id (its sessions end with it), on behalf
+// of the admin by, with SetAdminRole's protections. It returns the removed
+// account.
+func (s *Store) RemoveAdmin(ctx context.Context, id int64, by int64) (Admin, error) {
+	return s.changeAdmin(ctx, id, by, true, func(tx *gorm.DB) error {
+		return tx.Where("id = ?", id).Delete(&Admin{}).Error
+	})
+}
+
+// changeAdmin runs change on account id in a transaction that first locks
+// every admin-role row (PostgreSQL; SQLite transactions here take the write
+// lock at BEGIN), so two admins demoting each other at once cannot leave none.
+// losesAdmin says whether the change takes the admin role away from id.
+func (s *Store) changeAdmin(ctx context.Context, id, by int64, losesAdmin bool, change func(tx *gorm.DB) error) (Admin, error) {
+	if id == by {
+		return Admin{}, fmt.Errorf("models: change admin %d: %w", id, ErrOwnAccount)
+	}
+	var before Admin
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		admins := tx.Model(&Admin{}).Where("role = ?", RoleAdmin).Order("id")
+		if s.dialect == migrations.Postgres {
+			admins = admins.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		var adminIDs []int64
+		if err := admins.Pluck("id", &adminIDs).Error; err != nil {
+			return err
+		}
+		if err := tx.Where("id = ?", id).Take(&before).Error; err != nil {
+			return notFound(err)
+		}
+		if losesAdmin && before.Role == RoleAdmin && len(adminIDs) <= 1 {
+			return ErrLastAdmin
+		}
+		return change(tx)
+	})
+	if err != nil {
+		return Admin{}, fmt.Errorf("models: change admin %d: %w", id, err)
+	}
+	return before, nil
 }
 
 // Authenticate checks an email and password and returns the account, recording

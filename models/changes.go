@@ -10,6 +10,9 @@ const (
 	ChangeEvent    = "event"
 	ChangeCallback = "callback"
 	ChangeAction   = "action"
+	// ChangeDelivery says delivery attempts (refusals, duplicates) were
+	// recorded; it names no item, only that the deliveries list changed.
+	ChangeDelivery = "delivery"
 )
 
 // Change tells live views that a timeline item was stored.

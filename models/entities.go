@@ -2,12 +2,17 @@ package models
 
 import "time"
 
-// Stamp orders events the way projections do: by Smile's createdAt, then by the
-// event id. A projected value remembers the stamp of the event that set it, and
-// only a later stamp may replace it, so late, older events never move state
-// backwards and the result does not depend on arrival order.
+// Stamp orders events the way projections do: by Smile's createdAt, then by
+// Smile's lifecycle rank of the state the event sets (Smile stamps createdAt to
+// the second and sends ACCOUNT_CREATED and ACCOUNT_CONNECTED in the same one),
+// then by the event id. A projected value remembers the stamp of the event that
+// set it, and only a later stamp may replace it, so late, older events never
+// move state backwards and the result does not depend on arrival order.
 type Stamp struct {
-	At      time.Time
+	At time.Time
+	// Rank is the lifecycle rank of the state the event sets (lifecycleRank);
+	// 0 for values no lifecycle orders.
+	Rank    int
 	EventID string
 }
 
@@ -15,6 +20,9 @@ type Stamp struct {
 func (s Stamp) After(o Stamp) bool {
 	if !s.At.Equal(o.At) {
 		return s.At.After(o.At)
+	}
+	if s.Rank != o.Rank {
+		return s.Rank > o.Rank
 	}
 	return s.EventID > o.EventID
 }
@@ -30,19 +38,26 @@ type SmileUser struct {
 	SessionStatus  string     `gorm:"column:session_status" proj:"session"`
 	SessionChannel string     `gorm:"column:session_channel" proj:"session"`
 	SessionAt      *time.Time `gorm:"column:session_at" proj:"session"`
+	SessionRank    int        `gorm:"column:session_rank" proj:"session"`
 	SessionEventID string     `gorm:"column:session_event_id" proj:"session"`
 }
 
 // TableName implements gorm's tabler.
 func (SmileUser) TableName() string { return "smile_users" }
 
-// Account statuses, as the account webhooks set them.
+// Account statuses: Smile's connection statuses (Account.connectionStatus),
+// as the account webhooks set them. No webhook announces AWAITING_MFA; it is
+// listed because Smile's API reports it.
 const (
-	AccountCreated      = "CREATED"
+	AccountPending      = "PENDING"
+	AccountAwaitingMFA  = "AWAITING_MFA"
 	AccountConnected    = "CONNECTED"
-	AccountFailed       = "FAILED"
+	AccountError        = "ERROR"
 	AccountDisconnected = "DISCONNECTED"
 )
+
+// AccountStatuses lists the connection statuses in Smile's lifecycle order.
+var AccountStatuses = []string{AccountPending, AccountAwaitingMFA, AccountConnected, AccountError, AccountDisconnected}
 
 // Account is a payroll or government account a user linked through Smile.
 type Account struct {
@@ -55,6 +70,7 @@ type Account struct {
 	ErrorCode       string     `gorm:"column:error_code" proj:"status"`
 	ErrorMessage    string     `gorm:"column:error_message" proj:"status"`
 	StatusAt        *time.Time `gorm:"column:status_at" proj:"status"`
+	StatusRank      int        `gorm:"column:status_rank" proj:"status"`
 	StatusEventID   string     `gorm:"column:status_event_id" proj:"status"`
 	LoginName       string     `gorm:"column:login_name" proj:"login"`
 	LoginAt         *time.Time `gorm:"column:login_at" proj:"login"`
@@ -78,6 +94,7 @@ type Archive struct {
 	ErrorCode     string     `gorm:"column:error_code" proj:"status"`
 	ErrorMessage  string     `gorm:"column:error_message" proj:"status"`
 	StatusAt      *time.Time `gorm:"column:status_at" proj:"status"`
+	StatusRank    int        `gorm:"column:status_rank" proj:"status"`
 	StatusEventID string     `gorm:"column:status_event_id" proj:"status"`
 	FirstSeenAt   time.Time  `gorm:"column:first_seen_at" proj:"activity"`
 	LastSeenAt    time.Time  `gorm:"column:last_seen_at" proj:"activity"`
@@ -92,6 +109,7 @@ type Invite struct {
 	UserKey       int64      `gorm:"column:user_key;<-:create"`
 	Status        string     `gorm:"column:status"`
 	StatusAt      *time.Time `gorm:"column:status_at"`
+	StatusRank    int        `gorm:"column:status_rank"`
 	StatusEventID string     `gorm:"column:status_event_id"`
 	InvitedAt     *time.Time `gorm:"column:invited_at"`
 	LinkedAt      *time.Time `gorm:"column:linked_at"`
@@ -100,9 +118,9 @@ type Invite struct {
 // TableName implements gorm's tabler.
 func (Invite) TableName() string { return "invites" }
 
-// TaskTypeAccountSync is our name for the task behind ACCOUNT_SYNC_TASK_FINISHED,
-// which carries no task type of its own.
-const TaskTypeAccountSync = "ACCOUNT_SYNC"
+// TaskTypeUpdateAccount is Smile's TaskType of an account refresh: the task
+// behind ACCOUNT_SYNC_TASK_FINISHED, which carries no task type of its own.
+const TaskTypeUpdateAccount = "UPDATE_ACCOUNT"
 
 // Task is the latest run of a data-sync task for a source.
 type Task struct {
@@ -114,6 +132,7 @@ type Task struct {
 	ErrorCode     string     `gorm:"column:error_code"`
 	Datapoints    string     `gorm:"column:datapoints"`
 	StatusAt      *time.Time `gorm:"column:status_at"`
+	StatusRank    int        `gorm:"column:status_rank"`
 	StatusEventID string     `gorm:"column:status_event_id"`
 	StartedAt     *time.Time `gorm:"column:started_at"`
 	FinishedAt    *time.Time `gorm:"column:finished_at"`
@@ -146,6 +165,7 @@ type Record struct {
 	ResultCode    string     `gorm:"column:result_code"`
 	ResultMessage string     `gorm:"column:result_message"`
 	StatusAt      *time.Time `gorm:"column:status_at"`
+	StatusRank    int        `gorm:"column:status_rank"`
 	StatusEventID string     `gorm:"column:status_event_id"`
 	FirstSeenAt   time.Time  `gorm:"column:first_seen_at"`
 }
@@ -160,6 +180,7 @@ type Verification struct {
 	ResultCode    string     `gorm:"column:result_code"`
 	ResultMessage string     `gorm:"column:result_message"`
 	StatusAt      *time.Time `gorm:"column:status_at"`
+	StatusRank    int        `gorm:"column:status_rank"`
 	StatusEventID string     `gorm:"column:status_event_id"`
 	FirstSeenAt   time.Time  `gorm:"column:first_seen_at"`
 }
@@ -188,7 +209,10 @@ type Event struct {
 	SourceIP    string    `gorm:"column:source_ip"`
 	SecretIndex int       `gorm:"column:secret_index"`
 	Deliveries  int64     `gorm:"column:deliveries"`
-	Body        []byte    `gorm:"column:body"`
+	// Flags name what was odd about the event (smile.FlagCreatedAtNoZone,
+	// smile.FlagCreatedAtFuture), comma-separated; "" for a clean one.
+	Flags string `gorm:"column:flags"`
+	Body  []byte `gorm:"column:body"`
 }
 
 // TableName implements gorm's tabler.
@@ -200,12 +224,17 @@ const (
 	OutcomeDuplicate = "duplicate"
 	OutcomeRejected  = "rejected"
 
-	ReasonDuplicate        = "duplicate"
-	ReasonBadSignature     = "bad_signature"
-	ReasonIPRefused        = "ip_refused"
-	ReasonTooLarge         = "too_large"
-	ReasonBadEnvelope      = "bad_envelope"
-	ReasonStoreUnavailable = "store_unavailable"
+	ReasonDuplicate         = "duplicate"
+	ReasonSignatureMissing  = "signature_missing"
+	ReasonSignatureMismatch = "signature_mismatch"
+	ReasonIPRefused         = "ip_refused"
+	ReasonTooLarge          = "too_large"
+	ReasonEncodingRefused   = "encoding_refused"
+	ReasonBadEnvelope       = "bad_envelope"
+	ReasonStoreUnavailable  = "store_unavailable"
+	// ReasonBadSignature is what earlier versions recorded for a missing and a
+	// wrong signature alike; old rows keep it.
+	ReasonBadSignature = "bad_signature"
 )
 
 // Delivery is a webhook attempt other than an event's first stored delivery.

@@ -2,6 +2,10 @@ package models
 
 import "context"
 
+// AuditExported is the audit action of an export (issue 11: exports are
+// admin actions worth a record).
+const AuditExported = "exported"
+
 // Exports walk a list's keyset pages of MaxPageSize rows and hand each row to
 // a callback, so memory stays that of one page however many rows match, and a
 // slow reader only slows the walk down. The filter is the list page's own, so

@@ -22,6 +22,7 @@ const maxCachedUserKeys = 200_000
 var ErrIngestClosed = errors.New("models: ingest is shutting down")
 
 type pending struct {
+	ctx  context.Context // ends at the submission's deadline
 	in   *Incoming
 	done chan outcome
 }
@@ -64,6 +65,9 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 	if opts.MaxDeliveries <= 0 {
 		opts.MaxDeliveries = 100_000
 	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultIngestTimeout
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -93,11 +97,16 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 	return in, nil
 }
 
-// Submit hands a verified event to the writer and waits until it is committed.
-// If ctx ends first the event may still be stored; Smile's retry then finds it
-// as a duplicate.
+// Submit hands a verified event to the writer and waits until it is committed,
+// for at most the ingest timeout. If it gives up first (ctx ended, or the
+// writer could not commit in time, e.g. while a rebuild or another replica
+// holds the writer) it returns an error and the event may still be stored;
+// Smile's retry then finds it as a duplicate. A NUL in the event's text
+// fields is stored as U+FFFD in the projections; the raw body is kept as is.
 func (in *Ingester) Submit(ctx context.Context, inc *Incoming) (Result, error) {
-	p := pending{in: inc, done: make(chan outcome, 1)}
+	ctx, cancel := context.WithTimeout(ctx, in.opts.Timeout)
+	defer cancel()
+	p := pending{ctx: ctx, in: storable(inc), done: make(chan outcome, 1)}
 	in.mu.RLock()
 	if in.closed {
 		in.mu.RUnlock()
@@ -108,13 +117,13 @@ func (in *Ingester) Submit(ctx context.Context, inc *Incoming) (Result, error) {
 		in.mu.RUnlock()
 	case <-ctx.Done():
 		in.mu.RUnlock()
-		return 0, ctx.Err()
+		return 0, fmt.Errorf("models: ingest queue full: %w", ctx.Err())
 	}
 	select {
 	case o := <-p.done:
 		return o.result, o.err
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return 0, fmt.Errorf("models: ingest not committed in time: %w", ctx.Err())
 	}
 }
 
@@ -159,17 +168,16 @@ func (in *Ingester) run() {
 	defer close(in.stopped)
 	batch := make([]pending, 0, in.opts.MaxBatch)
 	for {
-		var first pending
-		var ok bool
-		select {
-		case first, ok = <-in.queue:
-			if !ok {
-				in.flushRejections()
-				return
-			}
-		case r := <-in.rejections:
-			in.commitAll(nil, []Rejection{r})
+		first, ok, rejected := in.next()
+		if rejected != nil {
+			// Rejection-only traffic is committed in batches too, so a flood
+			// of bad requests costs one transaction per batch, not per request.
+			in.commitAll(nil, in.takeRejections([]Rejection{*rejected}))
 			continue
+		}
+		if !ok {
+			in.flushRejections()
+			return
 		}
 		batch = append(batch[:0], first)
 		// Handlers woken by the previous commit are runnable but may not have
@@ -188,13 +196,50 @@ func (in *Ingester) run() {
 				break fill
 			}
 		}
-		in.commitAll(batch, in.takeRejections())
+		if batch = in.dropExpired(batch); len(batch) > 0 {
+			in.commitAll(batch, in.takeRejections(nil))
+		}
 	}
 }
 
-func (in *Ingester) takeRejections() []Rejection {
-	var out []Rejection
-	for len(out) < 256 {
+// next waits for work, preferring events: it returns the first queued event
+// (ok false once the queue is closed and empty), or a rejection when no event
+// is waiting.
+func (in *Ingester) next() (first pending, ok bool, rejected *Rejection) {
+	select {
+	case first, ok = <-in.queue:
+		return first, ok, nil
+	default:
+	}
+	select {
+	case first, ok = <-in.queue:
+		return first, ok, nil
+	case r := <-in.rejections:
+		return pending{}, false, &r
+	}
+}
+
+// dropExpired answers submissions whose deadline passed while they were
+// queued (their handler has already answered 503) instead of storing them: a
+// writer that was held up then catches up at once.
+func (in *Ingester) dropExpired(batch []pending) []pending {
+	live := batch[:0]
+	for _, p := range batch {
+		if err := p.ctx.Err(); err != nil {
+			p.done <- outcome{err: fmt.Errorf("models: ingest: %w", err)}
+			continue
+		}
+		live = append(live, p)
+	}
+	return live
+}
+
+// maxRejectionsPerBatch bounds how many rejection records one transaction writes.
+const maxRejectionsPerBatch = 512
+
+// takeRejections appends queued rejections to out, up to a batch's worth.
+func (in *Ingester) takeRejections(out []Rejection) []Rejection {
+	for len(out) < maxRejectionsPerBatch {
 		select {
 		case r := <-in.rejections:
 			out = append(out, r)
@@ -206,24 +251,35 @@ func (in *Ingester) takeRejections() []Rejection {
 }
 
 func (in *Ingester) flushRejections() {
-	if rs := in.takeRejections(); len(rs) > 0 {
+	for rs := in.takeRejections(nil); len(rs) > 0; rs = in.takeRejections(nil) {
 		in.commitAll(nil, rs)
 	}
 }
 
-// commitAll commits a batch. If the batch fails as a whole, each event is retried
-// alone, so one event the database refuses cannot block the others.
+// commitAll commits a batch. If its events fail as a whole, each is retried
+// alone, so one event the database refuses cannot block the others, and the
+// batch's rejection records are then committed on their own. A batch that
+// failed because the database is unavailable or held (a lock or deadline) is
+// not retried: each retry would wait as long again.
 func (in *Ingester) commitAll(batch []pending, rejections []Rejection) {
 	start := time.Now()
-	results, stored, err := in.commit(batch, rejections)
-	if err != nil && len(batch) > 1 {
-		in.log.Warn("Ingest batch failed, retrying events one by one", slog.Int("size", len(batch)), slog.Any("error", err))
+	results, stored, lost, err := in.commit(batch, rejections)
+	if err != nil && len(batch) > 0 && (len(batch) > 1 || len(rejections) > 0) && !isUnavailable(err) {
+		in.log.Warn("Ingest batch failed, retrying events one by one", slog.Int("size", len(batch)),
+			slog.Int("rejections", len(rejections)), slog.Any("error", err))
 		for i := range batch {
 			in.commitAll(batch[i:i+1], nil)
 		}
+		if len(rejections) > 0 {
+			in.commitAll(nil, rejections)
+		}
 		return
 	}
-	report := BatchReport{Size: len(batch), Stored: stored, Rejections: len(rejections), Duration: time.Since(start), Err: err}
+	if err != nil {
+		lost = len(rejections)
+	}
+	report := BatchReport{Size: len(batch), Stored: stored, Rejections: len(rejections), RejectionsLost: lost,
+		Duration: time.Since(start), Err: err}
 	for i, p := range batch {
 		if err != nil {
 			p.done <- outcome{err: err}
@@ -235,21 +291,29 @@ func (in *Ingester) commitAll(batch []pending, rejections []Rejection) {
 		p.done <- outcome{result: results[i]}
 	}
 	if err != nil {
-		in.log.Error("Ingest batch failed", slog.Int("size", len(batch)), slog.Any("error", err))
+		in.log.Error("Ingest batch failed", slog.Int("size", len(batch)), slog.Int("rejections_lost", lost), slog.Any("error", err))
 	}
 	for _, ev := range stored {
 		in.store.publish(Change{Kind: ChangeEvent, ID: ev.Seq, UserKey: ev.UserKey, AccountID: ev.AccountID, At: ev.CreatedAt, Label: ev.Type})
+	}
+	if err == nil && (len(rejections) > 0 || report.Duplicates > 0) {
+		in.store.publish(Change{Kind: ChangeDelivery, At: time.Now().UTC()})
 	}
 	if in.opts.OnBatch != nil {
 		in.opts.OnBatch(report)
 	}
 }
 
-func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []Result, stored []CommittedEvent, err error) {
-	ctx := context.Background()
+// commit stores a batch in one transaction bounded by the ingest timeout:
+// events and projections first, then the delivery records (duplicates and
+// rejections) under a savepoint, so a record the database refuses costs only
+// itself. lost counts such records.
+func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []Result, stored []CommittedEvent, lost int, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), in.opts.Timeout)
+	defer cancel()
 	tx, err := in.store.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("models: ingest begin: %w", err)
+		return nil, nil, 0, fmt.Errorf("models: ingest begin: %w", err)
 	}
 	newKeys := map[string]int64{}
 	var projected *projection
@@ -270,97 +334,33 @@ func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []R
 			in.userKeys[id] = key
 		}
 	}()
-	if in.store.dialect == migrations.Postgres {
-		// One writer at a time across replicas: projections are read-modify-write.
-		if _, err = tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7243)"); err != nil {
-			return nil, nil, fmt.Errorf("models: ingest lock: %w", err)
-		}
+	if err = in.store.lockWriter(ctx, tx); err != nil {
+		return nil, nil, 0, err
 	}
 	st := in.stmts.in(ctx, tx)
 	var events []ProjectedEvent
-	if in.store.dialect == migrations.Postgres {
-		results, stored, events, err = in.insertBatchPostgres(ctx, tx, batch, newKeys)
-	} else {
-		results, stored, events, err = in.insertBatchSQLite(ctx, st, batch, newKeys)
+	var duplicates []Rejection
+	switch {
+	case len(batch) == 0:
+	case in.store.dialect == migrations.Postgres:
+		results, stored, events, duplicates, err = in.insertBatchPostgres(ctx, tx, batch, newKeys)
+	default:
+		results, stored, events, duplicates, err = in.insertBatchSQLite(ctx, st, batch, newKeys)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	if projected, err = in.projector.project(ctx, tx, events); err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
-	if in.store.dialect == migrations.Postgres {
-		err = insertRejectionsPostgres(ctx, tx, rejections)
-	} else {
-		for _, r := range rejections {
-			if err = st.recordRejection(r); err != nil {
-				break
-			}
-		}
+	records := append(duplicates, rejections...)
+	if lost, err = in.recordDeliveries(ctx, tx, st, records); err != nil {
+		return nil, nil, 0, err
 	}
-	if err != nil {
-		return nil, nil, err
-	}
-	in.sincePrune += len(rejections)
-	if in.sincePrune >= 1000 {
-		if err := st.pruneDeliveries(in.opts.MaxDeliveries); err != nil {
-			return nil, nil, err
-		}
-		in.sincePrune = 0
-	}
-	return results, stored, nil
-}
-
-// insertBatchSQLite stores the batch's events with one prepared statement each:
-// in process, a statement costs microseconds.
-func (in *Ingester) insertBatchSQLite(ctx context.Context, st *txStatements, batch []pending, newKeys map[string]int64) (
-	results []Result, stored []CommittedEvent, events []ProjectedEvent, err error) {
-	results = make([]Result, len(batch))
-	for i, p := range batch {
-		env := p.in.Envelope
-		var userKey int64
-		if subject := env.Data.Subject(); subject != "" {
-			if userKey, err = in.userKey(ctx, st, subject, newKeys); err != nil {
-				return nil, nil, nil, err
-			}
-		}
-		seq, inserted, err := st.insertEvent(p.in, userKey)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		if !inserted {
-			results[i] = Duplicate
-			if err := st.recordDuplicate(p.in); err != nil {
-				return nil, nil, nil, err
-			}
-			in.sincePrune++
-			continue
-		}
-		results[i] = Stored
-		events = append(events, ProjectedEvent{
-			Stamp: Stamp{At: env.CreatedAt, EventID: env.ID}, Type: env.Type, UserKey: userKey, Data: env.Data,
-		})
-		stored = append(stored, CommittedEvent{
-			Seq: seq, EventID: env.ID, Type: string(env.Type), UserKey: userKey,
-			AccountID: env.Data.Account(), CreatedAt: env.CreatedAt,
-		})
-	}
-	return results, stored, events, nil
-}
-
-func (in *Ingester) userKey(ctx context.Context, st *txStatements, smileID string, fresh map[string]int64) (int64, error) {
-	if k, ok := in.userKeys[smileID]; ok {
-		return k, nil
-	}
-	if k, ok := fresh[smileID]; ok {
-		return k, nil
-	}
-	k, err := st.ensureUser(smileID)
-	if err != nil {
-		return 0, err
-	}
-	fresh[smileID] = k
-	return k, nil
+	// A lost duplicate record is still a duplicate answered 200; only lost
+	// rejections are reported.
+	lost = max(0, lost-len(duplicates))
+	return results, stored, lost, nil
 }
 
 // gormOn returns a GORM handle whose statements run in the given transaction.

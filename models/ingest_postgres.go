@@ -17,11 +17,12 @@ import (
 // per-row statements.
 
 // insertBatchPostgres resolves user keys, stores new events and counts
-// duplicates for a whole batch in a handful of statements.
+// duplicates for a whole batch in a handful of statements. The duplicates'
+// delivery records are returned for the caller to write with the rejections.
 func (in *Ingester) insertBatchPostgres(ctx context.Context, tx *sql.Tx, batch []pending, newKeys map[string]int64) (
-	results []Result, stored []CommittedEvent, events []ProjectedEvent, err error) {
+	results []Result, stored []CommittedEvent, events []ProjectedEvent, dupRejections []Rejection, err error) {
 	if err := in.userKeysPostgres(ctx, tx, batch, newKeys); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	keyOf := func(env *Incoming) int64 {
 		subject := env.Envelope.Data.Subject()
@@ -36,7 +37,7 @@ func (in *Ingester) insertBatchPostgres(ctx context.Context, tx *sql.Tx, batch [
 	n := len(batch)
 	ids, types, accounts, sources := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	created, received := make([]time.Time, n), make([]time.Time, n)
-	users, secrets, bodies := make([]*int64, n), make([]int64, n), make([][]byte, n)
+	users, secrets, bodies, flags := make([]*int64, n), make([]int64, n), make([][]byte, n), make([]string, n)
 	for i, p := range batch {
 		env := p.in.Envelope
 		ids[i], types[i], accounts[i], sources[i] = env.ID, string(env.Type), env.Data.Account(), p.in.SourceIP
@@ -44,14 +45,14 @@ func (in *Ingester) insertBatchPostgres(ctx context.Context, tx *sql.Tx, batch [
 		if k := keyOf(p.in); k != 0 {
 			users[i] = &k
 		}
-		secrets[i], bodies[i] = int64(p.in.SecretIndex), p.in.Body
+		secrets[i], bodies[i], flags[i] = int64(p.in.SecretIndex), p.in.Body, eventFlags(env, p.in.ReceivedAt)
 	}
-	rows, err := tx.QueryContext(ctx, `INSERT INTO events (event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, body)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::bytea[])
+	rows, err := tx.QueryContext(ctx, `INSERT INTO events (event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, body, flags)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::bytea[], $10::text[])
 		ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id`,
-		ids, types, created, received, users, accounts, sources, secrets, bodies)
+		ids, types, created, received, users, accounts, sources, secrets, bodies, flags)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("models: insert events: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("models: insert events: %w", err)
 	}
 	seqs := map[string]int64{}
 	for rows.Next() {
@@ -59,16 +60,15 @@ func (in *Ingester) insertBatchPostgres(ctx context.Context, tx *sql.Tx, batch [
 		var id string
 		if err := rows.Scan(&seq, &id); err != nil {
 			rows.Close()
-			return nil, nil, nil, fmt.Errorf("models: insert events: %w", err)
+			return nil, nil, nil, nil, fmt.Errorf("models: insert events: %w", err)
 		}
 		seqs[id] = seq
 	}
 	if err := rows.Close(); err != nil {
-		return nil, nil, nil, fmt.Errorf("models: insert events: %w", err)
+		return nil, nil, nil, nil, fmt.Errorf("models: insert events: %w", err)
 	}
 	results = make([]Result, n)
 	dups := map[string]int64{}
-	var dupRejections []Rejection
 	for i, p := range batch {
 		env := p.in.Envelope
 		seq, ok := seqs[env.ID]
@@ -82,7 +82,7 @@ func (in *Ingester) insertBatchPostgres(ctx context.Context, tx *sql.Tx, batch [
 		delete(seqs, env.ID)
 		results[i] = Stored
 		key := keyOf(p.in)
-		events = append(events, ProjectedEvent{Stamp: Stamp{At: env.CreatedAt, EventID: env.ID}, Type: env.Type, UserKey: key, Data: env.Data})
+		events = append(events, newProjectedEvent(env, key, flags[i]))
 		stored = append(stored, CommittedEvent{Seq: seq, EventID: env.ID, Type: string(env.Type), UserKey: key,
 			AccountID: env.Data.Account(), CreatedAt: env.CreatedAt})
 	}
@@ -94,14 +94,10 @@ func (in *Ingester) insertBatchPostgres(ctx context.Context, tx *sql.Tx, batch [
 		_, err := tx.ExecContext(ctx, `UPDATE events SET deliveries = deliveries + d.n
 			FROM unnest($1::text[], $2::bigint[]) AS d(id, n) WHERE events.event_id = d.id`, dupIDs, counts)
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("models: count duplicates: %w", err)
+			return nil, nil, nil, nil, fmt.Errorf("models: count duplicates: %w", err)
 		}
-		if err := insertRejectionsPostgres(ctx, tx, dupRejections); err != nil {
-			return nil, nil, nil, err
-		}
-		in.sincePrune += len(dupRejections)
 	}
-	return results, stored, events, nil
+	return results, stored, events, dupRejections, nil
 }
 
 // userKeysPostgres creates the batch's unknown users and learns their keys.
@@ -136,13 +132,6 @@ func (in *Ingester) userKeysPostgres(ctx context.Context, tx *sql.Tx, batch []pe
 		newKeys[id] = key
 	}
 	return rows.Err()
-}
-
-func duplicateOf(in *Incoming) Rejection {
-	return Rejection{
-		ReceivedAt: in.ReceivedAt, SourceIP: in.SourceIP, Reason: ReasonDuplicate, Status: 200,
-		EventID: in.Envelope.ID, EventType: string(in.Envelope.Type), BodyBytes: len(in.Body),
-	}
 }
 
 // insertRejectionsPostgres records refused and duplicate attempts in one statement.

@@ -21,8 +21,8 @@ type ingestStatements struct {
 
 func (s *Store) prepareIngest(ctx context.Context) (*ingestStatements, error) {
 	st := &ingestStatements{store: s}
-	insertEvent := "INSERT INTO events (event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, body) " +
-		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq"
+	insertEvent := "INSERT INTO events (event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, flags, body) " +
+		"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING RETURNING seq"
 	for _, p := range []struct {
 		dst   **sql.Stmt
 		query string
@@ -83,7 +83,7 @@ func (t *txStatements) insertEvent(in *Incoming, userKey int64) (seq int64, inse
 	}
 	err = t.insertEventStmt.QueryRowContext(t.ctx,
 		env.ID, string(env.Type), env.CreatedAt, in.ReceivedAt.UTC(), user, env.Data.Account(),
-		in.SourceIP, in.SecretIndex, in.Body,
+		in.SourceIP, in.SecretIndex, eventFlags(env, in.ReceivedAt), in.Body,
 	).Scan(&seq)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
@@ -94,14 +94,12 @@ func (t *txStatements) insertEvent(in *Incoming, userKey int64) (seq int64, inse
 	return seq, true, nil
 }
 
-func (t *txStatements) recordDuplicate(in *Incoming) error {
+// countDuplicate counts another delivery of a stored event.
+func (t *txStatements) countDuplicate(in *Incoming) error {
 	if _, err := t.bumpDeliveries.ExecContext(t.ctx, in.Envelope.ID); err != nil {
 		return fmt.Errorf("models: count duplicate %s: %w", in.Envelope.ID, err)
 	}
-	return t.recordRejection(Rejection{
-		ReceivedAt: in.ReceivedAt, SourceIP: in.SourceIP, Reason: ReasonDuplicate, Status: 200,
-		EventID: in.Envelope.ID, EventType: string(in.Envelope.Type), BodyBytes: len(in.Body),
-	})
+	return nil
 }
 
 func (t *txStatements) recordRejection(r Rejection) error {
@@ -142,4 +140,56 @@ func (t *txStatements) pruneDeliveries(max int) error {
 		return fmt.Errorf("models: prune deliveries: %w", err)
 	}
 	return nil
+}
+
+// insertBatchSQLite stores the batch's events with one prepared statement each:
+// in process, a statement costs microseconds.
+// Duplicates are counted on their event; their delivery records are returned
+// for the caller to write with the batch's rejections.
+func (in *Ingester) insertBatchSQLite(ctx context.Context, st *txStatements, batch []pending, newKeys map[string]int64) (
+	results []Result, stored []CommittedEvent, events []ProjectedEvent, duplicates []Rejection, err error) {
+	results = make([]Result, len(batch))
+	for i, p := range batch {
+		env := p.in.Envelope
+		var userKey int64
+		if subject := env.Data.Subject(); subject != "" {
+			if userKey, err = in.userKey(ctx, st, subject, newKeys); err != nil {
+				return nil, nil, nil, nil, err
+			}
+		}
+		seq, inserted, err := st.insertEvent(p.in, userKey)
+		if err != nil {
+			return nil, nil, nil, nil, err
+		}
+		if !inserted {
+			results[i] = Duplicate
+			if err := st.countDuplicate(p.in); err != nil {
+				return nil, nil, nil, nil, err
+			}
+			duplicates = append(duplicates, duplicateOf(p.in))
+			continue
+		}
+		results[i] = Stored
+		events = append(events, newProjectedEvent(env, userKey, eventFlags(env, p.in.ReceivedAt)))
+		stored = append(stored, CommittedEvent{
+			Seq: seq, EventID: env.ID, Type: string(env.Type), UserKey: userKey,
+			AccountID: env.Data.Account(), CreatedAt: env.CreatedAt,
+		})
+	}
+	return results, stored, events, duplicates, nil
+}
+
+func (in *Ingester) userKey(ctx context.Context, st *txStatements, smileID string, fresh map[string]int64) (int64, error) {
+	if k, ok := in.userKeys[smileID]; ok {
+		return k, nil
+	}
+	if k, ok := fresh[smileID]; ok {
+		return k, nil
+	}
+	k, err := st.ensureUser(smileID)
+	if err != nil {
+		return 0, err
+	}
+	fresh[smileID] = k
+	return k, nil
 }

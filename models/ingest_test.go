@@ -73,7 +73,7 @@ func TestIngest_FixturesProjectState(t *testing.T) {
 		if err := db.Where("id = ?", "a-e1c3a5b7d9f24c6e8a0b2d4f6a8c0e13").Take(&failed).Error; err != nil {
 			t.Fatal(err)
 		}
-		if failed.Status != models.AccountFailed || failed.ErrorCode != "MFA_TIMEOUT" || failed.ProviderID != "demogig" {
+		if failed.Status != models.AccountError || failed.ErrorCode != "MFA_TIMEOUT" || failed.ProviderID != "demogig" {
 			t.Errorf("got failed account %+v", failed)
 		}
 		var inc models.DataAvailability
@@ -94,7 +94,7 @@ func TestIngest_FixturesProjectState(t *testing.T) {
 		if err := db.Order("id").Find(&archives).Error; err != nil {
 			t.Fatal(err)
 		}
-		if len(archives) != 2 || archives[0].Status != "REVOKED" || archives[1].Status != "FAILED" || archives[1].ErrorCode != "INVALID_FIELD_FORMAT" {
+		if len(archives) != 2 || archives[0].Status != "REVOKED" || archives[1].Status != "ERROR" || archives[1].ErrorCode != "INVALID_FIELD_FORMAT" {
 			t.Errorf("got archives %+v", archives)
 		}
 		var inv models.Invite

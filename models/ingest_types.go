@@ -52,10 +52,16 @@ type BatchReport struct {
 	Size       int
 	Stored     []CommittedEvent
 	Duplicates int
-	Rejections int
-	Duration   time.Duration
-	Err        error
+	// Rejections counts the refused attempts the batch carried; RejectionsLost
+	// those whose records could not be stored (the events were, regardless).
+	Rejections     int
+	RejectionsLost int
+	Duration       time.Duration
+	Err            error
 }
+
+// DefaultIngestTimeout is how long a webhook waits for its commit by default.
+const DefaultIngestTimeout = 10 * time.Second
 
 // IngestOptions tunes the writer.
 type IngestOptions struct {
@@ -68,6 +74,11 @@ type IngestOptions struct {
 	// MaxDeliveries bounds the deliveries table (duplicates and rejections), so a
 	// flood of bad requests cannot fill the disk.
 	MaxDeliveries int
+	// Timeout bounds how long a submission waits for its commit, lock waits
+	// included (default DefaultIngestTimeout): past it the handler answers 503
+	// and Smile retries, rather than the request hanging while a rebuild or
+	// another replica holds the writer.
+	Timeout time.Duration
 	// OnBatch, if set, is called after every batch, from the writer goroutine.
 	OnBatch func(BatchReport)
 	Logger  *slog.Logger

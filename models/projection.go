@@ -1,6 +1,7 @@
 package models
 
 import (
+	"cmp"
 	"strings"
 
 	"smiledash/smile"
@@ -12,6 +13,10 @@ type ProjectedEvent struct {
 	Type    smile.EventType
 	UserKey int64 // 0 when the event names no user
 	Data    smile.EventData
+	// Future marks an event dated more than a day after we received it: it is
+	// counted but drives no state, or it would outrank every real event (and
+	// pin an account's status) until its date passed.
+	Future bool
 }
 
 type taskKey struct{ sourceID, taskType string }
@@ -51,6 +56,9 @@ func newProjection() *projection {
 // loaded (or known absent); missing rows are created.
 func (p *projection) apply(ev ProjectedEvent) {
 	p.counts[string(ev.Type)]++
+	if ev.Future {
+		return
+	}
 	if ev.UserKey != 0 {
 		p.applyUser(ev)
 		if id := ev.Data.Account(); id != "" {
@@ -85,18 +93,10 @@ func (p *projection) applyUser(ev ProjectedEvent) {
 	if ev.Type == smile.UserCreated {
 		u.SmileCreatedAt = minTime(u.SmileCreatedAt, ev.Stamp.At)
 	}
-	if s := ev.Data.Session; s != nil && ev.Stamp.After(stampOf(u.SessionAt, u.SessionEventID)) {
+	if s := ev.Data.Session; s != nil && ev.Stamp.After(stampOf(u.SessionAt, u.SessionRank, u.SessionEventID)) {
 		u.SessionStatus, u.SessionChannel = s.Status, s.Channel
-		u.SessionAt, u.SessionEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+		u.SessionAt, u.SessionRank, u.SessionEventID = timePtr(ev.Stamp.At), ev.Stamp.Rank, ev.Stamp.EventID
 	}
-}
-
-// accountStatus maps the account webhooks to the status they set.
-var accountStatus = map[smile.EventType]string{
-	smile.AccountCreated:      AccountCreated,
-	smile.AccountConnected:    AccountConnected,
-	smile.AccountFailed:       AccountFailed,
-	smile.AccountDisconnected: AccountDisconnected,
 }
 
 func (p *projection) applyAccount(ev ProjectedEvent, id string) {
@@ -113,21 +113,21 @@ func (p *projection) applyAccount(ev ProjectedEvent, id string) {
 		a.LastSeenAt = ev.Stamp.At
 	}
 	d := ev.Data
-	if prov := d.Provider(); prov != "" && ev.Stamp.After(stampOf(a.ProviderAt, a.ProviderEventID)) {
+	if prov := d.Provider(); prov != "" && ev.Stamp.unranked().After(stampOf(a.ProviderAt, 0, a.ProviderEventID)) {
 		a.ProviderID, a.ProviderAt, a.ProviderEventID = prov, timePtr(ev.Stamp.At), ev.Stamp.EventID
 	}
-	if d.LoginName != nil && *d.LoginName != "" && ev.Stamp.After(stampOf(a.LoginAt, a.LoginEventID)) {
+	if d.LoginName != nil && *d.LoginName != "" && ev.Stamp.unranked().After(stampOf(a.LoginAt, 0, a.LoginEventID)) {
 		a.LoginName, a.LoginAt, a.LoginEventID = *d.LoginName, timePtr(ev.Stamp.At), ev.Stamp.EventID
 	}
-	if status, ok := accountStatus[ev.Type]; ok && ev.Stamp.After(stampOf(a.StatusAt, a.StatusEventID)) {
+	if status, ok := accountStatusOf[ev.Type]; ok && ev.Stamp.After(stampOf(a.StatusAt, a.StatusRank, a.StatusEventID)) {
 		a.Status, a.ErrorCode, a.ErrorMessage = status, "", ""
 		if ev.Type == smile.AccountFailed {
 			a.ErrorCode, a.ErrorMessage = deref(d.ErrorCode), deref(d.ErrorMsg)
 		}
-		a.StatusAt, a.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+		a.StatusAt, a.StatusRank, a.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.Rank, ev.Stamp.EventID
 	}
 	if ev.Type == smile.AccountSyncTaskFinished && d.MonitorStatus != "" &&
-		ev.Stamp.After(stampOf(a.MonitorAt, a.MonitorEventID)) {
+		ev.Stamp.unranked().After(stampOf(a.MonitorAt, 0, a.MonitorEventID)) {
 		a.MonitorStatus, a.MonitorAt, a.MonitorEventID = d.MonitorStatus, timePtr(ev.Stamp.At), ev.Stamp.EventID
 	}
 }
@@ -148,13 +148,13 @@ func (p *projection) applyArchive(ev ProjectedEvent) {
 	if ev.Stamp.At.After(a.LastSeenAt) {
 		a.LastSeenAt = ev.Stamp.At
 	}
-	if ev.Stamp.After(stampOf(a.StatusAt, a.StatusEventID)) {
-		a.Status = strings.TrimPrefix(string(ev.Type), "ARCHIVE_")
+	if ev.Stamp.After(stampOf(a.StatusAt, a.StatusRank, a.StatusEventID)) {
+		a.Status = archiveStatusOf[ev.Type]
 		a.ErrorCode, a.ErrorMessage = "", ""
 		if ev.Type == smile.ArchiveFailed {
 			a.ErrorCode, a.ErrorMessage = deref(d.ErrorCode), deref(d.ErrorMsg)
 		}
-		a.StatusAt, a.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+		a.StatusAt, a.StatusRank, a.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.Rank, ev.Stamp.EventID
 	}
 }
 
@@ -173,24 +173,32 @@ func (p *projection) applyInvite(ev ProjectedEvent) {
 	} else {
 		inv.LinkedAt = minTime(inv.LinkedAt, ev.Stamp.At)
 	}
-	if ev.Stamp.After(stampOf(inv.StatusAt, inv.StatusEventID)) {
+	if ev.Stamp.After(stampOf(inv.StatusAt, inv.StatusRank, inv.StatusEventID)) {
 		inv.Status = strings.TrimPrefix(string(ev.Type), "INVITE_")
-		inv.StatusAt, inv.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+		inv.StatusAt, inv.StatusRank, inv.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.Rank, ev.Stamp.EventID
 	}
 }
 
-// Task statuses besides Smile's SUCCEEDED and FAILED.
+// TaskRunning is a task's status between TASK_STARTED and its end (Smile's
+// SUCCEEDED or FAILED).
 const TaskRunning = "STARTED"
+
+// taskKeyOf is the task row an event concerns: its source and Smile TaskType.
+// ACCOUNT_SYNC_TASK_FINISHED names no type; it ends an UPDATE_ACCOUNT task.
+func taskKeyOf(ev ProjectedEvent) taskKey {
+	key := taskKey{ev.Data.SourceID, ev.Data.TaskType}
+	if ev.Type == smile.AccountSyncTaskFinished && key.taskType == "" {
+		key.taskType = TaskTypeUpdateAccount
+	}
+	return key
+}
 
 func (p *projection) applyTask(ev ProjectedEvent) {
 	d := ev.Data
 	if d.SourceID == "" || ev.UserKey == 0 {
 		return
 	}
-	key := taskKey{d.SourceID, d.TaskType}
-	if ev.Type == smile.AccountSyncTaskFinished {
-		key.taskType = TaskTypeAccountSync
-	}
+	key := taskKeyOf(ev)
 	t, ok := p.tasks[key]
 	if !ok {
 		t = &Task{SourceID: key.sourceID, TaskType: key.taskType, UserKey: ev.UserKey}
@@ -211,12 +219,12 @@ func (p *projection) applyTask(ev ProjectedEvent) {
 	default:
 		t.FinishedAt = maxTime(t.FinishedAt, ev.Stamp.At)
 	}
-	if ev.Stamp.After(stampOf(t.StatusAt, t.StatusEventID)) {
+	if ev.Stamp.After(stampOf(t.StatusAt, t.StatusRank, t.StatusEventID)) {
 		t.Status, t.ErrorCode = status, deref(d.ErrorCode)
 		if ev.Type != smile.TaskStarted {
 			t.Datapoints = strings.Join(d.TaskDatapoints(), ",")
 		}
-		t.StatusAt, t.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+		t.StatusAt, t.StatusRank, t.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.Rank, ev.Stamp.EventID
 	}
 }
 
@@ -233,13 +241,13 @@ func (p *projection) applyRecord(ev ProjectedEvent) {
 	if ev.Stamp.At.Before(r.FirstSeenAt) {
 		r.FirstSeenAt = ev.Stamp.At
 	}
-	if ev.Stamp.After(stampOf(r.StatusAt, r.StatusEventID)) {
+	if ev.Stamp.After(stampOf(r.StatusAt, r.StatusRank, r.StatusEventID)) {
 		r.RecordType = d.RecordType
-		r.Status, r.ResultCode, r.ResultMessage = "CREATED", "", ""
+		r.Status, r.ResultCode, r.ResultMessage = StatusProcessing, "", ""
 		if ev.Type == smile.RecordCompleted {
-			r.Status, r.ResultCode, r.ResultMessage = d.Status, d.ResultCode, deref(d.ResultMessage)
+			r.Status, r.ResultCode, r.ResultMessage = cmp.Or(d.Status, StatusCompleted), d.ResultCode, deref(d.ResultMessage)
 		}
-		r.StatusAt, r.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+		r.StatusAt, r.StatusRank, r.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.Rank, ev.Stamp.EventID
 	}
 }
 
@@ -256,10 +264,13 @@ func (p *projection) applyVerification(ev ProjectedEvent) {
 	if ev.Stamp.At.Before(v.FirstSeenAt) {
 		v.FirstSeenAt = ev.Stamp.At
 	}
-	if ev.Stamp.After(stampOf(v.StatusAt, v.StatusEventID)) {
-		v.Status = strings.TrimPrefix(string(ev.Type), "VERIFICATION_")
+	if ev.Stamp.After(stampOf(v.StatusAt, v.StatusRank, v.StatusEventID)) {
+		v.Status = StatusProcessing
+		if ev.Type == smile.VerificationCompleted {
+			v.Status = StatusCompleted
+		}
 		v.ResultCode, v.ResultMessage = d.ResultCode, deref(d.ResultMessage)
-		v.StatusAt, v.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.EventID
+		v.StatusAt, v.StatusRank, v.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.Rank, ev.Stamp.EventID
 	}
 }
 

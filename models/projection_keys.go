@@ -50,11 +50,7 @@ func touchedBy(events []ProjectedEvent) touched {
 			t.invites = append(t.invites, d.InviteID)
 		}
 		if d.SourceID != "" {
-			tt := d.TaskType
-			if ev.Type == smile.AccountSyncTaskFinished {
-				tt = TaskTypeAccountSync
-			}
-			t.tasks = append(t.tasks, taskKey{d.SourceID, tt})
+			t.tasks = append(t.tasks, taskKeyOf(ev))
 		}
 	}
 	t.users = uniq(t.users)
@@ -81,11 +77,12 @@ func uniqComparable[T comparable](s []T) []T {
 	return out
 }
 
-func stampOf(at *time.Time, eventID string) Stamp {
+// stampOf is the stamp a projected value was stored with.
+func stampOf(at *time.Time, rank int, eventID string) Stamp {
 	if at == nil {
 		return Stamp{}
 	}
-	return Stamp{At: *at, EventID: eventID}
+	return Stamp{At: *at, Rank: rank, EventID: eventID}
 }
 
 func minTime(cur *time.Time, t time.Time) *time.Time {

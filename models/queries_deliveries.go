@@ -24,6 +24,11 @@ type DeliveriesPage struct {
 // The table is pruned to a bounded size by the writer, so even a reason filter
 // (checked row by row) scans a bounded number of rows.
 func (s *Store) Deliveries(ctx context.Context, q DeliveriesQuery) (DeliveriesPage, error) {
+	if !isStorableText(q.Outcome) || !isStorableText(q.Reason) {
+		// No stored record holds a NUL or invalid UTF-8, and PostgreSQL would
+		// refuse the comparison: such a filter matches nothing.
+		return DeliveriesPage{}, nil
+	}
 	limit := pageSize(q.Limit)
 	c, err := parseCursor(q.Before, 1)
 	if err != nil {

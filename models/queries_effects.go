@@ -43,7 +43,7 @@ func (s *Store) EventEffects(ctx context.Context, ev Event) (Effects, error) {
 	if err != nil {
 		return Effects{}, fmt.Errorf("models: effects of event %d: %w", ev.Seq, err)
 	}
-	db := s.db.WithContext(ctx).Select("seq", "user_key", "body").Order("created_at DESC, seq DESC").Limit(effectsCap + 1)
+	db := s.db.WithContext(ctx).Select("seq", "user_key", "flags", "body").Order("created_at DESC, seq DESC").Limit(effectsCap + 1)
 	if ev.UserKey != nil {
 		db = db.Where("user_key = ? AND created_at <= ? AND seq <> ?", *ev.UserKey, ev.CreatedAt, ev.Seq)
 	} else {

@@ -17,7 +17,11 @@ type EventsQuery struct {
 	// From and To bound Smile's createdAt; zero means unbounded.
 	From, To time.Time
 	Before   string // cursor: the previous page's last seq, or where a bounded scan stopped
-	Limit    int
+	// After keeps events stored after this seq (exclusive): the live tail asks
+	// for what arrived since the newest row it shows, and a gap between two
+	// shown rows is filled with After and Before.
+	After int64
+	Limit int
 }
 
 // EventRow is one line of the events list (no body).
@@ -33,6 +37,7 @@ type EventRow struct {
 	SourceIP    string
 	SecretIndex int
 	Deliveries  int64
+	Flags       string // comma-separated; see Event.Flags
 }
 
 // EventsPage is one keyset page of events.
@@ -63,6 +68,9 @@ func (s *Store) Events(ctx context.Context, q EventsQuery) (EventsPage, error) {
 	if c != nil {
 		where, args = append(where, "e.seq < ?"), append(args, c[0])
 	}
+	if q.After > 0 {
+		where, args = append(where, "e.seq > ?"), append(args, q.After)
+	}
 	indexed := q.Type != "" || q.UserKey != 0
 	floor := int64(0)
 	if !indexed && (q.AccountID != "" || q.Duplicated || !q.From.IsZero() || !q.To.IsZero()) {
@@ -73,26 +81,15 @@ func (s *Store) Events(ctx context.Context, q EventsQuery) (EventsPage, error) {
 			return EventsPage{}, err
 		}
 		floor = max(top-scanWindow, 0)
-		where, args = append(where, "e.seq >= ?"), append(args, floor)
-	}
-	for _, f := range []struct {
-		on   bool
-		cond string
-		arg  any
-	}{
-		{q.Type != "", "e.type = ?", q.Type},
-		{q.UserKey != 0, "e.user_key = ?", q.UserKey},
-		{q.AccountID != "", "e.account_id = ?", q.AccountID},
-		{q.Duplicated, "e.deliveries > ?", 1},
-		{!q.From.IsZero(), "e.created_at >= ?", q.From.UTC()},
-		{!q.To.IsZero(), "e.created_at < ?", q.To.UTC()},
-	} {
-		if f.on {
-			where, args = append(where, f.cond), append(args, f.arg)
+		if floor <= q.After {
+			floor = 0 // the After bound is tighter than the scan window
+		} else {
+			where, args = append(where, "e.seq >= ?"), append(args, floor)
 		}
 	}
+	where, args = eventFilters(q, where, args)
 	query := "SELECT e.seq, e.event_id, e.type, e.created_at, e.received_at, e.user_key, u.id AS user_id, e.account_id, " +
-		"e.source_ip, e.secret_index, e.deliveries FROM events e LEFT JOIN smile_users u ON u.user_key = e.user_key"
+		"e.source_ip, e.secret_index, e.deliveries, e.flags FROM events e LEFT JOIN smile_users u ON u.user_key = e.user_key"
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -110,6 +107,40 @@ func (s *Store) Events(ctx context.Context, q EventsQuery) (EventsPage, error) {
 		page.ScannedTo, page.Next = floor, cursor{floor}.String()
 	}
 	return page, nil
+}
+
+// EventsBetween counts the events matching q's filters stored after seq
+// after and before seq before (both exclusive): what a live list skipped
+// between two rows it shows. The count stops at countCap; the range is what
+// arrived between two refreshes of one page, so it is short.
+func (s *Store) EventsBetween(ctx context.Context, q EventsQuery, after, before int64) (Count, error) {
+	where, args := eventFilters(q, []string{"e.seq > ?", "e.seq < ?"}, []any{after, before})
+	c, err := s.boundedCount(ctx, "FROM events e WHERE "+strings.Join(where, " AND "), args...)
+	if err != nil {
+		return Count{}, fmt.Errorf("models: events between %d and %d: %w", after, before, err)
+	}
+	return c, nil
+}
+
+// eventFilters adds q's filters (not its cursor bounds) to a WHERE clause.
+func eventFilters(q EventsQuery, where []string, args []any) ([]string, []any) {
+	for _, f := range []struct {
+		on   bool
+		cond string
+		arg  any
+	}{
+		{q.Type != "", "e.type = ?", q.Type},
+		{q.UserKey != 0, "e.user_key = ?", q.UserKey},
+		{q.AccountID != "", "e.account_id = ?", q.AccountID},
+		{q.Duplicated, "e.deliveries > ?", 1},
+		{!q.From.IsZero(), "e.created_at >= ?", q.From.UTC()},
+		{!q.To.IsZero(), "e.created_at < ?", q.To.UTC()},
+	} {
+		if f.on {
+			where, args = append(where, f.cond), append(args, f.arg)
+		}
+	}
+	return where, args
 }
 
 func (s *Store) maxSeq(ctx context.Context) (int64, error) {

@@ -67,8 +67,8 @@ func TestUsers_SearchFilterAndKeyset(t *testing.T) {
 			{"user id prefix", models.UsersQuery{Search: "u-1"}, 10},
 			{"login name", models.UsersQuery{Search: "login-u-05"}, 1},
 			{"provider", models.UsersQuery{Search: "prov2"}, 10},
-			{"status", models.UsersQuery{Status: models.AccountFailed}, 2},
-			{"status and provider", models.UsersQuery{Status: models.AccountFailed, Provider: "prov1"}, 1},
+			{"status", models.UsersQuery{Status: models.AccountError}, 2},
+			{"status and provider", models.UsersQuery{Status: models.AccountError, Provider: "prov1"}, 1},
 			{"nothing", models.UsersQuery{Search: "zzz"}, 0},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -166,7 +166,7 @@ func TestEvents_FiltersAndEffects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]string{"status": "FAILED", "error_code": "INVALID_CREDENTIALS"}
+		want := map[string]string{"status": "ERROR", "error_code": "INVALID_CREDENTIALS"}
 		for _, c := range eff.Changes {
 			if c.Table == "accounts" && want[c.Field] != "" {
 				if c.After != want[c.Field] {

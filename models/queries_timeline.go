@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -22,8 +23,11 @@ type TimelineItem struct {
 	Deliveries  int64
 	// Actor is set for actions: who did it.
 	Actor string
-	// Raw is the webhook body, the callback's arguments or the action's detail.
+	// Raw is the webhook body, the callback's arguments or the action's detail;
+	// only its first TimelineQuery.RawPrefix bytes when that is set.
 	Raw []byte
+	// RawBytes is the full length of Raw as stored.
+	RawBytes int64
 }
 
 // TimelineQuery selects a page of a user's timeline, newest first.
@@ -34,6 +38,12 @@ type TimelineQuery struct {
 	Kinds  []string
 	Before string // cursor of the previous page's last item
 	Limit  int
+	// From and To bound the items' time (From inclusive, To exclusive); zero
+	// means unbounded.
+	From, To time.Time
+	// RawPrefix, when positive, reads only that many bytes of each item's raw
+	// JSON, so a page costs the same whatever the payloads weigh.
+	RawPrefix int
 }
 
 // TimelinePage is one keyset page of a timeline.
@@ -46,16 +56,26 @@ type TimelinePage struct {
 var kindRank = map[string]int64{ChangeEvent: 3, ChangeCallback: 2, ChangeAction: 1}
 
 type timelineSource struct {
-	kind, table, at, cols string
+	kind, table, at, cols, raw string
 }
 
 var timelineSources = []timelineSource{
 	{ChangeEvent, "events", "created_at",
-		"seq AS id, created_at AS at, type AS label, account_id, source_ip, event_id, secret_index, deliveries, '' AS actor, body AS raw"},
+		"seq AS id, created_at AS at, type AS label, account_id, source_ip, event_id, secret_index, deliveries, '' AS actor", "body"},
 	{ChangeCallback, "callbacks", "received_at",
-		"id, received_at AS at, name AS label, account_id, source_ip, '' AS event_id, 0 AS secret_index, 0 AS deliveries, '' AS actor, args AS raw"},
+		"id, received_at AS at, name AS label, account_id, source_ip, '' AS event_id, 0 AS secret_index, 0 AS deliveries, '' AS actor", "args"},
 	{ChangeAction, "actions", "at",
-		"id, at, kind AS label, account_id, '' AS source_ip, '' AS event_id, 0 AS secret_index, 0 AS deliveries, actor, detail AS raw"},
+		"id, at, kind AS label, account_id, '' AS source_ip, '' AS event_id, 0 AS secret_index, 0 AS deliveries, actor", "detail"},
+}
+
+// columns selects src's columns with its raw JSON, whole or its first prefix
+// bytes (characters, for the text columns), and its stored length.
+func (src timelineSource) columns(prefix int) string {
+	raw := src.raw
+	if prefix > 0 {
+		raw = "substr(" + src.raw + ", 1, " + strconv.Itoa(prefix) + ")"
+	}
+	return src.cols + ", " + raw + " AS raw, octet_length(" + src.raw + ") AS raw_bytes"
 }
 
 // Timeline merges a user's webhooks, callbacks and actions in time order
@@ -101,6 +121,14 @@ func (s *Store) timelineSource(ctx context.Context, src timelineSource, q Timeli
 	if src.kind == ChangeEvent {
 		idCol = "seq"
 	}
+	if !q.From.IsZero() {
+		where += " AND " + src.at + " >= ?"
+		args = append(args, q.From.UTC())
+	}
+	if !q.To.IsZero() {
+		where += " AND " + src.at + " < ?"
+		args = append(args, q.To.UTC())
+	}
 	if c != nil {
 		at, rank := fromNanos(c[0]), kindRank[src.kind]
 		switch {
@@ -116,7 +144,7 @@ func (s *Store) timelineSource(ctx context.Context, src timelineSource, q Timeli
 		}
 	}
 	var rows []TimelineItem
-	query := "SELECT " + src.cols + " FROM " + src.table + " WHERE " + where +
+	query := "SELECT " + src.columns(q.RawPrefix) + " FROM " + src.table + " WHERE " + where +
 		" ORDER BY " + src.at + " DESC, " + idCol + " DESC LIMIT ?"
 	if err := s.db.WithContext(ctx).Raw(query, append(args, limit)...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("models: timeline %s: %w", src.table, err)
@@ -128,8 +156,9 @@ func (s *Store) timelineSource(ctx context.Context, src timelineSource, q Timeli
 	return rows, nil
 }
 
-// TimelineItem returns one item by kind and id, for live updates.
-func (s *Store) TimelineItem(ctx context.Context, kind string, id int64) (TimelineItem, int64, error) {
+// TimelineItem returns one item by kind and id, for live updates, with at most
+// rawPrefix bytes of its raw JSON (all of it when rawPrefix is 0).
+func (s *Store) TimelineItem(ctx context.Context, kind string, id int64, rawPrefix int) (TimelineItem, int64, error) {
 	for _, src := range timelineSources {
 		if src.kind != kind {
 			continue
@@ -142,7 +171,7 @@ func (s *Store) TimelineItem(ctx context.Context, kind string, id int64) (Timeli
 			TimelineItem
 			UserKey *int64
 		}
-		query := "SELECT " + src.cols + ", user_key FROM " + src.table + " WHERE " + idCol + " = ?"
+		query := "SELECT " + src.columns(rawPrefix) + ", user_key FROM " + src.table + " WHERE " + idCol + " = ?"
 		if err := s.db.WithContext(ctx).Raw(query, id).Scan(&rows).Error; err != nil {
 			return TimelineItem{}, 0, fmt.Errorf("models: timeline item %s %d: %w", kind, id, err)
 		}

@@ -42,6 +42,8 @@ type Store struct {
 	projectionGen atomic.Uint64
 	// passwordChecks counts bcrypt comparisons (admins.go).
 	passwordChecks atomic.Int64
+	// rebuilds tracks running Reproject calls, for StopRebuilds.
+	rebuilds rebuildGate
 }
 
 // Open opens the database named by dsn: a postgres:// URL selects PostgreSQL,

@@ -30,6 +30,7 @@ const (
 	ActionLinkCreated       = "link_created"
 	ActionLinkOpened        = "link_opened"
 	ActionLinkRevoked       = "link_revoked"
+	ActionWebhookDeleted    = "webhook_deleted"
 	ActionTokenRefreshed    = "token_refreshed"
 	ActionReprojected       = "reprojected"
 	ActionWebhookRegistered = "webhook_registered"

@@ -82,23 +82,32 @@ func (c *Client) AllAccounts(ctx context.Context, userID string) ([]Account, err
 	if err := checkID("user id", userID); err != nil {
 		return nil, err
 	}
-	var all []Account
+	return allPages("list accounts of "+userID, func(cursor string) ([]Account, string, error) {
+		page, err := c.Accounts(ctx, userID, cursor, MaxPageSize)
+		return page.Items, page.NextCursor, err
+	})
+}
+
+// allPages follows nextCursor until the last page, refusing a cursor that
+// repeats (which would loop forever).
+func allPages[T any](what string, page func(cursor string) ([]T, string, error)) ([]T, error) {
+	var all []T
 	seen := map[string]bool{}
 	cursor := ""
 	for {
-		page, err := c.Accounts(ctx, userID, cursor, MaxPageSize)
+		items, next, err := page(cursor)
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, page.Items...)
-		if page.NextCursor == "" {
+		all = append(all, items...)
+		if next == "" {
 			return all, nil
 		}
-		if seen[page.NextCursor] {
-			return nil, fmt.Errorf("smile: list accounts of %s: cursor %q repeats", userID, page.NextCursor)
+		if seen[next] {
+			return nil, fmt.Errorf("smile: %s: cursor %q repeats", what, next)
 		}
-		seen[page.NextCursor] = true
-		cursor = page.NextCursor
+		seen[next] = true
+		cursor = next
 	}
 }
 
@@ -146,6 +155,63 @@ func (c *Client) Webhooks(ctx context.Context, cursor string, size int) (Webhook
 		return WebhookPage{}, err
 	}
 	return WebhookPage{Items: out.Items, NextCursor: deref(out.NextCursor)}, nil
+}
+
+// AllWebhooks returns every registered webhook of the tenant, following
+// nextCursor with the largest page size.
+func (c *Client) AllWebhooks(ctx context.Context) ([]Webhook, error) {
+	return allPages("list webhooks", func(cursor string) ([]Webhook, string, error) {
+		page, err := c.Webhooks(ctx, cursor, MaxPageSize)
+		return page.Items, page.NextCursor, err
+	})
+}
+
+// ReplaceWebhook changes a registration the only way Smile's API allows
+// (it has no update call, see webhook_registration.go): it creates req, then
+// deletes oldID. If the delete fails, the new registration is returned with
+// the error, and the old one stays at Smile until deleted.
+func (c *Client) ReplaceWebhook(ctx context.Context, oldID string, req WebhookRequest) (Webhook, error) {
+	if err := checkID("webhook id", oldID); err != nil {
+		return Webhook{}, err
+	}
+	w, err := c.CreateWebhook(ctx, req)
+	if err != nil {
+		return Webhook{}, err
+	}
+	if err := c.DeleteWebhook(ctx, oldID); err != nil && !IsNotFound(err) {
+		return w, fmt.Errorf("smile: replace webhook %s: created %s, but the old one remains: %w", oldID, w.ID, err)
+	}
+	return w, nil
+}
+
+// RegisterWebhook makes Smile deliver to req.URL with req's settings,
+// without piling up registrations: it lists what Smile has (SortWebhooks),
+// keeps the registration for the URL when it is up to date, replaces it when
+// it is not (a rotated secret), and creates one only when there is none.
+// Duplicates and registrations at other URLs are left for the caller to
+// show; see SortWebhooks.
+func (c *Client) RegisterWebhook(ctx context.Context, req WebhookRequest) (WebhookRegistration, error) {
+	hooks, err := c.AllWebhooks(ctx)
+	if err != nil {
+		return WebhookRegistration{}, err
+	}
+	set := SortWebhooks(hooks, req)
+	switch {
+	case set.Current != nil && set.UpToDate:
+		return WebhookRegistration{Webhook: *set.Current, Outcome: WebhookUnchanged}, nil
+	case set.Current != nil:
+		w, err := c.ReplaceWebhook(ctx, set.Current.ID, req)
+		if w.ID == "" {
+			return WebhookRegistration{}, err
+		}
+		return WebhookRegistration{Webhook: w, Outcome: WebhookReplaced, ReplacedID: set.Current.ID}, err
+	default:
+		w, err := c.CreateWebhook(ctx, req)
+		if err != nil {
+			return WebhookRegistration{}, err
+		}
+		return WebhookRegistration{Webhook: w, Outcome: WebhookCreated}, nil
+	}
 }
 
 // Webhook returns one registered webhook (GET /webhooks/{id}).

@@ -24,6 +24,32 @@ type Envelope struct {
 	CreatedAt time.Time
 	// Data holds the type-specific fields the projections read.
 	Data EventData
+	// Flags name what was odd about the envelope but read anyway
+	// (FlagCreatedAtNoZone); nil for a clean one.
+	Flags []string
+}
+
+// Flags stored with an event: what Smile sent that was loose or suspicious,
+// read leniently rather than refused (a refusal loses the event after Smile's
+// two retries).
+const (
+	// FlagCreatedAtNoZone: createdAt had no zone or offset; it was read as UTC,
+	// which Smile documents as its zone.
+	FlagCreatedAtNoZone = "created_at_no_zone"
+	// FlagCreatedAtFuture: createdAt was more than MaxCreatedAtAhead after the
+	// time we received the event. The event is stored but drives no state: it
+	// would otherwise outrank every real event for as long as its date lies ahead.
+	FlagCreatedAtFuture = "created_at_future"
+)
+
+// MaxCreatedAtAhead is how far after its receipt an event may be dated before
+// FlagCreatedAtFuture applies. Clocks drift by seconds, not days.
+const MaxCreatedAtAhead = 24 * time.Hour
+
+// FutureDated reports whether an event dated createdAt and received at
+// receivedAt is dated implausibly far ahead.
+func FutureDated(createdAt, receivedAt time.Time) bool {
+	return createdAt.Sub(receivedAt) > MaxCreatedAtAhead
 }
 
 type wireEnvelope struct {
@@ -55,7 +81,10 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 	case w.CreatedAt == "":
 		return Envelope{}, fmt.Errorf("%w: createdAt is missing", ErrBadEnvelope)
 	}
-	created, err := ParseTime(w.CreatedAt)
+	created, zoneless, err := parseCreatedAt(w.CreatedAt)
+	if zoneless {
+		env.Flags = append(env.Flags, FlagCreatedAtNoZone)
+	}
 	if err != nil {
 		return Envelope{}, fmt.Errorf("%w: createdAt: %v", ErrBadEnvelope, err)
 	}
@@ -103,6 +132,25 @@ func decodeEventData(raw json.RawMessage) EventData {
 		}
 	}
 	return d
+}
+
+// zonelessLayouts are the date-time shapes without a zone that createdAt is
+// read in (as UTC). Fractions of a second are optional in each.
+var zonelessLayouts = []string{"2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999"}
+
+// parseCreatedAt reads createdAt: an ISO-8601 date-time with a zone, or
+// without one, read as UTC and reported as zoneless.
+func parseCreatedAt(s string) (t time.Time, zoneless bool, err error) {
+	t, err = ParseTime(s)
+	if err == nil {
+		return t, false, nil
+	}
+	for _, layout := range zonelessLayouts {
+		if zt, zerr := time.ParseInLocation(layout, strings.TrimSpace(s), time.UTC); zerr == nil {
+			return zt, true, nil
+		}
+	}
+	return time.Time{}, false, err
 }
 
 // ParseTime reads Smile's ISO-8601 date-times. Smile documents

@@ -96,3 +96,68 @@ func TestParseEnvelope_OddFieldTypesDoNotLoseTheEvent(t *testing.T) {
 		t.Errorf("got %+v, want the readable fields kept and the odd ones empty", d)
 	}
 }
+
+func TestParseEnvelope_CountSentAsString(t *testing.T) {
+	for name, tc := range map[string]struct {
+		count string
+		want  float64
+	}{
+		"number":          {`3`, 3},
+		"string":          {`"3"`, 3},
+		"string, spaces":  {`" 12 "`, 12},
+		"string fraction": {`"2.0"`, 2},
+	} {
+		env, err := smile.ParseEnvelope([]byte(`{"id":"et-1","type":"INCOMES_ADDED","createdAt":"2026-01-01T00:00:00Z",` +
+			`"data":{"userId":"u","accountId":"a-1","count":` + tc.count + `}}`))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if env.Data.Count == nil || float64(*env.Data.Count) != tc.want {
+			t.Errorf("%s: got count %v, want %v", name, env.Data.Count, tc.want)
+		}
+		if env.Data.AccountID != "a-1" {
+			t.Errorf("%s: got account %q, want the other fields read too", name, env.Data.AccountID)
+		}
+	}
+	for _, bad := range []string{`"three"`, `"NaN"`, `"Inf"`, `true`} {
+		env, err := smile.ParseEnvelope([]byte(`{"id":"et-1","type":"INCOMES_ADDED","createdAt":"2026-01-01T00:00:00Z",` +
+			`"data":{"userId":"u","count":` + bad + `}}`))
+		if err != nil {
+			t.Fatalf("%s: %v, want the event read without its count", bad, err)
+		}
+		if env.Data.Count != nil || env.Data.UserID != "u" {
+			t.Errorf("%s: got count %v user %q, want no count and the user read", bad, env.Data.Count, env.Data.UserID)
+		}
+	}
+}
+
+func TestParseEnvelope_CreatedAtWithoutZoneIsUTCAndFlagged(t *testing.T) {
+	for _, at := range []string{"2026-03-02T04:15:09", "2026-03-02T04:15:09.000", "2026-03-02 04:15:09"} {
+		env, err := smile.ParseEnvelope([]byte(`{"id":"et-1","type":"USER_CREATED","createdAt":"` + at + `","data":{"userId":"u"}}`))
+		if err != nil {
+			t.Fatalf("%s: got %v, want it read as UTC", at, err)
+		}
+		if want := time.Date(2026, 3, 2, 4, 15, 9, 0, time.UTC); !env.CreatedAt.Equal(want) {
+			t.Errorf("%s: got %v, want %v", at, env.CreatedAt, want)
+		}
+		if len(env.Flags) != 1 || env.Flags[0] != smile.FlagCreatedAtNoZone {
+			t.Errorf("%s: got flags %v, want [%s]", at, env.Flags, smile.FlagCreatedAtNoZone)
+		}
+	}
+	env, err := smile.ParseEnvelope([]byte(`{"id":"et-1","type":"USER_CREATED","createdAt":"2026-03-02T04:15:09Z"}`))
+	if err != nil || len(env.Flags) != 0 {
+		t.Errorf("got flags %v (%v), want none for a zoned createdAt", env.Flags, err)
+	}
+}
+
+func TestFutureDated(t *testing.T) {
+	received := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		ahead time.Duration
+		want  bool
+	}{{-time.Hour, false}, {time.Minute, false}, {smile.MaxCreatedAtAhead, false}, {smile.MaxCreatedAtAhead + time.Second, true}} {
+		if got := smile.FutureDated(received.Add(tc.ahead), received); got != tc.want {
+			t.Errorf("%v ahead: got %v, want %v", tc.ahead, got, tc.want)
+		}
+	}
+}

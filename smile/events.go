@@ -1,6 +1,12 @@
 package smile
 
-import "strings"
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
 
 // EventType is the envelope `type`. Smile adds types over time, so any string is
 // a valid EventType; Known tells whether we understand it.
@@ -135,7 +141,7 @@ type EventData struct {
 	LoginName  *string  `json:"loginName"`
 	ErrorCode  *string  `json:"errorCode"`
 	ErrorMsg   *string  `json:"errorMessage"`
-	Count      *float64 `json:"count"`
+	Count      *Number  `json:"count"`
 	ID         string   `json:"id"` // insight or link id
 	IdentityID string   `json:"identityId"`
 	RatingID   string   `json:"ratingId"`
@@ -159,6 +165,30 @@ type EventData struct {
 	ResultMessage  *string `json:"resultMessage"`
 
 	Session *UserSession `json:"session"`
+}
+
+// Number is a JSON number that Smile may also send as a string ("count":"3"):
+// both read as the number.
+type Number float64
+
+// UnmarshalJSON reads a number, or a string holding one.
+func (n *Number) UnmarshalJSON(b []byte) error {
+	var f float64
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("smile: %q is not a number", s)
+		}
+		f = v
+	} else if err := json.Unmarshal(b, &f); err != nil {
+		return err
+	}
+	*n = Number(f)
+	return nil
 }
 
 // UserSession is a user's session on a Wink Site (spec schema UserSession).

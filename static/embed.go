@@ -11,7 +11,7 @@ import (
 	"path"
 )
 
-//go:embed css js
+//go:embed css js favicon.svg
 var files embed.FS
 
 // Assets is the embedded file set with a content hash per file.

@@ -70,7 +70,7 @@ func AdminLayout(vm LayoutVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			for _, item := range navItems {
+			for _, item := range visibleNav(vm.Role) {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<li><a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -277,16 +277,34 @@ func CSRFField() templ.Component {
 	})
 }
 
-type navItem struct{ Key, Label, Href string }
+// navItem is a link of the top bar; AdminOnly ones are hidden from viewers,
+// who would only be refused there.
+type navItem struct {
+	Key, Label, Href string
+	AdminOnly        bool
+}
+
+// visibleNav is the top bar of an account with the role.
+func visibleNav(role string) []navItem {
+	items := make([]navItem, 0, len(navItems))
+	for _, item := range navItems {
+		if !item.AdminOnly || role == "admin" {
+			items = append(items, item)
+		}
+	}
+	return items
+}
 
 var navItems = []navItem{
-	{"overview", "Overview", "/admin"},
-	{"users", "Users", "/admin/users"},
-	{"events", "Events", "/admin/events"},
-	{"search", "Search", "/admin/search"},
-	{"deliveries", "Deliveries", "/admin/deliveries"},
-	{"links", "Links", "/admin/links"},
-	{"settings", "Settings", "/admin/settings"},
+	{Key: "overview", Label: "Overview", Href: "/admin"},
+	{Key: "users", Label: "Users", Href: "/admin/users"},
+	{Key: "events", Label: "Events", Href: "/admin/events"},
+	{Key: "search", Label: "Search", Href: "/admin/search"},
+	{Key: "records", Label: "Records", Href: "/admin/records"},
+	{Key: "deliveries", Label: "Deliveries", Href: "/admin/deliveries"},
+	{Key: "links", Label: "Links", Href: "/admin/links"},
+	{Key: "access", Label: "Access", Href: "/admin/admins", AdminOnly: true},
+	{Key: "settings", Label: "Settings", Href: "/admin/settings", AdminOnly: true},
 }
 
 var _ = templruntime.GeneratedTemplate

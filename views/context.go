@@ -41,3 +41,17 @@ func csrfHeaders(token string) string {
 	b, _ := json.Marshal(map[string]string{"X-CSRF-Token": token})
 	return string(b)
 }
+
+type sandboxKey struct{}
+
+// WithSandbox returns ctx marked as rendered in sandbox mode, where Smile is
+// simulated; empty states then give sandbox advice.
+func WithSandbox(ctx context.Context, sandbox bool) context.Context {
+	return context.WithValue(ctx, sandboxKey{}, sandbox)
+}
+
+// SandboxFrom reports whether the request is rendered in sandbox mode.
+func SandboxFrom(ctx context.Context) bool {
+	b, _ := ctx.Value(sandboxKey{}).(bool)
+	return b
+}

@@ -40,7 +40,7 @@ func DeliveriesPage(vm DeliveriesPageVM) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section data-testid=\"deliveries-page\"><h1>Deliveries</h1><form class=\"filters\" method=\"get\" action=\"/admin/deliveries\" data-testid=\"deliveries-filter\"><div><label for=\"dl-outcome\">Outcome</label> <select id=\"dl-outcome\" name=\"outcome\"><option value=\"rejected\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section id=\"deliveries-live\" data-testid=\"deliveries-page\" data-live-region=\"delivery\"><h1>Deliveries</h1><form class=\"filters\" method=\"get\" action=\"/admin/deliveries\" data-testid=\"deliveries-filter\"><div><label for=\"dl-outcome\">Outcome</label> <select id=\"dl-outcome\" name=\"outcome\"><option value=\"rejected\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -79,6 +79,10 @@ func DeliveriesPage(vm DeliveriesPageVM) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "</select></div><button type=\"submit\">Filter</button></form>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = liveNotice().Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

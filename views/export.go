@@ -20,8 +20,8 @@ func exportURL(path string, kv ...string) string {
 
 // EventsExportURL exports what the events page shows with filter f.
 func EventsExportURL(f EventsFilterVM, format string) string {
-	return exportURL("/admin/export/events", "type", f.Type, "user", f.User, "account", f.Account,
-		"outcome", f.Outcome, "from", f.From, "to", f.To, "format", format)
+	return exportURL("/admin/export/events", append([]string{"type", f.Type, "user", f.User, "account", f.Account,
+		"outcome", f.Outcome, "format", format}, rangeParams(f.Time)...)...)
 }
 
 // UsersExportURL exports what the users page shows with filter f.
@@ -33,5 +33,15 @@ func UsersExportURL(f UsersFilterVM, format string) string {
 // timeline's BaseURL is the user page, /admin/users/{id}.
 func TimelineExportURL(vm TimelineVM, format string) string {
 	path := "/admin/export/users/" + strings.TrimPrefix(vm.BaseURL, "/admin/users/") + "/timeline"
-	return exportURL(path, "account", vm.Filter.Account, "kind", vm.Filter.Kind, "format", format)
+	return exportURL(path, append([]string{"account", vm.Filter.Account, "kind", vm.Filter.Kind, "format", format},
+		rangeParams(vm.Filter.Time)...)...)
+}
+
+// rangeParams are a filter's time range as the pages read it.
+func rangeParams(r TimeRangeVM) []string {
+	zone := r.Zone
+	if zone == "UTC" {
+		zone = ""
+	}
+	return []string{"range", r.Range, "from", r.From, "to", r.To, "tz", zone}
 }

@@ -20,6 +20,29 @@ func UTCText(t time.Time) string {
 // ISOTime is the machine-readable time for <time datetime>.
 func ISOTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
+// ISOTimeOrEmpty is ISOTime, or "" for the zero time.
+func ISOTimeOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return ISOTime(t)
+}
+
+// UIEventCallback is the widget callback the timeline groups when it repeats:
+// one per screen the user sees, so it would bury everything else.
+const UIEventCallback = "onUIEvent"
+
+// kindRanks break ties between items of different kinds at the same instant,
+// as the store orders them (webhook, then claim, then action, newest first).
+var kindRanks = map[string]int{KindEvent: 3, KindCallback: 2, KindAction: 1}
+
+// ItemOrder is a timeline item's place as a string that sorts like the
+// store's order (time, kind, id), so live.js can put a live item where a
+// reload would show it.
+func ItemOrder(it TimelineItemVM) string {
+	return fmt.Sprintf("%020d.%d.%020d", it.At.UnixNano()+1<<62, kindRanks[it.Kind], it.ID)
+}
+
 // DayText names the UTC day of a time, for timeline groups.
 func DayText(t time.Time) string { return t.UTC().Format("Mon 2 Jan 2006") }
 
@@ -114,17 +137,35 @@ func ErrorCodeText(code string) string {
 	return "Smile sent an error code this dashboard does not know. Read Smile's message below it."
 }
 
-// StatusClass picks the badge colour of a status.
+// StatusClass picks the badge colour of a status, in Smile's words: account
+// connection statuses, monitor statuses, archive states, task results, record
+// and verification statuses and result codes, and our delivery outcomes.
 func StatusClass(status string) string {
 	switch strings.ToUpper(status) {
-	case "CONNECTED", "SUCCEEDED", "ANALYZED", "LINKED", "COMPLETED", "ACTIVE", "STORED":
+	case "CONNECTED", "SUCCEEDED", "ANALYZED", "LINKED", "COMPLETED", "ACTIVE", "STORED", "SUCCESS":
 		return "ok"
-	case "FAILED", "ERROR", "REJECTED", "REVOKED", "USER_ACTION_REQUIRED":
+	case "FAILED", "ERROR", "REJECTED", "REVOKED", "USER_ACTION_REQUIRED", "SYSTEM_ERROR", "SERVICE_UNAVAILABLE":
 		return "bad"
-	case "DISCONNECTED", "DUPLICATE", "STARTED", "PENDING", "AWAITING_MFA", "CREATED", "INVITED":
+	case "DISCONNECTED", "DUPLICATE", "STARTED", "PENDING", "AWAITING_MFA", "PROCESSING", "IN_PROGRESS", "INVITED",
+		"CUSTOMER_DISABLED", "NO_DATA":
 		return "warn"
 	}
 	return "info"
+}
+
+// flagWords explains the flags stored with an event.
+var flagWords = map[string]string{
+	"created_at_no_zone": "Smile sent createdAt without a time zone. It was read as UTC, the zone Smile documents.",
+	"created_at_future": "Smile dated this event more than a day after it arrived. It is stored and counted, but it " +
+		"changes no status: otherwise it would outrank every real event until that date.",
+}
+
+// FlagText explains a flag stored with an event in plain words.
+func FlagText(flag string) string {
+	if w, ok := flagWords[flag]; ok {
+		return w
+	}
+	return "A flag this dashboard does not know."
 }
 
 // PrettyJSON indents JSON for reading; anything else is returned unchanged.

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func TestRelative(t *testing.T) {
@@ -83,5 +84,66 @@ func TestGroupByDay(t *testing.T) {
 	days := GroupByDay(items)
 	if len(days) != 3 || len(days[0].Items) != 2 || days[1].Key != "2026-03-02" || days[2].Label != "Sun 1 Mar 2026" {
 		t.Errorf("got %+v", days)
+	}
+}
+
+// TestStatusClass_SmileVocabulary covers every status word Smile uses for the
+// entities the dashboard shows.
+func TestStatusClass_SmileVocabulary(t *testing.T) {
+	for want, statuses := range map[string][]string{
+		"ok":   {"CONNECTED", "ACTIVE", "ANALYZED", "SUCCEEDED", "LINKED", "COMPLETED", "SUCCESS"},
+		"bad":  {"ERROR", "FAILED", "REVOKED", "USER_ACTION_REQUIRED", "SYSTEM_ERROR", "SERVICE_UNAVAILABLE"},
+		"warn": {"PENDING", "AWAITING_MFA", "DISCONNECTED", "STARTED", "PROCESSING", "IN_PROGRESS", "INVITED", "CUSTOMER_DISABLED", "NO_DATA"},
+		"info": {"UNSUPPORTED", "SOMETHING_NEW"},
+	} {
+		for _, s := range statuses {
+			if got := StatusClass(s); got != want {
+				t.Errorf("%s: got %q, want %q", s, got, want)
+			}
+		}
+	}
+}
+
+func TestFlagText(t *testing.T) {
+	for _, flag := range []string{"created_at_no_zone", "created_at_future"} {
+		if w := FlagText(flag); w == "" || strings.Contains(w, "does not know") {
+			t.Errorf("%s: got %q, want an explanation", flag, w)
+		}
+	}
+	if w := FlagText("other"); !strings.Contains(w, "does not know") {
+		t.Errorf("got %q for an unknown flag", w)
+	}
+}
+
+func TestRawView_KeepsBytesAndBoundsSize(t *testing.T) {
+	compact := []byte(`{"id":"et-1","data":{"a":1}}`)
+	vm := RawView(compact, int64(len(compact)), "/x")
+	if vm.Exact != string(compact) || vm.Truncated || !strings.Contains(vm.Pretty, "\n  \"data\"") {
+		t.Errorf("got exact %q, pretty %q, truncated %v; want the bytes unchanged and an indented view", vm.Exact, vm.Pretty, vm.Truncated)
+	}
+	big := []byte(`{"s":"` + strings.Repeat("é", RawPreviewBytes) + `"}`)
+	vm = RawView(big[:RawPreviewBytes+1], int64(len(big)), "/x")
+	if !vm.Truncated || len(vm.Exact) > RawPreviewBytes || vm.Pretty != "" || vm.Bytes != int64(len(big)) {
+		t.Errorf("got %d bytes shown of %d, truncated %v, pretty %d bytes; want at most %d, cut, no pretty view",
+			len(vm.Exact), vm.Bytes, vm.Truncated, len(vm.Pretty), RawPreviewBytes)
+	}
+	if !utf8.ValidString(vm.Exact) || strings.ContainsRune(vm.Exact, '\uFFFD') {
+		t.Error("the cut split a character")
+	}
+}
+
+func TestShort_KeepsStartAndEnd(t *testing.T) {
+	if got, want := Short("usr-1234567890abcdef", 13), "usr-12…abcdef"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestItemOrder_SortsLikeTheStore(t *testing.T) {
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	older := ItemOrder(TimelineItemVM{Kind: KindEvent, ID: 99, At: at.Add(-time.Nanosecond)})
+	action := ItemOrder(TimelineItemVM{Kind: KindAction, ID: 5, At: at})
+	event := ItemOrder(TimelineItemVM{Kind: KindEvent, ID: 1, At: at})
+	if !(older < action && action < event) {
+		t.Errorf("got %q, %q, %q; want ascending", older, action, event)
 	}
 }

@@ -39,7 +39,7 @@ func OverviewPage(vm OverviewPageVM) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section data-testid=\"overview-page\"><h1>Overview</h1><div class=\"stats\"><a class=\"card stat\" href=\"/admin/events\" data-testid=\"stat-events\"><strong>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section id=\"overview-live\" data-testid=\"overview-page\" data-live-region=\"event,delivery\" data-live-auto><h1>Overview</h1><div class=\"stats\"><a class=\"card stat\" href=\"/admin/events\" data-testid=\"stat-events\"><strong>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -70,7 +70,7 @@ func OverviewPage(vm OverviewPageVM) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if vm.TotalEvents == 0 {
-				templ_7745c5c3_Err = emptyState("overview-empty", "No webhook stored yet.", "Register the webhook URL shown under Settings with Smile, then connect an account through a connect link (Links).").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = setupEmptyState("overview-empty", "No webhook stored yet.", "Register the webhook URL shown under Settings with Smile, then connect an account through a connect link (Links).").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -139,7 +139,7 @@ func OverviewPage(vm OverviewPageVM) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<div class=\"table-wrap\"><table data-testid=\"failures-table\"><thead><tr><th>#</th><th>Type</th><th>Smile time</th><th>User</th><th class=\"hide-narrow\">Account</th><th class=\"hide-narrow\">Source</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<div class=\"table-wrap\"><table data-testid=\"failures-table\"><thead><tr><th>#</th><th>Type</th><th>Smile time (<span data-tz-name>UTC</span>)</th><th>User</th><th class=\"hide-narrow\">Account</th><th class=\"hide-narrow\">Source</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -32,10 +32,10 @@ func count(doc *goquery.Document, testID string) int {
 }
 
 func TestUsersPage_RowsAndHostileValues(t *testing.T) {
-	vm := UsersPageVM{LayoutVM: LayoutVM{BaseVM: BaseVM{Title: "Users"}}, Statuses: []string{"FAILED"}, Results: UsersResultsVM{
+	vm := UsersPageVM{LayoutVM: LayoutVM{BaseVM: BaseVM{Title: "Users"}}, Statuses: []string{"ERROR"}, Results: UsersResultsVM{
 		Total: "2", Rows: UserRowsVM{Now: viewNow, NextURL: "/admin/users?after=1.2.3", Rows: []UserRowVM{
 			{ID: "u-1", URL: "/admin/users/u-1", ExternalRefs: []string{"crm-42"}, LastSeen: viewNow.Add(-time.Hour),
-				Accounts: []AccountBadgeVM{{Provider: `<img src=x onerror=alert(1)>`, Status: "FAILED", Login: `<script>x()</script>`}}},
+				Accounts: []AccountBadgeVM{{Provider: `<img src=x onerror=alert(1)>`, Status: "ERROR", Login: `<script>x()</script>`}}},
 			{ID: "u-2", URL: "/admin/users/u-2"},
 		}},
 	}}
@@ -71,12 +71,12 @@ func TestUsersResults_EmptyStates(t *testing.T) {
 func TestUserPage_TimelineMarksClaims(t *testing.T) {
 	day := func(d, h int) time.Time { return time.Date(2026, 3, d, h, 0, 0, 0, time.UTC) }
 	items := []TimelineItemVM{
-		{Kind: KindCallback, ID: 1, At: day(3, 9), Label: "onAccountError", Raw: `{"errorCode":"<b>x</b>"}`},
-		{Kind: KindEvent, ID: 7, At: day(3, 8), Label: "ACCOUNT_FAILED", URL: "/admin/events/7", Raw: "{}"},
-		{Kind: KindAction, ID: 2, At: day(2, 8), Label: "link_created", Actor: "a@example.test", Raw: "{}"},
+		{Kind: KindCallback, ID: 1, At: day(3, 9), Label: "onAccountError", Raw: RawView([]byte(`{"errorCode":"<b>x</b>"}`), 24, "")},
+		{Kind: KindEvent, ID: 7, At: day(3, 8), Label: "ACCOUNT_FAILED", URL: "/admin/events/7", Raw: RawView([]byte("{}"), 2, "")},
+		{Kind: KindAction, ID: 2, At: day(2, 8), Label: "link_created", Actor: "a@example.test", Raw: RawView([]byte("{}"), 2, "")},
 	}
 	vm := UserPageVM{LayoutVM: LayoutVM{BaseVM: BaseVM{Title: "User"}}, Now: viewNow, ID: "u-1", StreamURL: "/admin/stream?user=u-1",
-		Accounts: []AccountVM{{ID: "a-1", Provider: "p", Status: "FAILED", ErrorCode: "MFA_TIMEOUT", ErrorWords: ErrorCodeText("MFA_TIMEOUT"),
+		Accounts: []AccountVM{{ID: "a-1", Provider: "p", Status: "ERROR", ErrorCode: "MFA_TIMEOUT", ErrorWords: ErrorCodeText("MFA_TIMEOUT"),
 			ErrorMessage: "<i>late</i>", Data: []DataVM{{Datapoint: "INCOMES", Added: 3, LastUpdated: viewNow, FreshnessClass: "fresh"}}}},
 		Timeline: TimelineVM{BaseURL: "/admin/users/u-1", Days: GroupByDay(items), NextURL: "/admin/users/u-1?before=1.2.3"},
 	}
@@ -88,7 +88,7 @@ func TestUserPage_TimelineMarksClaims(t *testing.T) {
 		t.Errorf("got %d items, want 3", got)
 	}
 	claim := doc.Find(`[data-testid="timeline-item"][data-kind="callback"]`)
-	if claim.Find(`[data-testid="claim"]`).Length() != 1 || claim.Find("details pre").Length() != 1 {
+	if claim.Find(`[data-testid="claim"]`).Length() != 1 || claim.Find(`details [data-testid="raw-exact"]`).Length() != 1 {
 		t.Error("a callback must be marked as a browser claim and expand to its JSON")
 	}
 	if strings.Contains(html, "<b>x</b>") || strings.Contains(html, "<i>late</i>") {
@@ -103,8 +103,8 @@ func TestUserPage_TimelineMarksClaims(t *testing.T) {
 }
 
 func TestEventPage_ChangesAndReproject(t *testing.T) {
-	vm := EventPageVM{LayoutVM: LayoutVM{BaseVM: BaseVM{Title: "Event"}}, Seq: 7, Type: "ACCOUNT_FAILED", Raw: "{}",
-		SecretLabel: "secret 1", Changes: []FieldChangeVM{{Table: "accounts", Key: "a-1", Field: "status", Before: "CREATED", After: "FAILED"}},
+	vm := EventPageVM{LayoutVM: LayoutVM{BaseVM: BaseVM{Title: "Event"}}, Seq: 7, Type: "ACCOUNT_FAILED", Body: RawView([]byte("{}"), 2, "/admin/events/7/body"),
+		SecretLabel: "secret 1", Changes: []FieldChangeVM{{Table: "accounts", Key: "a-1", Field: "status", Before: "PENDING", After: "ERROR"}},
 		Attempts: []DeliveryVM{{Outcome: "duplicate", Reason: "duplicate"}}, ReprojectURL: "/admin/events/7/reproject"}
 	doc, _ := renderDoc(t, EventPage(vm))
 	if count(doc, "change-row") != 1 || count(doc, "delivery-row") != 1 {

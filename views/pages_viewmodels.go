@@ -137,6 +137,9 @@ type TaskVM struct {
 type TimelineFilterVM struct {
 	Account string
 	Kind    string
+	Time    TimeRangeVM
+	// UIEach shows onUIEvent callbacks one by one instead of grouped.
+	UIEach bool
 }
 
 // TimelineVM is a page of a user's timeline grouped by day.
@@ -147,6 +150,9 @@ type TimelineVM struct {
 	Accounts []string
 	Days     []TimelineDayVM
 	NextURL  string
+	// From and To bound the items shown (zero: unbounded); live items outside
+	// them are not added.
+	From, To time.Time
 }
 
 // TimelineDayVM is the items of one UTC day.
@@ -168,12 +174,13 @@ type TimelineItemVM struct {
 	Actor       string
 	SecretIndex int
 	Deliveries  int64
-	Raw         string // pretty JSON
+	Raw         RawVM
 }
 
 // EventsFilterVM is the events filter form.
 type EventsFilterVM struct {
-	Type, User, Account, Outcome, From, To string
+	Type, User, Account, Outcome string
+	Time                         TimeRangeVM
 }
 
 // EventsPageVM is /admin/events.
@@ -187,6 +194,9 @@ type EventsPageVM struct {
 	Live bool
 	// LiveURL fetches events newer than a seq with the same filters.
 	LiveURL string
+	// UnknownTypes are stored types Smile has not documented, offered in the
+	// type filter after the known ones.
+	UnknownTypes []string
 }
 
 // EventRowsVM is a page of event rows.
@@ -195,6 +205,8 @@ type EventRowsVM struct {
 	Rows      []EventRowVM
 	NextURL   string
 	ScannedTo int64
+	// Gap is set when a live refresh found more new rows than a page holds.
+	Gap *EventGapVM
 }
 
 // EventRowVM is one event in a list.
@@ -209,6 +221,8 @@ type EventRowVM struct {
 	SourceIP        string
 	SecretIndex     int
 	Deliveries      int64
+	// Unknown marks a type Smile has not documented (Smile adds types).
+	Unknown bool
 }
 
 // EventPageVM is /admin/events/:id.
@@ -226,7 +240,7 @@ type EventPageVM struct {
 	SourceIP    string
 	SecretLabel string
 	Deliveries  int64
-	Raw         string
+	Body        RawVM
 	Attempts    []DeliveryVM
 	Changes     []FieldChangeVM
 	Replayed    int
@@ -234,6 +248,11 @@ type EventPageVM struct {
 	// ReprojectURL is where the re-project form posts; "" hides it (viewers).
 	ReprojectURL string
 	Notice       string
+	// Flags are what was odd about the event, in plain words.
+	Flags []FlagVM
+	// RecordsURL shows the record or verification a RECORD_* or
+	// VERIFICATION_* event concerns; "" for other events.
+	RecordsURL string
 }
 
 // FieldChangeVM is one projected value an event changed.
@@ -275,31 +294,6 @@ type DeliveryVM struct {
 	EventType   string
 	BodyBytes   int
 	Excerpt     string
-}
-
-// SettingsPageVM is /admin/settings.
-type SettingsPageVM struct {
-	LayoutVM
-	WebhookURL string
-	Secrets    []SecretVM
-	// LatestVerified says which secret verified the newest event; "" before any.
-	LatestVerified string
-	AllowedIPs     string
-	Mode           string
-	// RegisterURL is where the register form posts; "" hides it.
-	RegisterURL string
-	// RegisterNote explains why registering is not offered, when it is not.
-	RegisterNote string
-	Notice       string
-	Problem      string
-}
-
-// SecretVM is one configured webhook secret, masked.
-type SecretVM struct {
-	Index          int
-	Masked         string
-	Current        bool
-	VerifiedLatest bool
 }
 
 // GroupByDay groups timeline items, already newest first, by UTC day.

@@ -5,6 +5,8 @@ type BaseVM struct {
 	Title string
 	// CSSURL is the content-hashed stylesheet URL.
 	CSSURL string
+	// IconURL is the content-hashed favicon URL ("/static/favicon.svg" if empty).
+	IconURL string
 }
 
 // ErrorPageVM is a plain error page for people.
@@ -12,6 +14,9 @@ type ErrorPageVM struct {
 	BaseVM
 	Status  int
 	Message string
+	// EndUser marks a page shown to someone holding a connect link: no link
+	// to the team's start page, and a next step they can take.
+	EndUser bool
 }
 
 // LayoutVM is what every signed-in page embeds.

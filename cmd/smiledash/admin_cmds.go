@@ -2,18 +2,21 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 )
 
 // migrate applies (up, the default) or lists (status) the database migrations.
 func migrate(ctx context.Context, e env, args []string) error {
 	sub := "up"
-	if len(args) > 0 {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
 	}
-	cfg, err := loadConfig(args, e.getenv)
+	if sub != "up" && sub != "status" {
+		return usageErrorf("migrate: unknown subcommand %q (want up or status)", sub)
+	}
+	cfg, err := loadConfigFlags(newFlagSet(e, "migrate", "migrate [up|status] [flags]"), args, e.getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -50,12 +53,12 @@ func migrate(ctx context.Context, e env, args []string) error {
 		}
 		return w.Flush()
 	}
-	return fmt.Errorf("migrate: unknown subcommand %q (want up or status)", sub)
+	return nil
 }
 
 // reproject rebuilds every projection from the event log.
 func reproject(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("reproject", flag.ContinueOnError)
+	fs := newFlagSet(e, "reproject", "reproject")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -128,6 +127,10 @@ const adminUsage = `Usage:
 // adminCommand is `smiledash admin create` and `smiledash admin token ...`.
 func adminCommand(ctx context.Context, e env, args []string) error {
 	switch {
+	case len(args) >= 1 && isHelpArg(args[0]) || len(args) >= 2 && args[0] == "token" && isHelpArg(args[1]),
+		len(args) >= 2 && args[0] == "token" && (args[1] == "list" || args[1] == "revoke") && helpRequested(args[2:]):
+		fmt.Fprint(e.stdout, adminUsage)
+		return nil
 	case len(args) >= 1 && args[0] == "create":
 		return createAdminCommand(ctx, e, args[1:])
 	case len(args) >= 2 && args[0] == "token" && args[1] == "create":
@@ -137,7 +140,7 @@ func adminCommand(ctx context.Context, e env, args []string) error {
 	case len(args) >= 2 && args[0] == "token" && args[1] == "revoke":
 		return revokeTokenCommand(ctx, e, args[2:])
 	}
-	return fmt.Errorf("admin: unknown subcommand\n\n%s", adminUsage)
+	return usageErrorf("admin: unknown subcommand\n\n%s", adminUsage)
 }
 
 // openAdminStore opens the configured, migrated store for an admin command.
@@ -150,8 +153,7 @@ func openAdminStore(ctx context.Context, e env) (*models.Store, error) {
 }
 
 func createAdminCommand(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("admin create", flag.ContinueOnError)
-	fs.SetOutput(e.stdout)
+	fs := newFlagSet(e, "admin create", "admin create --email E [--role admin|viewer] [--password P]")
 	email := fs.String("email", "", "email to sign in with (required)")
 	role := fs.String("role", models.RoleAdmin, "admin (everything) or viewer (read-only)")
 	password := fs.String("password", "", "password (default: read from standard input)")
@@ -196,8 +198,7 @@ func readPassword(e env) (string, error) {
 }
 
 func createTokenCommand(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("admin token create", flag.ContinueOnError)
-	fs.SetOutput(e.stdout)
+	fs := newFlagSet(e, "admin token create", "admin token create --name N [--role viewer|admin]")
 	name := fs.String("name", "", "what the token is for, e.g. reporting (required)")
 	role := fs.String("role", models.RoleViewer, "viewer (read-only) or admin (may also change things)")
 	if err := fs.Parse(args); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,7 +10,7 @@ import (
 // bareReceiver serves a Fiber handler that answers every POST with 200 and does
 // nothing else: the ceiling the ingest benchmark compares smiledash against.
 func bareReceiver(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("bare-receiver", flag.ContinueOnError)
+	fs := newFlagSet(e, "bare-receiver", "bare-receiver [--addr A]")
 	addr := fs.String("addr", "127.0.0.1:18181", "listen address")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"smiledash/handlers"
 )
@@ -33,21 +34,54 @@ type Config struct {
 	LogLevel          string
 	// DebugAddr, when set, serves Go's pprof profiles there (keep it on loopback).
 	DebugAddr string
+	// WidgetHosts are https origins the connect page's CSP admits beyond
+	// Smile's documented widget hosts (SMILE_WIDGET_HOSTS).
+	WidgetHosts []string
+	// allowedIPsSet records that SMILEDASH_WEBHOOK_ALLOWED_IPS was given: only
+	// the default list is widened with loopback in sandbox mode.
+	allowedIPsSet bool
 }
 
 // Sandbox reports whether smiledash runs its built-in Smile simulator: it does
 // whenever no Smile API key is configured.
 func (c Config) Sandbox() bool { return c.SmileAPIKey == "" }
 
-// DatabaseDSN is the PostgreSQL URL, or the SQLite file path.
+// DatabaseDSN is the PostgreSQL URL, or the SQLite file path: a bare path, or
+// one written sqlite:path, sqlite://path or file:path (smiledash sets the
+// SQLite options itself, so any ?query is dropped). A relative path is in the
+// data dir. validate() refuses any other scheme.
 func (c Config) DatabaseDSN() string {
-	if strings.Contains(c.DatabaseURL, "://") {
-		return c.DatabaseURL
+	path := c.DatabaseURL
+	switch databaseScheme(path) {
+	case "postgres", "postgresql":
+		return path
+	case "sqlite", "file":
+		path = path[strings.IndexByte(path, ':')+1:]
+		if rest, ok := strings.CutPrefix(path, "//"); ok {
+			path = rest
+		}
+		path, _, _ = strings.Cut(path, "?")
 	}
-	if filepath.IsAbs(c.DatabaseURL) {
-		return c.DatabaseURL
+	if filepath.IsAbs(path) {
+		return path
 	}
-	return filepath.Join(c.DataDir, c.DatabaseURL)
+	return filepath.Join(c.DataDir, path)
+}
+
+// databaseScheme is the lowercased URL scheme of a database setting, or "" for
+// a bare path (including a Windows drive letter).
+func databaseScheme(s string) string {
+	i := strings.IndexByte(s, ':')
+	if i < 2 {
+		return ""
+	}
+	for j, r := range s[:i] {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !letter && (j == 0 || !(r >= '0' && r <= '9' || r == '+' || r == '-' || r == '.')) {
+			return ""
+		}
+	}
+	return strings.ToLower(s[:i])
 }
 
 // Default values, as documented in the README's configuration table.
@@ -57,6 +91,12 @@ const (
 	// SandboxWidgetScriptPath is where the server serves its sandbox widget.
 	sandboxWidgetScriptPath = "/static/js/sandbox-widget.js"
 	smileWebhookIP          = "18.142.61.230"
+	// The webhook body limit may be set between these: below 1 KiB not even a
+	// small event fits; above 64 MiB one request could hold the server's memory.
+	minWebhookMaxBytes = 1 << 10
+	maxWebhookMaxBytes = 64 << 20
+	// maxSecretChars is the longest secret Smile accepts.
+	maxSecretChars = 64
 )
 
 type setting struct {
@@ -66,8 +106,14 @@ type setting struct {
 
 // loadConfig reads the environment through getenv, then the flags in args.
 func loadConfig(args []string, getenv func(string) string) (Config, error) {
+	return loadConfigFlags(flag.NewFlagSet("serve", flag.ContinueOnError), args, getenv)
+}
+
+// loadConfigFlags is loadConfig with the settings defined on fs, so a command's
+// -h lists them where and how that command prints its help.
+func loadConfigFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
 	var c Config
-	var secrets, maxBytes string
+	var secrets, maxBytes, widgetHosts string
 	settings := []setting{
 		{"SMILEDASH_ADDR", "addr", ":8080", "listen address", &c.Addr},
 		{"SMILEDASH_DATA_DIR", "data-dir", "./data", "where the SQLite file lives", &c.DataDir},
@@ -84,10 +130,10 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		{"SMILE_API_BASE_URL", "smile-api-base-url", defaultSmileAPIBaseURL, "Smile REST base URL", &c.SmileAPIBaseURL},
 		{"SMILE_WIDGET_SCRIPT_URL", "smile-widget-script-url", "", "Wink Widget script (default: Smile's v2 script, or the sandbox one)", &c.WidgetScriptURL},
 		{"SMILE_TEMPLATE_ID", "smile-template-id", "", "Wink template id (wtpl-...)", &c.TemplateID},
+		{"SMILE_WIDGET_HOSTS", "smile-widget-hosts", "", "comma-separated https origins the connect page also admits for Smile's widget", &widgetHosts},
 		{"SMILEDASH_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
 		{"SMILEDASH_DEBUG_ADDR", "debug-addr", "", "serve pprof profiles on this address (e.g. 127.0.0.1:6060)", &c.DebugAddr},
 	}
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	for _, s := range settings {
 		value := s.def
 		if v := getenv(s.env); v != "" {
@@ -98,6 +144,8 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	if err := fs.Parse(args); err != nil {
 		return Config{}, err
 	}
+	c.allowedIPsSet = getenv("SMILEDASH_WEBHOOK_ALLOWED_IPS") != ""
+	fs.Visit(func(f *flag.Flag) { c.allowedIPsSet = c.allowedIPsSet || f.Name == "webhook-allowed-ips" })
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
@@ -106,9 +154,15 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 			c.WebhookSecrets = append(c.WebhookSecrets, s)
 		}
 	}
+	hosts, err := parseWidgetHosts(widgetHosts)
+	if err != nil {
+		return Config{}, err
+	}
+	c.WidgetHosts = hosts
 	n, err := strconv.Atoi(maxBytes)
-	if err != nil || n <= 0 {
-		return Config{}, fmt.Errorf("SMILEDASH_WEBHOOK_MAX_BYTES must be a positive number of bytes, got %q", maxBytes)
+	if err != nil || n < minWebhookMaxBytes || n > maxWebhookMaxBytes {
+		return Config{}, fmt.Errorf("SMILEDASH_WEBHOOK_MAX_BYTES must be a number of bytes from %d (1 KiB) to %d (64 MiB), got %q",
+			minWebhookMaxBytes, maxWebhookMaxBytes, maxBytes)
 	}
 	c.WebhookMaxBytes = n
 	if c.WidgetScriptURL == "" {
@@ -118,6 +172,26 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, c.validate()
+}
+
+// parseWidgetHosts reads SMILE_WIDGET_HOSTS: comma-separated https origins
+// (scheme and host, optionally a port or a leading "*." wildcard label, no
+// path) for hosts Smile's widget starts using after this release. Each is
+// returned as scheme://host[:port], the form a CSP source takes.
+func parseWidgetHosts(raw string) ([]string, error) {
+	var out []string
+	for _, h := range strings.Split(raw, ",") {
+		if h = strings.TrimSpace(h); h == "" {
+			continue
+		}
+		u, err := url.Parse(h)
+		if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil ||
+			strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.Fragment != "" || strings.ContainsAny(u.Host, " ;,'") {
+			return nil, fmt.Errorf("SMILE_WIDGET_HOSTS: %q is not an https origin like https://widget.example.com", h)
+		}
+		out = append(out, "https://"+strings.ToLower(u.Host))
+	}
+	return out, nil
 }
 
 // validate refuses configurations that would run unsafely or not at all, with
@@ -134,15 +208,25 @@ func (c Config) validate() error {
 		}
 	}
 	for i, s := range c.WebhookSecrets {
-		if len(s) > 64 {
-			errs = append(errs, fmt.Errorf("webhook secret %d is %d characters; Smile accepts 1 to 64", i+1, len(s)))
+		// Smile counts characters, not bytes: a secret of 64 non-ASCII characters is valid.
+		if n := utf8.RuneCountInString(s); n > maxSecretChars || !utf8.ValidString(s) {
+			errs = append(errs, fmt.Errorf("webhook secret %d is %d characters (or not valid UTF-8); Smile accepts 1 to %d", i+1, n, maxSecretChars))
 		}
 	}
-	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("SMILEDASH_PUBLIC_URL %q must be an absolute http(s) URL", c.PublicURL))
+	for _, u := range []struct{ name, value string }{
+		{"SMILEDASH_PUBLIC_URL", c.PublicURL}, {"SMILE_API_BASE_URL", c.SmileAPIBaseURL}, {"SMILE_WIDGET_SCRIPT_URL", c.WidgetScriptURL},
+	} {
+		if u.name == "SMILE_WIDGET_SCRIPT_URL" && c.Sandbox() && u.value == sandboxWidgetScriptPath {
+			continue // our own sandbox widget, served from /static
+		}
+		if !isHTTPURL(u.value) {
+			errs = append(errs, fmt.Errorf("%s %q must be an absolute http(s) URL", u.name, u.value))
+		}
 	}
-	if u, err := url.Parse(c.SmileAPIBaseURL); err != nil || u.Scheme == "" || u.Host == "" {
-		errs = append(errs, fmt.Errorf("SMILE_API_BASE_URL %q must be an absolute URL", c.SmileAPIBaseURL))
+	switch scheme := databaseScheme(c.DatabaseURL); scheme {
+	case "", "postgres", "postgresql", "sqlite", "file":
+	default:
+		errs = append(errs, fmt.Errorf("SMILEDASH_DATABASE_URL: %q databases are not supported; use postgres://... or a SQLite file path", scheme))
 	}
 	if _, err := handlers.ParseIPSet(c.WebhookAllowedIPs); err != nil {
 		errs = append(errs, fmt.Errorf("SMILEDASH_WEBHOOK_ALLOWED_IPS: %w", err))
@@ -158,10 +242,18 @@ func (c Config) validate() error {
 	return errors.Join(errs...)
 }
 
-// webhookConfig turns the validated settings into what the receiver needs.
+// isHTTPURL reports whether s is an absolute http or https URL with a host.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.Opaque == ""
+}
+
+// webhookConfig turns the validated settings into what the receiver needs. In
+// sandbox mode the default allowlist also admits loopback, where the simulator
+// sends from; an allowlist that was set explicitly is taken as it is.
 func (c Config) webhookConfig(secrets []string) handlers.WebhookConfig {
 	allowed, _ := handlers.ParseIPSet(c.WebhookAllowedIPs)
-	if c.Sandbox() {
+	if c.Sandbox() && !c.allowedIPsSet {
 		allowed = allowed.WithLoopback()
 	}
 	trusted, _ := handlers.ParseIPSet(c.TrustedProxies)

@@ -6,12 +6,16 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"smiledash/models"
+	"smiledash/smile"
 )
 
 func TestLoopbackWebhookURL(t *testing.T) {
@@ -80,7 +84,8 @@ func TestServe_SandboxConnect(t *testing.T) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), io.Discard, env) }()
+	banner := &lockedBuffer{}
+	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), banner, env) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -117,6 +122,43 @@ func TestServe_SandboxConnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
+
+	// The banner prints the fake Smile API's base URL and credentials; a
+	// backend calling POST /users with them gets a user and a token, and
+	// USER_CREATED reaches our receiver, as with Smile.
+	m = regexp.MustCompile(`Smile API: +(\S+) +\(HTTP Basic: key (\S+), secret (\S+)\)`).FindStringSubmatch(banner.String())
+	if m == nil || m[1] != "http://"+addr+"/sandbox/smile/v1" {
+		t.Fatalf("banner without the sandbox API: %s", banner.String())
+	}
+	req, _ := http.NewRequest(http.MethodPost, m[1]+"/users", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(m[2], m[3])
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		Data struct {
+			User struct{ ID string } `json:"user"`
+		} `json:"data"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || created.Data.User.ID == "" {
+		t.Fatalf("POST /users over HTTP: got %d", resp.StatusCode)
+	}
+	waitFor(t, func() bool {
+		var n int64
+		store.DB().Table("events").Where("type = 'USER_CREATED' AND body LIKE ?", "%"+created.Data.User.ID+"%").Count(&n)
+		return n == 1
+	})
+	req, _ = http.NewRequest(http.MethodGet, m[1]+"/users", nil)
+	req.SetBasicAuth(m[2], "wrong")
+	if resp, err = http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("wrong secret: got %v %v, want 400 INVALID_CREDENTIALS", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+
 	waitFor(t, func() bool {
 		var status []string
 		store.DB().Table("accounts").Where("provider_id = 'sss_ph'").Pluck("status", &status)
@@ -136,4 +178,53 @@ func get(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %d %.300s", url, resp.StatusCode, b)
 	}
 	return string(b)
+}
+
+// lockedBuffer is an io.Writer safe to read while the server writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestSimulateCommand_RandomMode runs the load mode from the command line.
+func TestSimulateCommand_RandomMode(t *testing.T) {
+	var mu sync.Mutex
+	users := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		env, err := smile.ParseEnvelope(b)
+		if err != nil || env.CreatedAt.After(time.Now()) {
+			t.Errorf("got %s (err %v), want an envelope dated no later than now", b, err)
+		}
+		mu.Lock()
+		users[env.Data.UserID] = true
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"simulate", "--url", srv.URL + "/webhooks/smile", "--secret", "s",
+		"--random", "--users", "4", "--events", "40", "--concurrency", "2", "--json"}, strings.NewReader(""), &out, envOf(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `"Sent": 40`) && !strings.Contains(out.String(), `"sent": 40`) {
+		t.Errorf("report %s, want 40 sent", out.String())
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(users) != 4 {
+		t.Errorf("got %d users, want the pool of 4", len(users))
+	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/http"
 	"strings"
@@ -12,7 +11,7 @@ import (
 // healthcheck asks a running server's /healthz, for container HEALTHCHECKs that
 // have no curl. It exits non-zero unless the server answers 200.
 func healthcheck(ctx context.Context, e env, args []string) error {
-	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs := newFlagSet(e, "healthcheck", "healthcheck [--url U]")
 	addr := e.getenv("SMILEDASH_ADDR")
 	if addr == "" {
 		addr = ":8080"

@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,8 +23,62 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "smiledash:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 2 for a command line that could not be understood (as the flag
+// package does), 1 for anything else that failed.
+func exitCode(err error) int {
+	var u *usageError
+	if errors.As(err, &u) {
+		return 2
+	}
+	return 1
+}
+
+// usageError is a command line smiledash cannot understand: an unknown command
+// or subcommand. Its message includes the usage to follow.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// newFlagSet is the flag set of one command. Parse errors are returned, not
+// exited on; -h, -help and --help print "Usage: smiledash SYNOPSIS" and the
+// flags to standard output, and run turns the resulting flag.ErrHelp into
+// success.
+func newFlagSet(e env, name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stdout)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: smiledash %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// isHelpArg reports whether arg asks for help.
+func isHelpArg(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
+// helpRequested reports whether any of args asks for help, for commands that
+// take no flags of their own.
+func helpRequested(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" {
+			return true
+		}
+	}
+	return false
 }
 
 // env bundles what a command reads from its process, so tests can supply it.
@@ -32,8 +88,26 @@ type env struct {
 	getenv func(string) string
 }
 
+// run runs the command line args. "smiledash", "smiledash --help" and
+// "smiledash help" list the commands; "smiledash help CMD" and
+// "smiledash CMD --help" print that command's flags; all of these succeed.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, getenv func(string) string) error {
 	e := env{stdin: stdin, stdout: stdout, getenv: getenv}
+	if len(args) > 0 && isHelpArg(args[0]) {
+		if len(args) > 1 && !isHelpArg(args[1]) {
+			return run(ctx, []string{args[1], "--help"}, stdin, stdout, getenv)
+		}
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	err := runCommand(ctx, e, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+func runCommand(ctx context.Context, e env, args []string) error {
 	cmd, rest := "serve", args
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, rest = args[0], args[1:]
@@ -56,13 +130,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, 
 	case "healthcheck":
 		return healthcheck(ctx, e, rest)
 	case "version":
-		fmt.Fprintln(stdout, "smiledash", version)
-		return nil
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		if helpRequested(rest) {
+			fmt.Fprintln(e.stdout, "Usage: smiledash version")
+			return nil
+		}
+		fmt.Fprintln(e.stdout, "smiledash", version)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q\n\n%s", cmd, usage)
+	return usageErrorf("unknown command %q\n\n%s", cmd, usage)
 }
 
 const usage = `Usage: smiledash [command] [flags]
@@ -81,6 +156,7 @@ Commands:
   healthcheck [--url U]     exit 0 if the server's /healthz answers (for containers)
   version                   print the version
 
-Every command reads the same configuration (environment variables, see the README);
-run "smiledash serve -h" for the flags.
+Every command reads the same configuration (environment variables, see the README).
+Run "smiledash COMMAND --help" (or "smiledash help COMMAND") for a command's flags;
+"smiledash serve --help" lists every setting.
 `

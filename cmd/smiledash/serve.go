@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strings"
+	"sync"
 	"time"
 
 	"smiledash/handlers"
@@ -24,7 +25,7 @@ const sandboxSecretSetting = "sandbox_webhook_secret"
 // accepting connections, lets in-flight requests finish, and drains the ingest
 // writer, so no acknowledged webhook is lost.
 func serve(ctx context.Context, e env, args []string) error {
-	cfg, err := loadConfig(args, e.getenv)
+	cfg, err := loadConfigFlags(newFlagSet(e, "serve", "serve [flags]"), args, e.getenv)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -44,6 +45,18 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Every way out of serve drains the writer, so no acknowledged webhook is
+	// lost and the store is not closed under it: the early error returns below
+	// through this defer, shutdown and a failed listener explicitly.
+	drain := sync.OnceValue(func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		if err := ingester.Close(ctx); err != nil {
+			return fmt.Errorf("drain ingest writer: %w", err)
+		}
+		return nil
+	})
+	defer func() { _ = drain() }()
 	metrics.WatchQueue(ingester.QueueDepth)
 	// The search index follows the log in the background, off the webhook's
 	// acknowledgement path; it stops before the store closes.
@@ -73,6 +86,15 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer stopPages()
+	// Rebuilds started from the dashboard are stopped and awaited on every
+	// exit path, before the store closes.
+	var jobs backgroundJobs
+	pages.Background = jobs.run
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = jobs.stop(ctx, store)
+	}()
 	app := handlers.NewApp(handlers.Deps{
 		Log:      log,
 		Webhooks: cfg.webhookConfig(secrets),
@@ -86,19 +108,29 @@ func serve(ctx context.Context, e env, args []string) error {
 		Store:    store,
 	})
 
-	ln, err := net.Listen("tcp", cfg.Addr)
+	maxConns := connectionLimit(log)
+	app.Server().Concurrency = maxConns
+	tcp, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	ln := newGuardedListener(tcp, maxConns, log)
 	log.Info("Serving", slog.String("addr", ln.Addr().String()), slog.String("public_url", cfg.PublicURL),
-		slog.String("database", describeDSN(cfg.DatabaseDSN())), slog.Bool("sandbox", cfg.Sandbox()))
+		slog.String("database", describeDSN(cfg.DatabaseDSN())), slog.Bool("sandbox", cfg.Sandbox()),
+		slog.Int("max_connections", maxConns))
 	if cfg.Sandbox() {
 		base := strings.TrimRight(cfg.PublicURL, "/")
+		api, err := sandboxBanner(ctx, cfg, store)
+		if err != nil {
+			_ = ln.Close()
+			return err
+		}
 		fmt.Fprintf(e.stdout, "\nsmiledash is running in SANDBOX mode (no SMILE_API_KEY): Smile is simulated.\n"+
-			"  webhook URL:    %s/webhooks/smile\n  webhook secret: %s\n"+
+			"  webhook URL:    %s/webhooks/smile\n  webhook secret: %s\n%s"+
 			"  try it:         create a connect link at %s/admin/links and open it, or send\n"+
-			"                  simulated traffic: smiledash simulate --url %s/webhooks/smile --secret %s\n\n",
-			base, secrets[0], base, base, secrets[0])
+			"                  simulated traffic: smiledash simulate --url %s/webhooks/smile --secret %s\n"+
+			"                  (no smiledash command yet? go install ./cmd/smiledash from the source folder)\n\n",
+			base, secrets[0], api, base, base, secrets[0])
 	}
 
 	if cfg.DebugAddr != "" {
@@ -106,22 +138,46 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- app.Listener(ln) }()
+	var stopped error
 	select {
 	case err := <-served:
-		return fmt.Errorf("server stopped: %w", err)
+		stopped = fmt.Errorf("server stopped: %w", err)
+		log.Error("Server stopped; draining", slog.Any("error", err))
 	case <-ctx.Done():
+		log.Info("Shutting down")
 	}
-	log.Info("Shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := app.ShutdownWithContext(shutdownCtx); err != nil {
 		log.Error("HTTP shutdown incomplete", slog.Any("error", err))
 	}
-	if err := ingester.Close(shutdownCtx); err != nil {
-		return fmt.Errorf("drain ingest writer: %w", err)
+	if err := jobs.stop(shutdownCtx, store); err != nil {
+		log.Error("Background jobs not finished", slog.Any("error", err))
+	}
+	if err := drain(); err != nil {
+		return errors.Join(stopped, err)
+	}
+	if stopped != nil {
+		return stopped
 	}
 	log.Info("Stopped cleanly")
 	return nil
+}
+
+// drainTimeout bounds shutdown: in-flight requests, then the ingest writer.
+const drainTimeout = 30 * time.Second
+
+// connectionLimit raises the open-file limit as far as allowed and returns the
+// connection cap that fits under it.
+func connectionLimit(log *slog.Logger) int {
+	before, soft, hard, err := raiseFileLimit()
+	if err != nil {
+		log.Warn("Could not raise the open-file limit", slog.Any("error", err))
+	}
+	maxConns := connectionCap(soft)
+	log.Info("Open-file limit", slog.Uint64("soft_before", before), slog.Uint64("soft", soft), slog.Uint64("hard", hard),
+		slog.Int("max_connections", maxConns))
+	return maxConns
 }
 
 // webhookSecrets returns the configured secrets or, in sandbox mode without any,

@@ -1,8 +1,11 @@
 // Package fakeapi is an in-memory Smile REST API: users, Link tokens, accounts
 // and webhook registrations behind Smile's paths, auth, envelope, id formats
-// and error codes. Tests use it, and the app runs it in-process as its sandbox
-// when no Smile API key is configured; the widget simulator drives account
-// state through AddAccount and SetAccountStatus.
+// and error codes. Tests use it, and the app runs it as its sandbox when no
+// Smile API key is configured: in-process for our own client, and over HTTP at
+// /sandbox/smile/v1 for an integrator's backend (sandbox.Simulator.Handler).
+// The widget simulator drives account state through AddAccount and
+// SetAccountStatus, and is told of new users (OnUserCreated) to send
+// USER_CREATED.
 //
 // A Server is safe for concurrent use. It keeps everything in memory and
 // forgets it on restart.
@@ -77,6 +80,8 @@ type Server struct {
 	tokens   map[string]*tokenRecord // by access token
 	accounts map[string]*accountRecord
 	webhooks map[string]*webhookRecord
+	// userCreated is told of every user POST /users creates (OnUserCreated).
+	userCreated func(userID string)
 
 	routes map[routeKey]map[string]handlerFunc
 }
@@ -111,7 +116,7 @@ func New(opts Options) *Server {
 		webhooks: map[string]*webhookRecord{},
 	}
 	s.routes = map[routeKey]map[string]handlerFunc{
-		{"users", false}:    {http.MethodPost: s.createUser},
+		{"users", false}:    {http.MethodGet: s.listUsers, http.MethodPost: s.createUser},
 		{"users", true}:     {http.MethodGet: s.getUser},
 		{"tokens", false}:   {http.MethodPost: s.createToken},
 		{"accounts", false}: {http.MethodGet: s.listAccounts},
@@ -120,6 +125,15 @@ func New(opts Options) *Server {
 		{"webhooks", true}:  {http.MethodGet: s.getWebhook, http.MethodDelete: s.deleteWebhook},
 	}
 	return s
+}
+
+// OnUserCreated registers f to be told of each user POST /users creates, after
+// the answer is written: the sandbox sends USER_CREATED for it, as Smile does.
+// A later call replaces an earlier one; nil stops the calls.
+func (s *Server) OnUserCreated(f func(userID string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.userCreated = f
 }
 
 // now returns the clock in Smile's resolution. Callers hold s.mu or not; the

@@ -1,6 +1,7 @@
 package fakeapi
 
 import (
+	"cmp"
 	"maps"
 	"net/http"
 	"slices"
@@ -37,7 +38,6 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ []string) 
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	u := &userRecord{
 		seq:       s.nextSeq(),
 		id:        s.opts.TenantID + "-" + randomHex(16),
@@ -46,7 +46,65 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request, _ []string) 
 	}
 	s.users[u.id] = u
 	tok := s.issueToken(u.id)
-	writeData(w, http.StatusCreated, map[string]any{"user": userView(u), "token": tok})
+	view, notify := userView(u), s.userCreated
+	s.mu.Unlock()
+	writeData(w, http.StatusCreated, map[string]any{"user": view, "token": tok})
+	if notify != nil {
+		notify(u.id)
+	}
+}
+
+const userCursorKind = "users"
+
+// listUsers serves GET /users, oldest first, optionally only users created
+// from startDate to endDate (YYYY-MM-DD, both days included).
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, _ []string) {
+	size, ok := pageSize(w, r)
+	if !ok {
+		return
+	}
+	after, ok := decodeCursor(w, r, userCursorKind)
+	if !ok {
+		return
+	}
+	from, ok := queryDate(w, r, "startDate")
+	if !ok {
+		return
+	}
+	to, ok := queryDate(w, r, "endDate")
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recs := make([]*userRecord, 0, len(s.users))
+	for _, u := range s.users {
+		day := u.createdAt.Truncate(24 * time.Hour)
+		if (from.IsZero() || !day.Before(from)) && (to.IsZero() || !day.After(to)) {
+			recs = append(recs, u)
+		}
+	}
+	slices.SortFunc(recs, func(a, b *userRecord) int { return cmp.Compare(a.seq, b.seq) })
+	page, next := paginate(recs, func(u *userRecord) uint64 { return u.seq }, after, size, userCursorKind)
+	items := make([]smile.User, len(page))
+	for i, u := range page {
+		items[i] = userView(u)
+	}
+	writeData(w, http.StatusOK, listData[smile.User]{NextCursor: next, Items: items})
+}
+
+// queryDate reads an optional YYYY-MM-DD query parameter as midnight UTC.
+func queryDate(w http.ResponseWriter, r *http.Request, name string) (time.Time, bool) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, true
+	}
+	d, err := time.Parse(time.DateOnly, v)
+	if err != nil {
+		invalidParameters(w, "%s must be a date, YYYY-MM-DD", name)
+		return time.Time{}, false
+	}
+	return d, true
 }
 
 // createToken serves POST /tokens?userId=: 201 with a new Token.

@@ -45,7 +45,7 @@ func (s *Simulator) Login(token, providerID, login, password string) (Attempt, e
 	if !a.Connected {
 		a.ErrorCode = "INVALID_CREDENTIALS"
 	}
-	evs := s.flow(userID, func(g *simulate.Generator, at time.Time) []simulate.Event {
+	evs := s.flow(func(g *simulate.Generator, at time.Time) []simulate.Event {
 		if a.Connected {
 			return g.AccountConnectedFlow(userID, acc.ID, providerID, login, at)
 		}
@@ -82,7 +82,7 @@ func (s *Simulator) RemoveAccount(token, accountID string) (Attempt, error) {
 		return Attempt{}, ErrNotYours
 	}
 	acc := s.opts.API.Accounts(userID)[i]
-	evs := s.flow(userID, func(g *simulate.Generator, at time.Time) []simulate.Event {
+	evs := s.flow(func(g *simulate.Generator, at time.Time) []simulate.Event {
 		return []simulate.Event{g.AccountDisconnected(userID, acc.ID, acc.ProviderID, at)}
 	})
 	s.schedule(userID, evs, func(simulate.Event) func() {
@@ -121,7 +121,7 @@ func (s *Simulator) Upload(token, fileType string) (Upload, error) {
 		return Upload{}, invalid("unknown file type %q", fileType)
 	}
 	var id string
-	evs := s.flow(userID, func(g *simulate.Generator, at time.Time) []simulate.Event {
+	evs := s.flow(func(g *simulate.Generator, at time.Time) []simulate.Event {
 		id = g.NewArchiveID()
 		s.archives[id] = userID
 		return g.ArchiveFlow(userID, id, "", at)
@@ -146,7 +146,7 @@ func (s *Simulator) RemoveUpload(token, archiveID string) (Upload, error) {
 	if !mine {
 		return Upload{}, ErrNotYours
 	}
-	evs := s.flow(userID, func(g *simulate.Generator, at time.Time) []simulate.Event {
+	evs := s.flow(func(g *simulate.Generator, at time.Time) []simulate.Event {
 		return []simulate.Event{g.ArchiveRevoked(userID, archiveID, at)}
 	})
 	s.schedule(userID, evs, nil)
@@ -156,19 +156,11 @@ func (s *Simulator) RemoveUpload(token, archiveID string) (Upload, error) {
 }
 
 // flow builds a user's next events with the generator (not safe for concurrent
-// use, so under s.mu). The flow starts now, or just after the user's last
-// scheduled event, so one user's events never go back in time even though a
-// flow's later events are stamped ahead of the compressed clock they are sent on.
-func (s *Simulator) flow(userID string, build func(g *simulate.Generator, at time.Time) []simulate.Event) []simulate.Event {
+// use, so under s.mu). The times the generator gives them only set the gaps
+// between them: each webhook is dated when it is sent (schedule and drain), so
+// none is ever dated ahead of the wall clock.
+func (s *Simulator) flow(build func(g *simulate.Generator, at time.Time) []simulate.Event) []simulate.Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at := s.opts.Now().UTC().Truncate(time.Second)
-	if last, ok := s.lastAt[userID]; ok && !at.After(last) {
-		at = last.Add(time.Second)
-	}
-	evs := build(s.gen, at)
-	if len(evs) > 0 {
-		s.lastAt[userID] = evs[len(evs)-1].CreatedAt
-	}
-	return evs
+	return build(s.gen, s.opts.Now())
 }

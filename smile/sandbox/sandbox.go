@@ -5,9 +5,13 @@
 // the in-process fake Smile API and schedules the signed webhooks Smile would
 // send for it, which are POSTed to our own receiver over loopback.
 //
-// The package knows nothing about HTTP routing or our database: handlers call
-// its methods, and it speaks to the rest of smiledash only through webhooks,
-// as Smile does.
+// Handler is the whole sandbox as one net/http sub-app (the fake Smile API
+// over HTTP and the widget's calls) that cmd hands to the server to mount at
+// /sandbox, so the production HTTP layer never imports this package. It knows
+// nothing about our database and speaks to the rest of smiledash only through
+// webhooks, as Smile does. Each webhook is dated when it is sent: the delays
+// between a widget action and its webhooks are waited out, never written into
+// createdAt.
 package sandbox
 
 import (
@@ -57,6 +61,12 @@ type Options struct {
 	// Smile's real pace (seconds to a minute): each gap is divided by Speedup.
 	// Zero or less sends every webhook at once (tests).
 	Speedup float64
+	// SecondApart makes each of a user's webhooks wait, if need be, for a
+	// second its previous one was not sent in, so no two of a user's events
+	// share a createdAt. Smile's own pace rarely puts them in one second (a
+	// login takes seconds, a scrape longer); the sped-up sandbox would, all
+	// the time. Off, webhooks go as soon as their gap is waited out (tests).
+	SecondApart bool
 	// RetryDelay is the wait before re-sending a webhook our receiver did not
 	// acknowledge (Smile retries twice, a few dozen seconds apart); default 2s.
 	RetryDelay time.Duration
@@ -78,8 +88,8 @@ type Simulator struct {
 
 	mu       sync.Mutex
 	gen      *simulate.Generator
-	lastAt   map[string]time.Time // createdAt of each user's latest scheduled event
 	archives map[string]string    // archive id → user id
+	lastSent map[string]time.Time // second of each user's last webhook (SecondApart)
 	queues   map[string][]step    // per user, in order
 	pending  int
 	changed  chan struct{} // closed and replaced whenever pending drops
@@ -111,14 +121,25 @@ func New(opts Options) (*Simulator, error) {
 		opts.Seed = binary.LittleEndian.Uint64(b[:]) | 1
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Simulator{
+	s := &Simulator{
 		opts: opts, ctx: ctx, cancel: cancel,
 		gen:      simulate.NewGenerator(opts.Seed, fakeapi.DefaultTenantID, opts.Now()),
-		lastAt:   map[string]time.Time{},
 		archives: map[string]string{},
+		lastSent: map[string]time.Time{},
 		queues:   map[string][]step{},
 		changed:  make(chan struct{}),
-	}, nil
+	}
+	opts.API.OnUserCreated(s.userCreated)
+	return s, nil
+}
+
+// userCreated sends USER_CREATED for a user made by POST /users, as Smile
+// does when a user and its Link token are created.
+func (s *Simulator) userCreated(userID string) {
+	evs := s.flow(func(g *simulate.Generator, at time.Time) []simulate.Event {
+		return []simulate.Event{g.UserCreated(userID, at)}
+	})
+	s.schedule(userID, evs, nil)
 }
 
 // SetReceiverURL sets where webhooks go: our own POST /webhooks/smile, reached

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -25,7 +26,8 @@ const secret = "sbx-test-secret"
 type receiver struct {
 	mu     sync.Mutex
 	bodies [][]byte
-	fail   int // answer 503 to this many requests first
+	fail   int      // answer 503 to this many requests first
+	future []string // events dated after the wall clock when they arrived
 }
 
 func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
@@ -34,8 +36,12 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
+	arrived := time.Now()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if env, err := smile.ParseEnvelope(body); err == nil && env.CreatedAt.After(arrived) {
+		r.future = append(r.future, fmt.Sprintf("%s dated %s, arrived %s", env.Type, env.CreatedAt, arrived.UTC()))
+	}
 	if r.fail > 0 {
 		r.fail--
 		http.Error(w, "down", http.StatusServiceUnavailable)
@@ -116,9 +122,9 @@ func TestLogin_TestLoginConnects(t *testing.T) {
 	}
 	f.idle(t)
 	types := f.recv.types(t)
-	if len(types) < 5 || types[0] != "ACCOUNT_CREATED" || types[1] != "ACCOUNT_CONNECTED" || types[2] != "TASK_STARTED" ||
-		types[len(types)-1] != "TASK_FINISHED" || !slices.Contains(types, "IDENTITY_ADDED") {
-		t.Errorf("got %v, want ACCOUNT_CREATED, ACCOUNT_CONNECTED, TASK_STARTED, data *_ADDED, TASK_FINISHED", types)
+	if len(types) < 6 || types[0] != "USER_CREATED" || types[1] != "ACCOUNT_CREATED" || types[2] != "ACCOUNT_CONNECTED" ||
+		types[3] != "TASK_STARTED" || types[len(types)-1] != "TASK_FINISHED" || !slices.Contains(types, "IDENTITY_ADDED") {
+		t.Errorf("got %v, want USER_CREATED, ACCOUNT_CREATED, ACCOUNT_CONNECTED, TASK_STARTED, data *_ADDED, TASK_FINISHED", types)
 	}
 	accs := f.api.Accounts(f.user)
 	if len(accs) != 1 || accs[0].ConnectionStatus != smile.ConnectionConnected {
@@ -136,11 +142,11 @@ func TestLogin_WrongPasswordFails(t *testing.T) {
 		t.Fatalf("got %+v, want INVALID_CREDENTIALS", a)
 	}
 	f.idle(t)
-	if got := strings.Join(f.recv.types(t), ","); got != "ACCOUNT_CREATED,ACCOUNT_FAILED" {
-		t.Errorf("got %s, want ACCOUNT_CREATED,ACCOUNT_FAILED", got)
+	if got := strings.Join(f.recv.types(t), ","); got != "USER_CREATED,ACCOUNT_CREATED,ACCOUNT_FAILED" {
+		t.Errorf("got %s, want USER_CREATED,ACCOUNT_CREATED,ACCOUNT_FAILED", got)
 	}
 	f.recv.mu.Lock()
-	last := string(f.recv.bodies[1])
+	last := string(f.recv.bodies[2])
 	f.recv.mu.Unlock()
 	if !strings.Contains(last, `"errorCode":"INVALID_CREDENTIALS"`) || !strings.Contains(last, a.AccountID) {
 		t.Errorf("ACCOUNT_FAILED body %s, want the account and INVALID_CREDENTIALS", last)
@@ -238,19 +244,20 @@ func TestBadInputAndExpiredToken(t *testing.T) {
 		t.Errorf("forged token: got %v", err)
 	}
 	f.idle(t)
-	if got := f.recv.types(t); len(got) != 0 {
-		t.Errorf("got webhooks %v for refused input, want none", got)
+	if got := f.recv.types(t); len(got) != 1 || got[0] != "USER_CREATED" {
+		t.Errorf("got webhooks %v, want only the user's USER_CREATED: none for refused input", got)
 	}
 }
 
 func TestDeliveryRetriesUntilAcknowledged(t *testing.T) {
 	f := newFixture(t)
+	f.idle(t) // USER_CREATED
 	f.recv.fail = 2
 	if _, err := f.sim.Login(f.token, "sss_ph", "nobody", "x"); err != nil {
 		t.Fatal(err)
 	}
 	f.idle(t)
-	if got := strings.Join(f.recv.types(t), ","); got != "ACCOUNT_CREATED,ACCOUNT_FAILED" {
+	if got := strings.Join(f.recv.types(t), ","); got != "USER_CREATED,ACCOUNT_CREATED,ACCOUNT_FAILED" {
 		t.Errorf("got %s, want both events delivered after retries", got)
 	}
 }
@@ -273,5 +280,128 @@ func TestSpeedupSpacesEvents(t *testing.T) {
 	defer cancel()
 	if err := sim.Idle(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWebhooksDatedWhenSent: a flow whose events Smile spreads over a minute
+// or more is sent at once here (no speed-up), and still no webhook may be
+// dated after the wall clock when it arrives: delays are waited out, never
+// written into createdAt.
+func TestWebhooksDatedWhenSent(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.sim.Login(f.token, "sss_ph", "gpalomero1234@smileapi.io", "123456"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sim.Login(f.token, "upwork", "nobody", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sim.Upload(f.token, "PAYSLIP"); err != nil {
+		t.Fatal(err)
+	}
+	f.idle(t)
+	if n := len(f.recv.types(t)); n < 10 {
+		t.Fatalf("got %d webhooks, want a whole connect, a failure and an upload", n)
+	}
+	f.recv.mu.Lock()
+	defer f.recv.mu.Unlock()
+	for _, v := range f.recv.future {
+		t.Errorf("webhook from the future: %s", v)
+	}
+}
+
+// TestCreateUserSendsUserCreated: POST /users on the fake API sends
+// USER_CREATED for the new user, as Smile does.
+func TestCreateUserSendsUserCreated(t *testing.T) {
+	f := newFixture(t)
+	f.idle(t)
+	f.recv.mu.Lock()
+	defer f.recv.mu.Unlock()
+	if len(f.recv.bodies) != 1 {
+		t.Fatalf("got %d webhooks after POST /users, want USER_CREATED only", len(f.recv.bodies))
+	}
+	env, err := smile.ParseEnvelope(f.recv.bodies[0])
+	if err != nil || env.Type != smile.UserCreated || env.Data.UserID != f.user {
+		t.Errorf("got %s for %q (err %v), want USER_CREATED for %s", env.Type, env.Data.UserID, err, f.user)
+	}
+}
+
+// TestWidgetCORS: the widget calls answer any origin, `null` included (a
+// sandboxed iframe), preflight and errors too, so a page elsewhere never hangs.
+func TestWidgetCORS(t *testing.T) {
+	f := newFixture(t)
+	srv := httptest.NewServer(f.sim.Handler())
+	t.Cleanup(srv.Close)
+	for _, origin := range []string{"null", "http://127.0.0.1:9999", "https://shop.example.com"} {
+		req, _ := http.NewRequest(http.MethodOptions, srv.URL+sandbox.WidgetPath+"open", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		h := resp.Header
+		if resp.StatusCode != http.StatusNoContent || h.Get("Access-Control-Allow-Origin") != "*" ||
+			!strings.Contains(h.Get("Access-Control-Allow-Methods"), "POST") || !strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "content-type") {
+			t.Errorf("preflight from %s: got %d %v", origin, resp.StatusCode, h)
+		}
+	}
+	for body, want := range map[string]int{
+		`{"token":"` + f.token + `"}`: http.StatusOK,
+		`{"token":"forged"}`:          http.StatusUnauthorized,
+		`{"nope":1}`:                  http.StatusBadRequest,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+sandbox.WidgetPath+"open", strings.NewReader(body))
+		req.Header.Set("Origin", "null")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("POST %s: got %d, CORS %q; want %d, *", body, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"), want)
+		}
+	}
+	if _, err := f.sim.Open(f.token); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSecondApart: with SecondApart, no two of a user's webhooks share a
+// second, and none is dated after the wall clock.
+func TestSecondApart(t *testing.T) {
+	f := newFixture(t)
+	f.idle(t) // USER_CREATED, from the fixture's simulator
+	sim, err := sandbox.New(sandbox.Options{API: f.api, Secret: []byte(secret), SecondApart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	sim.SetReceiverURL(f.sim.ReceiverURL())
+	if _, err := sim.Login(f.token, "sss_ph", "nobody", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sim.Login(f.token, "upwork", "nobody", "x"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := sim.Idle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.recv.mu.Lock()
+	defer f.recv.mu.Unlock()
+	seconds := map[time.Time]bool{}
+	for _, b := range f.recv.bodies[1:] {
+		env, _ := smile.ParseEnvelope(b)
+		if seconds[env.CreatedAt] {
+			t.Errorf("two of the user's webhooks dated %s", env.CreatedAt)
+		}
+		seconds[env.CreatedAt] = true
+	}
+	if len(seconds) != 4 || len(f.recv.future) != 0 {
+		t.Errorf("got %d distinct seconds for 4 webhooks, future %v", len(seconds), f.recv.future)
 	}
 }

@@ -25,7 +25,8 @@ type step struct {
 }
 
 // schedule queues a flow's events for a user, in order, each after the gap
-// Smile would leave (divided by Speedup). hook may return a change to apply
+// Smile would leave (divided by Speedup): the delay is simulated by waiting,
+// and the webhook is dated when it goes. hook may return a change to apply
 // right before an event is sent.
 func (s *Simulator) schedule(userID string, evs []simulate.Event, hook func(simulate.Event) func()) {
 	if len(evs) == 0 {
@@ -67,10 +68,12 @@ func (s *Simulator) drain(userID string) {
 		s.mu.Unlock()
 
 		if sleep(s.ctx, st.wait) {
-			if st.before != nil {
-				st.before()
+			if at, ok := s.sendTime(userID); ok {
+				if st.before != nil {
+					st.before()
+				}
+				s.deliver(st.ev.Redated(at))
 			}
-			s.deliver(st.ev)
 		}
 
 		s.mu.Lock()
@@ -80,6 +83,29 @@ func (s *Simulator) drain(userID string) {
 		s.changed = make(chan struct{})
 		s.mu.Unlock()
 	}
+}
+
+// sendTime is when a user's next webhook goes out and is dated: now or, with
+// SecondApart, once a second has begun that the user's previous webhook was
+// not sent in. It waits for that; false means the simulator closed meanwhile.
+func (s *Simulator) sendTime(userID string) (time.Time, bool) {
+	at := s.opts.Now()
+	if !s.opts.SecondApart {
+		return at, true
+	}
+	s.mu.Lock()
+	last, seen := s.lastSent[userID]
+	s.mu.Unlock()
+	if seen && !at.Truncate(time.Second).After(last) {
+		if !sleep(s.ctx, last.Add(time.Second).Sub(at)) {
+			return at, false
+		}
+		at = s.opts.Now()
+	}
+	s.mu.Lock()
+	s.lastSent[userID] = at.Truncate(time.Second)
+	s.mu.Unlock()
+	return at, true
 }
 
 // deliver POSTs one signed webhook to our receiver, retrying as Smile does.

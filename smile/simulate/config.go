@@ -10,6 +10,10 @@ import (
 	"time"
 )
 
+// DefaultWindow is how far back a run spreads its users' sign-ups: the last
+// three days, so a dashboard fed by it shows recent activity, none in the future.
+const DefaultWindow = 72 * time.Hour
+
 // ErrBadConfig is wrapped by every Config validation error.
 var ErrBadConfig = errors.New("simulate: invalid configuration")
 
@@ -31,8 +35,26 @@ type Config struct {
 	// (and, with the same tenant and start, the same bodies), so a rerun against
 	// the same receiver is all duplicates. Use a fresh seed for each benchmark.
 	Seed uint64
-	// Start is the createdAt of the first user's first event (now when zero).
-	Start time.Time
+	// End is when the simulated histories end: no event is dated after it
+	// (now when zero). Each user signs up at a random time in the Window before
+	// it, and what would happen to the user after End is not sent.
+	End time.Time
+	// Window is how far back the users' sign-ups are spread (DefaultWindow when
+	// zero). Widen it (e.g. 2160h) to see monthly syncs and later disconnections.
+	Window time.Duration
+	// Realtime sends each event when its time comes instead: users sign up from
+	// the start of the run, about two a minute, and every event is dated when it
+	// is sent. The run ends when Duration has elapsed (events not yet due are
+	// not sent) or, without Duration, when every user's history has been sent.
+	Realtime bool
+	// Random is the load mode of the ingest benchmark: each request is one new
+	// event for a user picked at random among Users (INCOMES_ADDED,
+	// EMPLOYMENTS_ADDED, ACCOUNT_CONNECTED or TASK_FINISHED, dated now), so the
+	// receiver sees writes spread over many users instead of one user's burst.
+	// The run ends after Duration or Events, whichever comes first.
+	Random bool
+	// Events bounds a Random run by the number of events sent (zero: no bound).
+	Events int
 	// Duplicates is the fraction of events delivered a second time, shortly after
 	// the first, as Smile's at-least-once delivery does; 0 to 1.
 	Duplicates float64
@@ -64,6 +86,16 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: users, concurrency, duration and progress interval must not be negative", ErrBadConfig)
 	case c.Users == 0 && c.Duration == 0:
 		return c, fmt.Errorf("%w: set users, duration or both", ErrBadConfig)
+	case c.Window < 0 || c.Events < 0:
+		return c, fmt.Errorf("%w: window and events must not be negative", ErrBadConfig)
+	case c.Events > 0 && !c.Random:
+		return c, fmt.Errorf("%w: events bounds the random mode only", ErrBadConfig)
+	case c.Random && c.Realtime:
+		return c, fmt.Errorf("%w: random and realtime are different modes; pick one", ErrBadConfig)
+	case c.Random && c.Users == 0:
+		return c, fmt.Errorf("%w: random mode picks among users: set users", ErrBadConfig)
+	case c.Random && c.Duration == 0 && c.Events == 0:
+		return c, fmt.Errorf("%w: random mode needs a duration, a number of events or both", ErrBadConfig)
 	case math.IsNaN(c.Duplicates) || c.Duplicates < 0 || c.Duplicates > 1:
 		return c, fmt.Errorf("%w: duplicates is %v, want a fraction from 0 to 1", ErrBadConfig, c.Duplicates)
 	}
@@ -73,8 +105,11 @@ func (c Config) withDefaults() (Config, error) {
 	if c.ProgressInterval == 0 {
 		c.ProgressInterval = time.Second
 	}
-	if c.Start.IsZero() {
-		c.Start = time.Now()
+	if c.End.IsZero() {
+		c.End = time.Now()
+	}
+	if c.Window == 0 {
+		c.Window = DefaultWindow
 	}
 	return c, nil
 }

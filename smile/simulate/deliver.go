@@ -62,6 +62,7 @@ func (w *worker) deliver(ev Event, sig []string, dup bool) {
 		if w.errSample == "" {
 			w.errSample = err.Error()
 		}
+		w.r.failed.Add(1)
 		return
 	}
 	w.drain(resp.Body)
@@ -75,6 +76,8 @@ func (w *worker) deliver(ev Event, sig []string, dup bool) {
 	if resp.StatusCode/100 == 2 {
 		w.acked++
 		w.r.acked.Add(1)
+	} else {
+		w.r.failed.Add(1)
 	}
 }
 

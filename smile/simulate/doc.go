@@ -14,7 +14,11 @@
 //
 // Run sends whole users' sequences concurrently, in order per user, with a
 // fraction of deliveries repeated as Smile's at-least-once delivery does, and
-// reports throughput, the status breakdown and latency percentiles.
+// reports throughput, the status breakdown and latency percentiles. A run dates
+// its users in a window that ends now and never sends an event dated after the
+// wall clock: by default the sign-ups are spread over the last three days
+// (WithWindow), in realtime mode each event waits for its time, and the Random
+// load mode dates each event when it is built.
 //
 // Types that concern no user (RECORD_*, VERIFICATION_*) and the Wink Site
 // session types (USER_SESSION_*) are not generated.

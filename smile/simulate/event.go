@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"bytes"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -22,6 +23,26 @@ type Event struct {
 	CreatedAt time.Time
 	// Body is the exact compact JSON to send and sign. Do not modify it.
 	Body []byte
+}
+
+// Redated returns a copy of e dated at (UTC, whole seconds), its body re-encoded
+// with that createdAt and nothing else changed. The sandbox builds a flow ahead
+// and dates each webhook when it sends it, as Smile stamps an event when it
+// happens, so no webhook is ever dated after the wall clock.
+func (e Event) Redated(at time.Time) Event {
+	at = norm(at)
+	const key = `,"createdAt":"`
+	i := bytes.Index(e.Body, []byte(key))
+	if i < 0 || i+len(key)+len(timeLayout) > len(e.Body) {
+		return e // not a body this package built; leave it as it is
+	}
+	start, end := i+len(key), i+len(key)+len(timeLayout)
+	body := make([]byte, 0, len(e.Body))
+	body = append(body, e.Body[:start]...)
+	body = at.AppendFormat(body, timeLayout)
+	body = append(body, e.Body[end:]...)
+	e.Body, e.CreatedAt = body, at
+	return e
 }
 
 // draft holds one event's fields until the user's events are sorted and encoded.

@@ -1,6 +1,7 @@
 package simulate
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -189,5 +190,23 @@ func TestAppendString(t *testing.T) {
 		if back != wantBack {
 			t.Errorf("appendString(%q) decodes to %q, want %q", in, back, wantBack)
 		}
+	}
+}
+
+// TestRedated checks that re-dating an event changes its createdAt, in the
+// body too, and nothing else.
+func TestRedated(t *testing.T) {
+	ev := NewGenerator(1, "", time.Time{}).UserCreated(flowUser, testStart)
+	at := time.Date(2026, 12, 2, 7, 1, 2, 900, time.FixedZone("PHT", 8*3600))
+	got := ev.Redated(at)
+	want := bytes.Replace(ev.Body, []byte(`"createdAt":"2026-03-02T04:15:09Z"`), []byte(`"createdAt":"2026-12-01T23:01:02Z"`), 1)
+	if !bytes.Equal(got.Body, want) || !got.CreatedAt.Equal(time.Date(2026, 12, 1, 23, 1, 2, 0, time.UTC)) {
+		t.Errorf("got %s at %v, want %s", got.Body, got.CreatedAt, want)
+	}
+	if got.ID != ev.ID || got.Type != ev.Type || bytes.Equal(ev.Body, got.Body) {
+		t.Errorf("the original changed, or the copy lost its id or type")
+	}
+	if err := smiletest.ValidateEvent(got.Body); err != nil {
+		t.Error(err)
 	}
 }

@@ -26,9 +26,13 @@ const flowStream = 0x5eed_f10e_5eed_f10e
 // the same events, byte for byte. A Generator is not safe for concurrent use;
 // give each goroutine its own (NewGenerator is cheap).
 type Generator struct {
-	seed      uint64
-	tenant    string
-	start     time.Time
+	seed   uint64
+	tenant string
+	start  time.Time
+	// end and window, when window is set, place each user's sign-up in
+	// (end-window, end] and drop what would happen after end (WithWindow).
+	end       time.Time
+	window    time.Duration
 	next      uint64 // index of the user User returns next
 	src       *rand.PCG
 	rng       *rand.Rand
@@ -58,6 +62,16 @@ func NewGenerator(seed uint64, tenant string, start time.Time) *Generator {
 	}
 }
 
+// WithWindow makes the generator date its users inside a window that ends at
+// end, as a demo feed must: each user signs up at a time drawn uniformly from
+// (end-window, end], and whatever the user's history would do after end (a
+// monthly sync, a later disconnection) has not happened yet and is left out.
+// So no event is ever dated after end. It returns g.
+func (g *Generator) WithWindow(end time.Time, window time.Duration) *Generator {
+	g.end, g.window = end.UTC().Truncate(time.Second), max(window, time.Second)
+	return g
+}
+
 // User returns the next user's whole history, sorted by createdAt: USER_CREATED,
 // then one or two linked providers (with a failed attempt now and then), data
 // delivery, later monthly syncs and disconnections, and sometimes an invite or an
@@ -76,6 +90,13 @@ func (g *Generator) appendUser(i uint64, evs []Event, buf []byte) ([]Event, []by
 	g.drafts = g.drafts[:0]
 	g.userHistory(i)
 	slices.SortStableFunc(g.drafts, func(a, b draft) int { return a.at.Compare(b.at) })
+	if g.window > 0 {
+		n := 0
+		for n < len(g.drafts) && !g.drafts[n].at.After(g.end) {
+			n++
+		}
+		g.drafts = g.drafts[:n]
+	}
 	return g.render(evs, buf)
 }
 

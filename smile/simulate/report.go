@@ -45,6 +45,23 @@ type Latency struct {
 // Failed counts requests not acknowledged: other statuses and transport errors.
 func (r Report) Failed() int64 { return r.Sent - r.Acknowledged }
 
+// progressLine is one line of progress during a run. Requests still waiting
+// for their answer are in flight, not failed: only a non-2xx answer or a
+// transport error counts as failed, as in the final report.
+type progressLine struct {
+	Elapsed                    time.Duration
+	Users, Sent, Acked, Failed int64
+	EventsPerSec               float64
+}
+
+// String is the line as printed, e.g.
+// "    2.0s  users 40  sent 800  acknowledged 790  in flight 8  failed 2  395 events/s".
+func (p progressLine) String() string {
+	inFlight := max(p.Sent-p.Acked-p.Failed, 0)
+	return fmt.Sprintf("%7.1fs  users %d  sent %d  acknowledged %d  in flight %d  failed %d  %.0f events/s",
+		p.Elapsed.Seconds(), p.Users, p.Sent, p.Acked, inFlight, p.Failed, p.EventsPerSec)
+}
+
 // merge adds up the workers' tallies.
 func merge(workers []*worker, elapsed time.Duration) Report {
 	rep := Report{ByStatus: map[string]int64{}, ByType: map[string]int64{}, Elapsed: elapsed}

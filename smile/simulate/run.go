@@ -26,7 +26,10 @@ const maxDrain = 64 << 10
 // POSTs them in createdAt order, one request per event, with the duplicates
 // chosen by cfg.Duplicates slipped in shortly after their originals. Any 2xx
 // counts as acknowledged; other statuses and transport errors are counted by kind.
-// Progress lines go to progress unless it is nil.
+// Progress lines go to progress unless it is nil. Users sign up in the
+// cfg.Window before cfg.End and nothing is dated after it; cfg.Realtime sends
+// each event when its time comes instead, and cfg.Random is the load mode
+// (single events for users picked at random).
 //
 // Run returns an error for an invalid cfg, and the context's error, with the
 // report so far, when ctx ends first.
@@ -52,10 +55,21 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (Report, error) {
 		r.deadline = r.began.Add(cfg.Duration)
 	}
 	workers := make([]*worker, cfg.Concurrency)
-	var wg sync.WaitGroup
 	for i := range workers {
 		workers[i] = r.newWorker()
-		wg.Go(func() { workers[i].run(ctx) })
+	}
+	var wg sync.WaitGroup
+	switch {
+	case cfg.Realtime:
+		wg.Go(func() { r.realtime(ctx, workers) })
+	case cfg.Random:
+		for _, w := range workers {
+			wg.Go(func() { w.runLoad(ctx) })
+		}
+	default:
+		for _, w := range workers {
+			wg.Go(func() { w.run(ctx) })
+		}
 	}
 	stop := make(chan struct{})
 	var progressDone sync.WaitGroup
@@ -83,6 +97,10 @@ type runner struct {
 	nextUser atomic.Uint64 // index of the next user to claim
 	sent     atomic.Int64  // live totals for the progress lines
 	acked    atomic.Int64
+
+	// Random mode: events claimed so far, and the workers' random streams.
+	claimed, loadStreams atomic.Uint64
+	failed               atomic.Int64 // answered non-2xx or not at all; the rest of sent-acked is in flight
 }
 
 // claim returns the index of the next user to send, or false when the run is over.
@@ -107,13 +125,17 @@ func (r *runner) report(w io.Writer, stop <-chan struct{}) {
 		case <-stop:
 			return
 		case now := <-tick.C:
-			sent, acked, users := r.sent.Load(), r.acked.Load(), r.nextUser.Load()
+			// failed before acked before sent: a request counted in acked or
+			// failed is always already in sent, so in flight is never negative.
+			failed := r.failed.Load()
+			acked := r.acked.Load()
+			sent, users := r.sent.Load(), r.nextUser.Load()
 			if r.cfg.Users > 0 {
 				users = min(users, uint64(r.cfg.Users))
 			}
 			rate := float64(acked-lastAcked) / now.Sub(lastAt).Seconds()
-			fmt.Fprintf(w, "%7.1fs  users %d  sent %d  acknowledged %d  failed %d  %.0f events/s\n",
-				now.Sub(r.began).Seconds(), users, sent, acked, sent-acked, rate)
+			line := progressLine{Elapsed: now.Sub(r.began), Users: int64(users), Sent: sent, Acked: acked, Failed: failed, EventsPerSec: rate}
+			fmt.Fprintln(w, line)
 			lastAcked, lastAt = acked, now
 		}
 	}
@@ -156,7 +178,7 @@ func (r *runner) newWorker() *worker {
 	src := rand.NewPCG(r.cfg.Seed, dupStream)
 	return &worker{
 		r:       r,
-		gen:     NewGenerator(r.cfg.Seed, r.cfg.Tenant, r.cfg.Start),
+		gen:     NewGenerator(r.cfg.Seed, r.cfg.Tenant, r.began).WithWindow(r.cfg.End, r.cfg.Window),
 		dupSrc:  src,
 		dupRNG:  rand.New(src),
 		scratch: make([]byte, 4096),

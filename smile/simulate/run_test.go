@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"smiledash/smile"
+	"smiledash/smile/smiletest"
 )
 
 const testSecret = "whsec-demo-only-0001"
@@ -32,6 +33,7 @@ type receiver struct {
 	byStatus   map[string]int64
 	firstOrder map[string][]string // per user, event ids in order of first arrival
 	headers    http.Header         // of the last delivery
+	bodies     [][]byte            // every delivery, in arrival order
 	host       string
 }
 
@@ -68,7 +70,11 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 		return
 	}
+	if arrived := time.Now(); env.CreatedAt.After(arrived) {
+		r.t.Errorf("%s %s is dated %s, after the wall clock when it arrived (%s)", env.Type, env.ID, env.CreatedAt, arrived.UTC())
+	}
 	r.mu.Lock()
+	r.bodies = append(r.bodies, body)
 	status := r.answer(r.deliveries)
 	r.deliveries++
 	if r.byID[env.ID] == 0 {
@@ -91,7 +97,7 @@ func always(status int) func(int) int { return func(int) int { return status } }
 func TestRun_DeliversSignedEvents(t *testing.T) {
 	rcv := newReceiver(t, always(http.StatusOK))
 	cfg := Config{URL: rcv.url, Secret: testSecret, Tenant: "demotenant", Users: 40, Concurrency: 4,
-		Seed: 7, Start: testStart, Duplicates: 0.2}
+		Seed: 7, End: testStart, Window: 48 * time.Hour, Duplicates: 0.2}
 	rep, err := Run(context.Background(), cfg, nil)
 	if err != nil {
 		t.Fatalf("run: %v", err)
@@ -99,7 +105,7 @@ func TestRun_DeliversSignedEvents(t *testing.T) {
 	rcv.mu.Lock() // the handlers are done, but the race detector cannot know
 	defer rcv.mu.Unlock()
 
-	g := NewGenerator(7, "demotenant", testStart)
+	g := NewGenerator(7, "demotenant", time.Time{}).WithWindow(testStart, 48*time.Hour)
 	wantEvents := 0
 	for range 40 {
 		user := g.User()
@@ -280,6 +286,10 @@ func TestRun_InvalidConfig(t *testing.T) {
 		{"negative duration", func(c *Config) { c.Duration = -time.Second }},
 		{"duplicates above one", func(c *Config) { c.Duplicates = 1.5 }},
 		{"duplicates NaN", func(c *Config) { c.Duplicates = math.NaN() }},
+		{"negative window", func(c *Config) { c.Window = -time.Hour }},
+		{"events without random", func(c *Config) { c.Events = 5 }},
+		{"random and realtime", func(c *Config) { c.Random, c.Realtime, c.Events = true, true, 5 }},
+		{"random without a bound", func(c *Config) { c.Random = true }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -308,4 +318,108 @@ func TestDeliver(t *testing.T) {
 	if _, err := Deliver(context.Background(), http.DefaultClient, "://bad", testSecret, ev); err == nil {
 		t.Error("got no error for a malformed URL, want one")
 	}
+}
+
+// TestRun_DatedBeforeNow: by default a run dates its users over the last days,
+// and never after the wall clock (the receiver checks every event on arrival).
+func TestRun_DatedBeforeNow(t *testing.T) {
+	rcv := newReceiver(t, always(http.StatusOK))
+	before := time.Now()
+	rep, err := Run(context.Background(), Config{URL: rcv.url, Secret: testSecret, Users: 60, Concurrency: 4}, nil)
+	if err != nil || rep.Failed() != 0 {
+		t.Fatalf("run: %v, %d failed", err, rep.Failed())
+	}
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	oldest := before
+	for _, b := range rcv.bodies {
+		env, _ := smile.ParseEnvelope(b)
+		if env.CreatedAt.Before(oldest) {
+			oldest = env.CreatedAt
+		}
+	}
+	if earliest := before.Add(-DefaultWindow - time.Second); oldest.Before(earliest) || before.Sub(oldest) < DefaultWindow/2 {
+		t.Errorf("oldest event %s, want spread over the %s before %s", oldest, DefaultWindow, before.UTC())
+	}
+}
+
+// TestGenerator_WithWindow: sign-ups fall inside the window, and what would
+// come after its end (monthly syncs) is left out.
+func TestGenerator_WithWindow(t *testing.T) {
+	end := testStart
+	g := NewGenerator(3, "demotenant", time.Time{}).WithWindow(end, 7*24*time.Hour)
+	unbounded := NewGenerator(3, "demotenant", testStart)
+	var syncs, unboundedSyncs int
+	for range 100 {
+		user := g.User()
+		if user[0].Type != smile.UserCreated || user[0].CreatedAt.Before(end.Add(-7*24*time.Hour)) {
+			t.Fatalf("first event %s at %s, want USER_CREATED in the week before %s", user[0].Type, user[0].CreatedAt, end)
+		}
+		for _, ev := range user {
+			if ev.CreatedAt.After(end) {
+				t.Fatalf("%s dated %s, after the window's end %s", ev.Type, ev.CreatedAt, end)
+			}
+			if ev.Type == smile.AccountSyncTaskFinished {
+				syncs++
+			}
+		}
+		for _, ev := range unbounded.User() {
+			if ev.Type == smile.AccountSyncTaskFinished {
+				unboundedSyncs++
+			}
+		}
+	}
+	if syncs != 0 || unboundedSyncs == 0 {
+		t.Errorf("got %d monthly syncs in a week's window (%d without one), want none", syncs, unboundedSyncs)
+	}
+}
+
+// TestRun_Realtime: events are sent when their time comes; a short run sends
+// the first user's sign-up and none of what lies ahead of the wall clock.
+func TestRun_Realtime(t *testing.T) {
+	rcv := newReceiver(t, always(http.StatusOK))
+	rep, err := Run(context.Background(), Config{URL: rcv.url, Secret: testSecret, Users: 3, Realtime: true,
+		Duration: 300 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	if len(rcv.bodies) == 0 || rep.Acknowledged != int64(len(rcv.bodies)) {
+		t.Fatalf("got %d deliveries, report %+v; want the first user's sign-up", len(rcv.bodies), rep)
+	}
+	if env, _ := smile.ParseEnvelope(rcv.bodies[0]); env.Type != smile.UserCreated {
+		t.Errorf("first event %s, want USER_CREATED", env.Type)
+	}
+	if n := len(NewGenerator(1, "", time.Time{}).User()); len(rcv.bodies) >= n+n {
+		t.Errorf("got %d events in 300ms, want only those already due", len(rcv.bodies))
+	}
+}
+
+// TestRun_Random: the load mode sends single events of four types for users
+// drawn from a pool, each with a new id, each valid against Smile's spec.
+func TestRun_Random(t *testing.T) {
+	rcv := newReceiver(t, always(http.StatusOK))
+	rep, err := Run(context.Background(), Config{URL: rcv.url, Secret: testSecret, Users: 7, Random: true,
+		Events: 300, Concurrency: 4, Seed: 5}, nil)
+	if err != nil || rep.Sent != 300 || rep.Acknowledged != 300 {
+		t.Fatalf("run: %v, report %+v; want 300 acknowledged", err, rep)
+	}
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	users, types := map[string]bool{}, map[smile.EventType]int{}
+	size := 0
+	for _, b := range rcv.bodies {
+		if err := smiletest.ValidateEvent(b); err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		env, _ := smile.ParseEnvelope(b)
+		users[env.Data.UserID] = true
+		types[env.Type]++
+		size += len(b)
+	}
+	if len(rcv.byID) != 300 || len(users) != 7 || len(types) != 4 {
+		t.Errorf("got %d ids, %d users, types %v; want 300 ids, the 7 users of the pool, 4 types", len(rcv.byID), len(users), types)
+	}
+	t.Logf("mean body %d bytes", size/len(rcv.bodies))
 }

@@ -24,6 +24,9 @@ const (
 // userHistory emits user i's whole life into g.drafts, unsorted.
 func (g *Generator) userHistory(i uint64) {
 	t := g.start.Add(time.Duration(i)*userSpacing + g.seconds(0, int(userSpacing/time.Second)-1))
+	if g.window > 0 {
+		t = g.end.Add(-time.Duration(g.rng.Int64N(int64(g.window/time.Second))) * time.Second)
+	}
 	userID := g.NewUserID()
 	g.emit(smile.UserCreated, t).userID = userID
 

@@ -25,6 +25,49 @@
 
   // state is exposed on the page root for people (styling) and tests.
   var opens = 0;
+
+  // current is the widget instance on screen, and currentNodes what it added
+  // to the page. Smile documents no close or destroy method (smile-api.md §3.1),
+  // and a widget need not remove itself when its token expires, so before a new
+  // instance opens, the old one is retired: its destroy() if it has one, and
+  // whatever it appended to <body> removed, so exactly one modal is ever open.
+  var current = null;
+  var currentNodes = [];
+  var watcher = window.MutationObserver ? new MutationObserver(function (records) {
+    adopt(records);
+  }) : null;
+
+  function adopt(records) {
+    records.forEach(function (r) {
+      Array.prototype.forEach.call(r.addedNodes, function (n) {
+        if (n.nodeType === 1 && n.parentNode === document.body) {
+          currentNodes.push(n);
+        }
+      });
+    });
+  }
+
+  function retire() {
+    if (watcher) {
+      adopt(watcher.takeRecords());
+      watcher.disconnect();
+    }
+    var old = current;
+    current = null;
+    if (old && typeof old.destroy === "function") {
+      try {
+        old.destroy();
+      } catch (e) {
+        // a widget that fails to tear down is removed from the page below
+      }
+    }
+    currentNodes.forEach(function (n) {
+      if (n.parentNode) {
+        n.parentNode.removeChild(n);
+      }
+    });
+    currentNodes = [];
+  }
   function setState(state, message) {
     root.setAttribute("data-state", state);
     root.setAttribute("data-opens", String(opens));
@@ -108,6 +151,7 @@
 
   var handlers = {
     onTokenExpired: function () {
+      retire();
       setState("refreshing", "Your session timed out. Reconnecting…");
       newToken("expired").then(open, failed);
     },
@@ -121,7 +165,11 @@
     }
   };
 
-  function options() {
+  // options builds one instance's options. Its callbacks are always posted
+  // (they are what the widget said), but a retired instance no longer drives
+  // the page: a late onClose or onTokenExpired from it must not close or
+  // reopen the one now on screen.
+  function options(generation) {
     var opts = { userToken: boot.userToken };
     if (boot.templateId) {
       opts.templateId = boot.templateId;
@@ -131,7 +179,7 @@
         var hasArgs = arguments.length > 0;
         var arg = arguments[0];
         post(name, hasArgs, arg);
-        if (handlers[name]) {
+        if (handlers[name] && generation === opens) {
           handlers[name](hasArgs, arg);
         }
       };
@@ -144,10 +192,15 @@
       failed(new Error("widget script did not load"));
       return;
     }
+    retire();
     opens += 1;
     done.hidden = true;
     setState("open", "The secure window is open. Follow the steps in it.");
-    new window.SmileLinkModal(options()).open();
+    if (watcher) {
+      watcher.observe(document.body, { childList: true });
+    }
+    current = new window.SmileLinkModal(options(opens));
+    current.open();
   }
 
   function failed() {

@@ -1,0 +1,54 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"smiledash/handlers"
+	"smiledash/models"
+	"smiledash/models/storetest"
+)
+
+// TestReceiveWebhook_NULUnderForgedFlood: on PostgreSQL, forged bodies with a
+// NUL byte poisoned the batches that recorded their rejection, so valid
+// webhooks sent meanwhile answered 503, and a signed event with \u0000 in a
+// field answered 503 on every retry.
+func TestReceiveWebhook_NULUnderForgedFlood(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		in, err := s.NewIngester(models.IngestOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = in.Close(context.Background()) })
+		a := newTestApp(t, func(d *handlers.Deps) { d.Store, d.Ingester = s, in })
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for i := range 10 {
+					forged := fmt.Appendf(nil, `{"id":"x\x00%d-%d"}`+"\x00", w, i)
+					if r := a.do(t, webhookRequest(forged, strings.Repeat("ab", 64))); r.status != 401 {
+						t.Errorf("forged: got %d, want 401", r.status)
+					}
+					body := fmt.Appendf(nil, `{"id":"et-nul-%d-%d","version":1,"type":"USER_CREATED","createdAt":"2026-05-01T00:00:00Z",`+
+						`"data":{"userId":"u-\u0000%d"}}`, w, i, w)
+					if r := a.do(t, signed(body)); r.status != 200 {
+						t.Errorf("signed event with \\u0000: got %d %s, want 200", r.status, r.body)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if err := in.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var events, rejections int64
+		s.DB().Model(&models.Event{}).Count(&events)
+		s.DB().Model(&models.Delivery{}).Where("reason = ?", models.ReasonSignatureMismatch).Count(&rejections)
+		if events != 40 || rejections == 0 {
+			t.Errorf("got %d events and %d rejection records, want 40 and the rejections recorded", events, rejections)
+		}
+	})
+}
