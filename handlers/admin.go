@@ -31,4 +31,7 @@ func (h *Handler) adminRoutes(app *fiber.App) {
 	api := app.Group("/api/v1", h.requireAPIToken)
 	h.apiRoutes(api)     // read-only JSON (api.go)
 	h.linkAPIRoutes(api) // connect links over JSON (links.go)
+
+	// Search, the exports of every list, the OpenAPI document (search.go, export.go, openapi.go).
+	h.searchRoutes(admin, api)
 }

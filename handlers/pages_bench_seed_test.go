@@ -23,7 +23,7 @@ const (
 	benchEvents    = 1_000_000
 	benchUsers     = 100_000
 	benchHeavyUser = "bench-user-000000"
-	benchSeedRev   = "2" // bump when the generator changes
+	benchSeedRev   = "3" // bump when the generator or the search indexer changes
 )
 
 var benchTypes = []string{"ACCOUNT_CREATED", "ACCOUNT_CONNECTED", "TASK_STARTED", "TASK_FINISHED", "INCOMES_ADDED",
@@ -117,8 +117,26 @@ func seedBenchDB(path string) error {
 			return err
 		}
 	}
-	_, err = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-	return err
+	if _, err := db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return err
+	}
+	return indexBenchDB(ctx, path)
+}
+
+// indexBenchDB builds the search index as the background indexer would, in
+// large batches.
+func indexBenchDB(ctx context.Context, path string) error {
+	s, err := models.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for {
+		n, err := s.IndexSearch(ctx, 20_000)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
 }
 
 type benchGen struct {

@@ -67,6 +67,16 @@ func BenchmarkPages(b *testing.B) {
 		{"users_deep_keyset", "/admin/users?after=" + url.QueryEscape(users.Next), `data-testid="user-row"`},
 		{"heavy_user_timeline_deep", "/admin/users/" + benchHeavyUser + "?before=" + url.QueryEscape(timeline.Next), `data-testid="timeline-item"`},
 		{"overview", "/admin", `data-testid="event-count"`},
+		// Search: a login name (about ten events); a word in every 20th event,
+		// alone, narrowed to one user and to a type; the heavy user's account
+		// id in a time range, the known slow case (every part of the id is a
+		// common word, so FTS4 walks huge position lists); a deep page.
+		{"search_login_name", "/admin/search?q=login-004242", `data-testid="search-row"`},
+		{"search_common_word", "/admin/search?q=prov07", `data-testid="search-row"`},
+		{"search_common_word_one_user", "/admin/search?q=prov07&user=bench-user-000007", `data-testid="search-row"`},
+		{"search_common_word_by_type", "/admin/search?q=prov07&type=ACCOUNT_FAILED", `data-testid="search-row"`},
+		{"search_heavy_user_time_range", "/admin/search?q=acc-000000-0&from=2025-06-01T00:00&to=2025-08-01T00:00", `data-testid="search-row"`},
+		{"search_deep_keyset", "/admin/search?q=prov07&before=100000", `data-testid="search-row"`},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			durations := make([]time.Duration, 0, b.N)

@@ -299,6 +299,7 @@ var navItems = []navItem{
 	{Key: "overview", Label: "Overview", Href: "/admin"},
 	{Key: "users", Label: "Users", Href: "/admin/users"},
 	{Key: "events", Label: "Events", Href: "/admin/events"},
+	{Key: "search", Label: "Search", Href: "/admin/search"},
 	{Key: "records", Label: "Records", Href: "/admin/records"},
 	{Key: "deliveries", Label: "Deliveries", Href: "/admin/deliveries"},
 	{Key: "links", Label: "Links", Href: "/admin/links"},

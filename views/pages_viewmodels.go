@@ -43,6 +43,8 @@ type UsersPageVM struct {
 
 // UsersResultsVM is the part of the users page a filter change replaces.
 type UsersResultsVM struct {
+	// Filter is the filter the results are for (the export links keep it).
+	Filter   UsersFilterVM
 	Total    string
 	Filtered bool
 	Rows     UserRowsVM

@@ -62,6 +62,15 @@ func serve(ctx context.Context, e env, args []string) error {
 	// the store closes.
 	stopRetention := startRetention(cfg, store, log)
 	defer stopRetention()
+	// The search index follows the log in the background, off the webhook's
+	// acknowledgement path; it stops before the store closes.
+	indexerCtx, stopIndexer := context.WithCancel(ctx)
+	indexerDone := make(chan struct{})
+	go func() {
+		defer close(indexerDone)
+		store.RunSearchIndexer(indexerCtx, models.SearchIndexerOptions{Logger: log})
+	}()
+	defer func() { stopIndexer(); <-indexerDone }()
 	assets, err := static.New()
 	if err != nil {
 		return err
