@@ -22,7 +22,9 @@ type fakeLag struct {
 	behind time.Duration
 }
 
-func (f fakeLag) ProjectorLag(context.Context) (int64, time.Duration, error) { return f.n, f.behind, nil }
+func (f fakeLag) ProjectorLag(context.Context) (int64, time.Duration, error) {
+	return f.n, f.behind, nil
+}
 
 type fakeGaps map[string]int64
 
