@@ -35,7 +35,12 @@ func (f fakeGaps) GapCounts(context.Context) (map[string]int64, error) { return 
 // refused delivery; and a connect link opened twice whose widget called back.
 func seedOverviewApp(t *testing.T, a *testApp) {
 	t.Helper()
-	day := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	seedOverviewAt(t, a, time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
+}
+
+// seedOverviewAt is seedOverviewApp with the story starting at day.
+func seedOverviewAt(t *testing.T, a *testApp, day time.Time) {
+	t.Helper()
 	for _, ev := range []struct {
 		id, typ, account string
 		at               time.Duration
@@ -55,7 +60,7 @@ func seedOverviewApp(t *testing.T, a *testApp) {
 			t.Fatalf("webhook %s: got %d %s", ev.id, got.status, got.body)
 		}
 	}
-	if got := a.do(t, webhookRequest(pageBody("et-bad", "USER_CREATED", day, nil), strings.Repeat("ab", 64))); got.status != http.StatusUnauthorized {
+	if got := a.do(t, webhookRequest(pageBody("et-bad-"+day.Format("0102"), "USER_CREATED", day, nil), strings.Repeat("ab", 64))); got.status != http.StatusUnauthorized {
 		t.Fatalf("bad signature: got %d", got.status)
 	}
 	ctx := context.Background()
