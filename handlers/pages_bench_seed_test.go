@@ -194,9 +194,12 @@ func (g *benchGen) events() error {
 				typ := benchTypes[g.rng.IntN(len(benchTypes))]
 				at := benchBase.Add(time.Duration(seq) * 30 * time.Second)
 				g.types[typ]++
-				hk := benchHourKey{hour: at.Unix() / 3600 * 3600, typ: typ, provider: fmt.Sprintf("prov%02d", user%20)}
-				if typ == "ACCOUNT_FAILED" {
-					hk.code = "INVALID_CREDENTIALS"
+				hk := benchHourKey{hour: at.Unix() / 3600 * 3600, typ: typ}
+				switch typ {
+				case "ACCOUNT_FAILED":
+					hk.provider, hk.code = fmt.Sprintf("prov%02d", user%20), "INVALID_CREDENTIALS"
+				case "ACCOUNT_CREATED", "ACCOUNT_CONNECTED":
+					hk.provider = fmt.Sprintf("prov%02d", user%20)
 				}
 				g.hourly[hk]++
 				g.counts[user]++

@@ -67,8 +67,7 @@ func (s *Store) Funnel(ctx context.Context, from, to time.Time) (Funnel, error) 
 		Stored     int64
 	}
 	err = db.Raw("SELECT provider_id, type, SUM(stored) AS stored FROM event_hourly WHERE hour >= ? AND hour < ? AND type IN ? "+
-		"GROUP BY provider_id, type", from.Unix()/3600*3600, to.Unix(),
-		[]string{string(smile.AccountCreated), string(smile.AccountConnected), string(smile.AccountFailed)}).Scan(&rows).Error
+		"GROUP BY provider_id, type", from.Unix()/3600*3600, to.Unix(), funnelTypes).Scan(&rows).Error
 	if err != nil {
 		return Funnel{}, fmt.Errorf("models: funnel accounts: %w", err)
 	}

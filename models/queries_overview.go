@@ -71,12 +71,17 @@ type hourKey struct {
 	provider, code string
 }
 
+// funnelTypes are the account webhooks the funnel counts per provider. Only
+// they are counted by provider: the other types need one row per hour and
+// type, not one per provider too.
+var funnelTypes = []string{string(smile.AccountCreated), string(smile.AccountConnected), string(smile.AccountFailed)}
+
 // countHour adds ev to the batch's hourly counters. It runs after the event's
 // account row is applied, so account events without a provider of their own
 // are counted under the account's.
 func (p *projection) countHour(ev ProjectedEvent) {
 	k := hourKey{hour: ev.Stamp.At.Unix() / 3600 * 3600, typ: string(ev.Type), code: deref(ev.Data.ErrorCode)}
-	if id := ev.Data.Account(); id != "" {
+	if id := ev.Data.Account(); id != "" && slices.Contains(funnelTypes, k.typ) {
 		if a := p.accounts[id]; a != nil {
 			k.provider = a.ProviderID
 		}

@@ -4,8 +4,9 @@
 -- of the events; and two indexes for the connection funnel's first steps.
 
 -- hour is the Unix second the hour starts (UTC), by Smile's createdAt.
--- provider_id is the account's provider (account events only), error_code the
--- code of a failure event; both '' when they do not apply. The projection adds
+-- provider_id is the account's provider (ACCOUNT_CREATED, _CONNECTED and
+-- _FAILED only, for the funnel), error_code the code of a failure event; both
+-- '' when they do not apply. The projection adds
 -- to it in the same transaction as event_counts.
 CREATE TABLE event_hourly (
     hour        BIGINT  NOT NULL,

@@ -4,8 +4,9 @@
 -- of the events; and two indexes for the connection funnel's first steps.
 
 -- hour is the Unix second the hour starts (UTC), by Smile's createdAt.
--- provider_id is the account's provider (account events only), error_code the
--- code of a failure event; both '' when they do not apply. The projection adds
+-- provider_id is the account's provider (ACCOUNT_CREATED, _CONNECTED and
+-- _FAILED only, for the funnel), error_code the code of a failure event; both
+-- '' when they do not apply. The projection adds
 -- to it in the same transaction as event_counts.
 CREATE TABLE event_hourly (
     hour        INTEGER NOT NULL,
@@ -14,7 +15,7 @@ CREATE TABLE event_hourly (
     error_code  TEXT    NOT NULL DEFAULT '',
     stored      INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (hour, type, provider_id, error_code)
-);
+) WITHOUT ROWID; -- clustered by hour: a range reads consecutive pages
 
 -- Events stored before this version, by hour and type only: `smiledash
 -- reproject` fills in their providers and error codes.
