@@ -307,7 +307,7 @@ func (g *benchGen) heavyExtras() error {
 	return nil
 }
 
-// overview seeds the overview's hourly counters (from the events generated)
+// overview seeds the overview's hourly and daily counters (from the events generated)
 // and a connect funnel: every user's link opened once when the user first
 // appeared, and its widget calling back a minute later.
 func (g *benchGen) overview() error {
@@ -318,6 +318,22 @@ func (g *benchGen) overview() error {
 	err := g.insert("event_hourly", "hour, type, provider_id, error_code, stored", len(keys), func(i int) []any {
 		k := keys[i]
 		return []any{k.hour, k.typ, k.provider, k.code, g.hourly[k]}
+	})
+	if err != nil {
+		return err
+	}
+	daily := map[benchHourKey]int64{}
+	for k, n := range g.hourly {
+		k.hour = k.hour / 86400 * 86400
+		daily[k] += n
+	}
+	days := make([]benchHourKey, 0, len(daily))
+	for k := range daily {
+		days = append(days, k)
+	}
+	err = g.insert("event_daily", "day, type, provider_id, error_code, stored", len(days), func(i int) []any {
+		k := days[i]
+		return []any{k.hour, k.typ, k.provider, k.code, daily[k]}
 	})
 	if err != nil {
 		return err

@@ -19,7 +19,7 @@ import (
 //   - WidgetsOpened: distinct links whose widget posted at least one callback
 //     (any onX, including onUIEvent) in the range;
 //   - Created, Connected, Failed: ACCOUNT_CREATED, ACCOUNT_CONNECTED and
-//     ACCOUNT_FAILED webhooks dated in the range (the hourly counters).
+//     ACCOUNT_FAILED webhooks dated in the range (the daily or hourly counters).
 //
 // The first two steps know no provider (the end user picks one inside the
 // widget), so per-provider funnels start at Created. Accounts connected
@@ -46,7 +46,8 @@ type ProviderFunnel struct {
 
 // Funnel reads the connection funnel for events dated in [from, to). Each step
 // is an index range: (kind, at, link_id) on actions, (received_at, link_id) on
-// callbacks, and the hourly counters (hours overlapping the range).
+// callbacks, and the counters (days for a range of whole UTC days, else hours
+// overlapping the range).
 func (s *Store) Funnel(ctx context.Context, from, to time.Time) (Funnel, error) {
 	from, to = from.UTC(), to.UTC()
 	f := Funnel{From: from, To: to}
@@ -66,8 +67,9 @@ func (s *Store) Funnel(ctx context.Context, from, to time.Time) (Funnel, error) 
 		Type       string
 		Stored     int64
 	}
-	err = db.Raw("SELECT provider_id, type, SUM(stored) AS stored FROM event_hourly WHERE hour >= ? AND hour < ? AND type IN ? "+
-		"GROUP BY provider_id, type", from.Unix()/3600*3600, to.Unix(), funnelTypes).Scan(&rows).Error
+	table, col, lo, hi := counters(from, to, 86400)
+	err = db.Raw("SELECT provider_id, type, SUM(stored) AS stored FROM "+table+" WHERE "+col+" >= ? AND "+col+" < ? AND type IN ? "+
+		"GROUP BY provider_id, type", lo, hi, funnelTypes).Scan(&rows).Error
 	if err != nil {
 		return Funnel{}, fmt.Errorf("models: funnel accounts: %w", err)
 	}

@@ -95,26 +95,48 @@ func (p *projection) countHour(ev ProjectedEvent) {
 	p.hourly[k]++
 }
 
-// saveHourly adds a batch's hourly counters in tx, in multi-row upserts.
+// saveHourly adds a batch's counters to event_hourly and, summed by day, to
+// event_daily, in tx, in multi-row upserts.
 func (s *Store) saveHourly(ctx context.Context, tx *sql.Tx, rows map[hourKey]int64) error {
-	const per = 100
-	keys := make([]hourKey, 0, len(rows))
-	for k := range rows {
-		keys = append(keys, k)
+	days := make(map[hourKey]int64, len(rows))
+	for k, n := range rows {
+		k.hour = k.hour / 86400 * 86400
+		days[k] += n
 	}
-	for chunk := range slices.Chunk(keys, per) {
-		args := make([]any, 0, 5*len(chunk))
-		for _, k := range chunk {
-			args = append(args, k.hour, k.typ, k.provider, k.code, rows[k])
+	for _, c := range []struct {
+		table, column string
+		rows          map[hourKey]int64
+	}{{"event_hourly", "hour", rows}, {"event_daily", "day", days}} {
+		keys := make([]hourKey, 0, len(c.rows))
+		for k := range c.rows {
+			keys = append(keys, k)
 		}
-		q := "INSERT INTO event_hourly (hour, type, provider_id, error_code, stored) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", len(chunk)), ",") +
-			" ON CONFLICT (hour, type, provider_id, error_code) DO UPDATE SET stored = event_hourly.stored + excluded.stored"
-		if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
-			return fmt.Errorf("save hourly event counts: %w", err)
+		for chunk := range slices.Chunk(keys, 100) {
+			args := make([]any, 0, 5*len(chunk))
+			for _, k := range chunk {
+				args = append(args, k.hour, k.typ, k.provider, k.code, c.rows[k])
+			}
+			q := "INSERT INTO " + c.table + " (" + c.column + ", type, provider_id, error_code, stored) VALUES " +
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", len(chunk)), ",") +
+				" ON CONFLICT (" + c.column + ", type, provider_id, error_code) DO UPDATE SET stored = " + c.table + ".stored + excluded.stored"
+			if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+				return fmt.Errorf("save %s: %w", c.table, err)
+			}
 		}
 	}
 	return nil
+}
+
+// counters picks the counter table for a range read in buckets of bucket
+// seconds: event_daily when both ends fall on UTC midnight and buckets are
+// whole days, event_hourly otherwise. It returns the table, its time column
+// and the range's bounds in Unix seconds, rounded to its grain.
+func counters(from, to time.Time, bucket int64) (table, column string, lo, hi int64) {
+	lo, hi = from.Unix(), to.Unix()
+	if lo%86400 == 0 && hi%86400 == 0 && bucket%86400 == 0 {
+		return "event_daily", "day", lo, hi
+	}
+	return "event_hourly", "hour", lo / 3600 * 3600, hi
 }
 
 // --- The overview's questions. ---
@@ -189,7 +211,7 @@ type SecretUse struct {
 const SecretsSample = 1000
 
 // Insight reads the overview. Every part is an index range or a counter: the
-// hourly counters for the range (a few thousand rows at most for 30 days),
+// daily counters for a range of whole UTC days, the hourly ones otherwise,
 // bounded counts for users and statuses, the newest rows for webhook health.
 func (s *Store) Insight(ctx context.Context, q InsightQuery) (Insight, error) {
 	out := Insight{Families: map[string]int64{}}
@@ -215,9 +237,9 @@ func (s *Store) Insight(ctx context.Context, q InsightQuery) (Insight, error) {
 		Type   string
 		Stored int64
 	}
-	err = s.db.WithContext(ctx).Raw("SELECT (hour - ?) / ? AS b, type, SUM(stored) AS stored FROM event_hourly "+
-		"WHERE hour >= ? AND hour < ? GROUP BY 1, 2", from.Unix(), bucket, from.Unix()/3600*3600, to.Unix()).
-		Scan(&vol).Error
+	table, col, lo, hi := counters(from, to, bucket)
+	err = s.db.WithContext(ctx).Raw("SELECT ("+col+" - ?) / ? AS b, type, SUM(stored) AS stored FROM "+table+
+		" WHERE "+col+" >= ? AND "+col+" < ? GROUP BY 1, 2", from.Unix(), bucket, lo, hi).Scan(&vol).Error
 	if err != nil {
 		return Insight{}, fmt.Errorf("models: event volume: %w", err)
 	}
@@ -230,9 +252,9 @@ func (s *Store) Insight(ctx context.Context, q InsightQuery) (Insight, error) {
 			out.Volume[v.B].Total += v.Stored
 		}
 	}
-	err = s.db.WithContext(ctx).Raw("SELECT error_code AS code, type, SUM(stored) AS n FROM event_hourly "+
-		"WHERE hour >= ? AND hour < ? AND error_code <> '' GROUP BY error_code, type ORDER BY n DESC, code, type LIMIT 10",
-		from.Unix()/3600*3600, to.Unix()).Scan(&out.Errors).Error
+	err = s.db.WithContext(ctx).Raw("SELECT error_code AS code, type, SUM(stored) AS n FROM "+table+
+		" WHERE "+col+" >= ? AND "+col+" < ? AND error_code <> '' GROUP BY error_code, type ORDER BY n DESC, code, type LIMIT 10",
+		lo, hi).Scan(&out.Errors).Error
 	if err != nil {
 		return Insight{}, fmt.Errorf("models: top error codes: %w", err)
 	}

@@ -78,6 +78,13 @@ func TestInsight_CountsFromHourlyCounters(t *testing.T) {
 		if got.Users.N != 1 {
 			t.Errorf("got %d users, want 1", got.Users.N)
 		}
+		daily, err := s.Insight(context.Background(), models.InsightQuery{From: ot0, To: ot0.Add(48 * time.Hour), Bucket: 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(daily.Volume) != 2 || daily.Volume[0].Total != 6 || daily.Events != 6 || len(daily.Errors) != 1 {
+			t.Errorf("by day: got %d events in %+v, want 6 on the first of 2 days", daily.Events, daily.Volume)
+		}
 		if h := got.Health; h.Last == nil || h.Last.Type != "ACCOUNT_DISCONNECTED" || len(h.Secrets) != 1 || h.Secrets[0].N != 7 {
 			t.Errorf("got health %+v, want the last event and 7 events on secret 0", h)
 		}
@@ -99,6 +106,14 @@ func TestFunnel_StepsAndProviders(t *testing.T) {
 			f.Providers[0].FunnelSteps != (models.FunnelSteps{Created: 2, Connected: 1, Failed: 1}) ||
 			f.Providers[1].FunnelSteps != (models.FunnelSteps{Created: 1}) {
 			t.Errorf("got providers %+v, want provA 2/1/1 and provB 1/0/0", f.Providers)
+		}
+		// Not on day boundaries: the hourly counters give the same answer.
+		hourly, err := s.Funnel(context.Background(), ot0.Add(-time.Hour), ot0.Add(2*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hourly.Overall != want {
+			t.Errorf("by hour: got %+v, want %+v", hourly.Overall, want)
 		}
 		later, err := s.Funnel(context.Background(), ot0.Add(24*time.Hour), ot0.Add(48*time.Hour))
 		if err != nil {

@@ -11,7 +11,7 @@ import (
 // projectionTables are rebuilt from the event log by Reproject.
 var projectionTables = []string{
 	"data_availability", "tasks", "invites", "archives", "accounts", "records", "verifications", "event_counts",
-	"event_hourly", // insight-overview: the overview's hourly counters (queries_overview.go)
+	"event_hourly", "event_daily", // insight-overview: the overview's counters (queries_overview.go)
 }
 
 // Reproject rebuilds every projection from the stored events, in one transaction
