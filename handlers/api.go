@@ -19,6 +19,8 @@ func (h *Handler) apiRoutes(api fiber.Router) {
 	api.Get("/events", h.apiEvents)
 	api.Get("/events/:id", h.apiEvent)
 	api.Get("/deliveries", h.apiDeliveries)
+	api.Get("/funnel", h.apiFunnel)     // overview.go
+	api.Get("/overview", h.apiOverview) // overview.go
 }
 
 type apiPage[T any] struct {

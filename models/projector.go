@@ -58,6 +58,10 @@ func (pr *projector) project(ctx context.Context, tx *sql.Tx, events []Projected
 	for _, ev := range events {
 		p.apply(ev)
 	}
+	// insight-overview hook: the overview's hourly counters, same transaction.
+	if err := pr.store.saveHourly(ctx, tx, p.hourly); err != nil {
+		return nil, fmt.Errorf("models: project: %w", err)
+	}
 	if pr.store.dialect == migrations.Postgres {
 		if err := p.saveSetBased(ctx, pr.store, tx, before); err != nil {
 			return nil, fmt.Errorf("models: project: %w", err)

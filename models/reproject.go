@@ -12,6 +12,7 @@ import (
 // projectionTables are rebuilt from the event log by Reproject.
 var projectionTables = []string{
 	"data_availability", "tasks", "invites", "archives", "accounts", "records", "verifications", "event_counts",
+	"event_hourly", "event_daily", // insight-overview: the overview's counters (queries_overview.go)
 }
 
 // Reproject rebuilds every projection from the stored events, in one transaction

@@ -9,17 +9,6 @@ const (
 	KindAction   = "action"
 )
 
-// OverviewPageVM is /admin.
-type OverviewPageVM struct {
-	LayoutVM
-	Now         time.Time
-	TotalEvents int64
-	Users       string // bounded count text
-	Counts      []TypeCountVM
-	Rejections  []DeliveryVM
-	Failures    []EventRowVM
-}
-
 // TypeCountVM is the maintained count of one event type.
 type TypeCountVM struct {
 	Type string
@@ -179,16 +168,18 @@ type TimelineItemVM struct {
 
 // EventsFilterVM is the events filter form.
 type EventsFilterVM struct {
-	Type, User, Account, Outcome string
-	Time                         TimeRangeVM
+	Type, Family, User, Account, Outcome string
+	Time                                 TimeRangeVM
 }
 
 // EventsPageVM is /admin/events.
 type EventsPageVM struct {
 	LayoutVM
-	Filter  EventsFilterVM
-	Types   []string
-	Results EventRowsVM
+	Filter EventsFilterVM
+	Types  []string
+	// Families are the event families the family filter offers.
+	Families []string
+	Results  EventRowsVM
 	// Live is set on the first, unfiltered-by-cursor page, where new events are
 	// added as they arrive.
 	Live bool
