@@ -42,6 +42,8 @@ type Store struct {
 	projectionGen atomic.Uint64
 	// passwordChecks counts bcrypt comparisons (admins.go).
 	passwordChecks atomic.Int64
+	// gapWindow is how long a widget claim waits for its webhook (gaps.go).
+	gapWindow atomic.Int64
 }
 
 // Open opens the database named by dsn: a postgres:// URL selects PostgreSQL,
