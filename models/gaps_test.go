@@ -15,7 +15,15 @@ import (
 
 // gapEvent builds a webhook body for user and account stamped at.
 func gapEvent(id string, typ smile.EventType, user, account string, at time.Time) []byte {
+	return eventWith(id, typ, user, account, at, nil)
+}
+
+// eventWith is gapEvent with extra data fields.
+func eventWith(id string, typ smile.EventType, user, account string, at time.Time, extra map[string]any) []byte {
 	data := map[string]any{"userId": user}
+	for k, v := range extra {
+		data[k] = v
+	}
 	if account != "" {
 		data["accountId"] = account
 	}
