@@ -92,6 +92,7 @@ type Gap struct {
 	ClosedAt   *time.Time `gorm:"column:closed_at"`
 	ClosedBy   string     `gorm:"column:closed_by"`
 	LagSeconds *int64     `gorm:"column:lag_seconds"`
+	CheckedAt  *time.Time `gorm:"column:checked_at"`
 	// UserID is the user's Smile id (filled by queries, not stored here).
 	UserID string `gorm:"column:user_id;->"`
 	// Status is GapWaiting, GapOpen, GapClosed or GapMatched (computed).

@@ -56,7 +56,7 @@ func (s *Store) Gaps(ctx context.Context, q GapQuery) (GapPage, error) {
 	}
 	window := s.GapWindow()
 	db := s.db.WithContext(ctx).Table("gaps g").
-		Select("g.id, g.kind, g.user_key, g.account_id, g.callback_id, g.event_id, g.claimed_at, g.closed_at, g.closed_by, g.lag_seconds, u.id AS user_id").
+		Select("g.id, g.kind, g.user_key, g.account_id, g.callback_id, g.event_id, g.claimed_at, g.closed_at, g.closed_by, g.lag_seconds, g.checked_at, u.id AS user_id").
 		Joins("JOIN smile_users u ON u.user_key = g.user_key")
 	db = gapStatusWhere(db, q.Status, q.Now.UTC().Add(-window), int64(window/time.Second))
 	if q.Kind != "" {

@@ -16,6 +16,8 @@ CREATE TABLE gaps (
     claimed_at  TIMESTAMPTZ NOT NULL,
     closed_at   TIMESTAMPTZ,
     closed_by   TEXT      NOT NULL DEFAULT '',
+    -- checked_at: when the background sweep last checked it with Smile.
+    checked_at  TIMESTAMPTZ,
     lag_seconds BIGINT
 );
 CREATE UNIQUE INDEX gaps_callback ON gaps (callback_id) WHERE callback_id IS NOT NULL;

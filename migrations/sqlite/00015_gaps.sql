@@ -16,6 +16,8 @@ CREATE TABLE gaps (
     claimed_at  TIMESTAMP NOT NULL,
     closed_at   TIMESTAMP,
     closed_by   TEXT      NOT NULL DEFAULT '',
+    -- checked_at: when the background sweep last checked it with Smile.
+    checked_at  TIMESTAMP,
     lag_seconds INTEGER
 );
 CREATE UNIQUE INDEX gaps_callback ON gaps (callback_id) WHERE callback_id IS NOT NULL;
