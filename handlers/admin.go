@@ -25,7 +25,9 @@ func (h *Handler) adminRoutes(app *fiber.App) {
 	h.adminPageRoutes(admin) // pages, htmx fragments, live stream (admin_pages.go)
 	h.linkAdminRoutes(admin) // connect links: create, list, revoke (links.go)
 	h.recordRoutes(admin)    // records and verifications (records.go)
+	h.reconRoutes(admin)     // attention page, Check with Smile (gaps.go, check.go)
 	api := app.Group("/api/v1", h.requireAPIToken)
-	h.apiRoutes(api)     // read-only JSON (api.go)
-	h.linkAPIRoutes(api) // connect links over JSON (links.go)
+	h.apiRoutes(api)      // read-only JSON (api.go)
+	h.linkAPIRoutes(api)  // connect links over JSON (links.go)
+	h.reconAPIRoutes(api) // gaps, lifecycles, stale lists (gaps.go)
 }

@@ -284,6 +284,7 @@ var navItems = []navItem{
 	{"users", "Users", "/admin/users"},
 	{"events", "Events", "/admin/events"},
 	{"records", "Records", "/admin/records"},
+	{"attention", "Attention", "/admin/attention"},
 	{"deliveries", "Deliveries", "/admin/deliveries"},
 	{"links", "Links", "/admin/links"},
 	{"settings", "Settings", "/admin/settings"},
