@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"github.com/gofiber/fiber/v2"
-
 )
 
 // checkUser is POST /admin/users/:id/check (admin role, CSRF): fetch the
@@ -43,4 +42,3 @@ func (h *Handler) checkAccount(c *fiber.Ctx) error {
 	}
 	return redirect(c, userURL(res.UserID)+"#check")
 }
-
