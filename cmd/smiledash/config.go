@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"smiledash/handlers"
 )
@@ -33,6 +34,10 @@ type Config struct {
 	LogLevel          string
 	// DebugAddr, when set, serves Go's pprof profiles there (keep it on loopback).
 	DebugAddr string
+	// Reconciliation (recon_wiring.go).
+	GapWindow   time.Duration
+	StaleAfter  time.Duration
+	CheckBudget int
 }
 
 // Sandbox reports whether smiledash runs its built-in Smile simulator: it does
@@ -68,6 +73,7 @@ type setting struct {
 func loadConfig(args []string, getenv func(string) string) (Config, error) {
 	var c Config
 	var secrets, maxBytes string
+	var recon reconSettings
 	settings := []setting{
 		{"SMILEDASH_ADDR", "addr", ":8080", "listen address", &c.Addr},
 		{"SMILEDASH_DATA_DIR", "data-dir", "./data", "where the SQLite file lives", &c.DataDir},
@@ -87,6 +93,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		{"SMILEDASH_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
 		{"SMILEDASH_DEBUG_ADDR", "debug-addr", "", "serve pprof profiles on this address (e.g. 127.0.0.1:6060)", &c.DebugAddr},
 	}
+	settings = append(settings, recon.settings()...)
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	for _, s := range settings {
 		value := s.def
@@ -111,6 +118,9 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("SMILEDASH_WEBHOOK_MAX_BYTES must be a positive number of bytes, got %q", maxBytes)
 	}
 	c.WebhookMaxBytes = n
+	if err := recon.apply(&c); err != nil {
+		return Config{}, err
+	}
 	if c.WidgetScriptURL == "" {
 		c.WidgetScriptURL = defaultWidgetScriptURL
 		if c.Sandbox() {

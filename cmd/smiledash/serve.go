@@ -64,6 +64,14 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer stopPages()
+	// Reconciliation: Check with Smile reads the same client as the connect flow.
+	var smileAPI models.SmileReader
+	if connect.Smile != nil {
+		smileAPI = connect.Smile
+	}
+	recon := reconDeps(cfg, store, smileAPI)
+	stopSweep := startCheckSweep(ctx, cfg, store, smileAPI, log)
+	defer stopSweep()
 	app := handlers.NewApp(handlers.Deps{
 		Log:      log,
 		Webhooks: cfg.webhookConfig(secrets),
@@ -74,6 +82,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		Connect:  connect,
 		Admin:    admin,
 		Pages:    pages,
+		Recon:    recon,
 		Store:    store,
 	})
 
@@ -103,6 +112,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	case <-ctx.Done():
 	}
 	log.Info("Shutting down")
+	stopSweep()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := app.ShutdownWithContext(shutdownCtx); err != nil {
