@@ -115,12 +115,13 @@ func (h *Handler) showAttention(c *fiber.Ctx) error {
 	vm := views.AttentionPageVM{
 		LayoutVM: h.pageLayout(c, "Needs attention", "attention"), Now: now,
 		Window: views.DurationText(h.recon().GapWindow()), StaleAfter: views.DurationText(h.staleAfter()),
-		Waiting: counts.Waiting, Open: counts.Open, Closed: views.CountText(counts.Closed.N, counts.Closed.AtLeast),
-		Gaps: rows, Stale: attentionVMs(stale), Action: attentionVMs(action),
+		Waiting: views.CountText(counts.Waiting.N, counts.Waiting.AtLeast), Open: views.CountText(counts.Open.N, counts.Open.AtLeast),
+		Closed: views.CountText(counts.Closed.N, counts.Closed.AtLeast),
+		Gaps:   rows, Stale: attentionVMs(stale), Action: attentionVMs(action),
 	}
 	for _, k := range models.GapKinds {
-		if n := counts.OpenByKind[k]; n > 0 {
-			vm.OpenByKind = append(vm.OpenByKind, views.KindCountVM{Kind: k, N: n, URL: withQuery("/admin/attention", "status", models.GapOpen, "kind", k) + "#gaps"})
+		if n, ok := counts.OpenByKind[k]; ok {
+			vm.OpenByKind = append(vm.OpenByKind, views.KindCountVM{Kind: k, N: views.CountText(n.N, n.AtLeast), URL: withQuery("/admin/attention", "status", models.GapOpen, "kind", k) + "#gaps"})
 		}
 	}
 	for _, s := range []string{models.GapOpen, models.GapWaiting, models.GapClosed, models.GapAll} {

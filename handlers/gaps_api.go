@@ -25,12 +25,16 @@ type apiGap struct {
 	CheckedAt   *time.Time `json:"checkedAt,omitempty"`
 }
 
+// apiGapCounts are bounded counts: past 10,000 a count says 10000 and its
+// atLeast flag is set.
 type apiGapCounts struct {
-	Open          int64            `json:"open"`
-	Waiting       int64            `json:"waiting"`
-	Closed        int64            `json:"closed"`
-	ClosedAtLeast bool             `json:"closedAtLeast,omitempty"`
-	OpenByKind    map[string]int64 `json:"openByKind"`
+	Open           int64            `json:"open"`
+	OpenAtLeast    bool             `json:"openAtLeast,omitempty"`
+	Waiting        int64            `json:"waiting"`
+	WaitingAtLeast bool             `json:"waitingAtLeast,omitempty"`
+	Closed         int64            `json:"closed"`
+	ClosedAtLeast  bool             `json:"closedAtLeast,omitempty"`
+	OpenByKind     map[string]int64 `json:"openByKind"`
 }
 
 type apiGapPage struct {
@@ -54,8 +58,12 @@ func (h *Handler) apiGaps(c *fiber.Ctx) error {
 		return err
 	}
 	out := apiGapPage{Items: []apiGap{}, Next: page.Next, WindowSeconds: int64(h.recon().GapWindow() / time.Second),
-		Counts: apiGapCounts{Open: counts.Open, Waiting: counts.Waiting, Closed: counts.Closed.N,
-			ClosedAtLeast: counts.Closed.AtLeast, OpenByKind: counts.OpenByKind}}
+		Counts: apiGapCounts{Open: counts.Open.N, OpenAtLeast: counts.Open.AtLeast, Waiting: counts.Waiting.N,
+			WaitingAtLeast: counts.Waiting.AtLeast, Closed: counts.Closed.N, ClosedAtLeast: counts.Closed.AtLeast,
+			OpenByKind: map[string]int64{}}}
+	for k, n := range counts.OpenByKind {
+		out.Counts.OpenByKind[k] = n.N
+	}
 	for _, g := range page.Gaps {
 		out.Items = append(out.Items, apiGap{ID: g.ID, Kind: g.Kind, Status: g.Status, UserID: g.UserID, AccountID: g.AccountID,
 			CallbackID: g.CallbackID, EventID: g.EventID, ClaimedAt: g.ClaimedAt, ClosedAt: g.ClosedAt, ClosedBy: g.ClosedBy,

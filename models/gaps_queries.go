@@ -115,44 +115,46 @@ func gapStatusWhere[T interface {
 }
 
 // GapCounts is how many gaps there are, by status, and open ones by kind.
+// Each count stops at the usual cap (10,000), so pages stay fast however
+// many gaps there are.
 type GapCounts struct {
-	Waiting    int64
-	Open       int64
-	Closed     Count // closed by a late webhook, bounded
-	OpenByKind map[string]int64
+	Waiting    Count
+	Open       Count
+	Closed     Count // closed by a late webhook
+	OpenByKind map[string]Count
 }
 
-// GapCounts counts gaps as of now (zero: the current time). Open and waiting
-// gaps are range scans of gaps_state; late-closed ones are counted up to the
-// usual cap.
+// GapCounts counts gaps as of now (zero: the current time), each a bounded
+// range scan of gaps_kind_state or gaps_state.
 func (s *Store) GapCounts(ctx context.Context, now time.Time) (GapCounts, error) {
 	if now.IsZero() {
 		now = time.Now()
 	}
 	window := s.GapWindow()
 	cutoff := now.UTC().Add(-window)
-	out := GapCounts{OpenByKind: map[string]int64{}}
-	var byKind []struct {
-		Kind string
-		N    int64
-	}
-	db := s.db.WithContext(ctx)
-	if err := db.Raw("SELECT kind, COUNT(*) AS n FROM gaps WHERE closed_at IS NULL AND claimed_at < ? GROUP BY kind", cutoff).
-		Scan(&byKind).Error; err != nil {
-		return out, fmt.Errorf("models: count open gaps: %w", err)
-	}
-	for _, k := range byKind {
-		out.OpenByKind[k.Kind] = k.N
-		out.Open += k.N
-	}
-	if err := db.Raw("SELECT COUNT(*) FROM gaps WHERE closed_at IS NULL AND claimed_at >= ?", cutoff).Scan(&out.Waiting).Error; err != nil {
-		return out, fmt.Errorf("models: count waiting gaps: %w", err)
-	}
-	closed, err := s.boundedCount(ctx, "FROM gaps WHERE closed_at IS NOT NULL AND lag_seconds > ?", int64(window/time.Second))
-	if err != nil {
+	out := GapCounts{OpenByKind: map[string]Count{}}
+	var err error
+	if out.Open, err = s.boundedCount(ctx, "FROM gaps WHERE closed_at IS NULL AND claimed_at < ?", cutoff); err != nil {
 		return out, err
 	}
-	out.Closed = closed
+	if out.Waiting, err = s.boundedCount(ctx, "FROM gaps WHERE closed_at IS NULL AND claimed_at >= ?", cutoff); err != nil {
+		return out, err
+	}
+	if out.Closed, err = s.boundedCount(ctx, "FROM gaps WHERE closed_at IS NOT NULL AND lag_seconds > ?", int64(window/time.Second)); err != nil {
+		return out, err
+	}
+	if out.Open.N == 0 {
+		return out, nil
+	}
+	for _, k := range GapKinds {
+		n, err := s.boundedCount(ctx, "FROM gaps WHERE kind = ? AND closed_at IS NULL AND claimed_at < ?", k, cutoff)
+		if err != nil {
+			return out, err
+		}
+		if n.N > 0 {
+			out.OpenByKind[k] = n
+		}
+	}
 	return out, nil
 }
 

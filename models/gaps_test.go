@@ -137,7 +137,7 @@ func TestGaps_EachKindWaitingOpenClosedAndRebuilt(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if counts.Open != 0 || counts.Waiting != 0 || counts.Closed.N != 8 {
+		if counts.Open.N != 0 || counts.Waiting.N != 0 || counts.Closed.N != 8 {
 			t.Errorf("got counts %+v, want 8 closed late, none open or waiting", counts)
 		}
 		before := dumpGaps(t, s)

@@ -23,7 +23,7 @@ type GapVM struct {
 // KindCountVM is how many open gaps of one kind there are.
 type KindCountVM struct {
 	Kind string
-	N    int64
+	N    string
 	URL  string
 }
 
@@ -41,8 +41,8 @@ type AttentionPageVM struct {
 	Now        time.Time
 	Window     string
 	StaleAfter string
-	Waiting    int64
-	Open       int64
+	Waiting    string
+	Open       string
 	Closed     string
 	OpenByKind []KindCountVM
 	Statuses   []FilterLinkVM

@@ -24,6 +24,7 @@ CREATE UNIQUE INDEX gaps_callback ON gaps (callback_id) WHERE callback_id IS NOT
 CREATE UNIQUE INDEX gaps_no_link ON gaps (user_key) WHERE kind = 'no_link';
 CREATE INDEX gaps_user ON gaps (user_key, kind, claimed_at);
 CREATE INDEX gaps_state ON gaps (closed_at, claimed_at, id);
+CREATE INDEX gaps_kind_state ON gaps (kind, closed_at, claimed_at);
 
 -- Accounts whose data has gone stale and accounts whose user must act are
 -- listed from the projections.
