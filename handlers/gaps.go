@@ -165,7 +165,7 @@ func attentionVMs(rows []models.AttentionAccount) []views.AttentionAccountVM {
 
 // userReconVM builds the user page's reconciliation section: the user's gaps,
 // each account's lifecycle and the latest Check with Smile.
-func (h *Handler) userReconVM(c *fiber.Ctx, u models.SmileUser, accounts []models.Account) (views.UserReconVM, error) {
+func (h *Handler) userReconVM(c *fiber.Ctx, u models.SmileUser, accounts []models.Account, data map[string][]models.DataAvailability) (views.UserReconVM, error) {
 	ctx, now := c.UserContext(), h.now()
 	vm := views.UserReconVM{Now: now}
 	gaps, err := h.recon().UserGaps(ctx, u.UserKey, now)
@@ -183,6 +183,8 @@ func (h *Handler) userReconVM(c *fiber.Ctx, u models.SmileUser, accounts []model
 			return vm, err
 		}
 		lvm := lifecycleVM(lc, now)
+		lvm.Stale = isStale(a, data[a.ID], now, h.staleAfter())
+		lvm.ActionRequired = a.MonitorStatus == models.MonitorUserActionRequired
 		if canCheck {
 			lvm.CheckURL = "/admin/accounts/" + url.PathEscape(a.ID) + "/check"
 		}
@@ -205,6 +207,20 @@ func (h *Handler) userReconVM(c *fiber.Ctx, u models.SmileUser, accounts []model
 		vm.Check = &cv
 	}
 	return vm, nil
+}
+
+// isStale is the attention page's rule for one account: not disconnected, has
+// datapoints, and none refreshed within age.
+func isStale(a models.Account, data []models.DataAvailability, now time.Time, age time.Duration) bool {
+	if a.Status == models.AccountDisconnected || len(data) == 0 {
+		return false
+	}
+	for _, d := range data {
+		if !d.LastUpdatedAt.Before(now.Add(-age)) {
+			return false
+		}
+	}
+	return true
 }
 
 func lifecycleVM(lc models.Lifecycle, now time.Time) views.LifecycleVM {

@@ -56,7 +56,8 @@ func newReconApp(t *testing.T) reconApp {
 	for _, ev := range []struct {
 		id, typ string
 		at      time.Time
-	}{{"et-r1", "ACCOUNT_CREATED", now.Add(-time.Hour)}, {"et-r2", "ACCOUNT_FAILED", now.Add(-59 * time.Minute)}} {
+	}{{"et-r1", "ACCOUNT_CREATED", now.Add(-time.Hour)}, {"et-r2", "ACCOUNT_FAILED", now.Add(-59 * time.Minute)},
+		{"et-r0", "INCOMES_ADDED", now.Add(-10 * 24 * time.Hour)}} {
 		if got := a.do(t, signed(pageBody(ev.id, ev.typ, ev.at, data))); got.status != http.StatusOK {
 			t.Fatalf("webhook: %d %s", got.status, got.body)
 		}
@@ -97,6 +98,7 @@ func TestReconAPI(t *testing.T) {
 		{"/api/v1/accounts/" + r.accountID + "/lifecycle", 200, `"until":"2026-03-02T11:01:00Z","seconds":60}`},
 		{"/api/v1/accounts/a-nope/lifecycle", 404, `error`},
 		{"/api/v1/stale", 200, `"staleAfterSeconds":604800`},
+		{"/api/v1/stale", 200, `"stale":[{"accountId":"` + r.accountID + `"`},
 	} {
 		got := r.api(t, tc.path)
 		if got.status != tc.wantStatus || !strings.Contains(got.body, tc.want) {
@@ -126,8 +128,9 @@ func TestCheckWithSmile_FromTheUserPage(t *testing.T) {
 	r := newReconApp(t)
 	admin, viewer := r.signIn(t, handlers.RoleAdmin), r.signIn(t, handlers.RoleViewer)
 	page := "/admin/users/" + url.PathEscape(r.userID)
-	if got := viewer.get(t, page); strings.Contains(got.body, `data-testid="check-form"`) || !strings.Contains(got.body, `data-testid="lifecycle"`) {
-		t.Errorf("viewer: want the lifecycle and no check button")
+	if got := viewer.get(t, page); strings.Contains(got.body, `data-testid="check-form"`) || !strings.Contains(got.body, `data-testid="lifecycle"`) ||
+		!strings.Contains(got.body, `data-testid="account-stale"`) {
+		t.Errorf("viewer: want the lifecycle flagged stale and no check button")
 	}
 	if got := viewer.postForm(t, page+"/check", url.Values{}); got.status != http.StatusForbidden {
 		t.Errorf("viewer check: got %d, want 403", got.status)

@@ -61,7 +61,7 @@ func (h *Handler) showUser(c *fiber.Ctx) error {
 		return err
 	}
 	// Reconciliation: lifecycles, gaps, Check with Smile (gaps.go).
-	if vm.Recon, err = h.userReconVM(c, d.User, d.Accounts); err != nil {
+	if vm.Recon, err = h.userReconVM(c, d.User, d.Accounts, d.Data); err != nil {
 		return err
 	}
 	return render(c, fiber.StatusOK, views.UserPage(vm))

@@ -88,9 +88,13 @@ type UserReconVM struct {
 type LifecycleVM struct {
 	AccountID string
 	// CheckURL checks this account with Smile; empty hides the button.
-	CheckURL  string
-	Steps     []LifecycleStepVM
-	Truncated bool
+	CheckURL string
+	// Stale: no datapoint was refreshed within SMILEDASH_STALE_AFTER.
+	Stale bool
+	// ActionRequired: Smile's monitor status is USER_ACTION_REQUIRED.
+	ActionRequired bool
+	Steps          []LifecycleStepVM
+	Truncated      bool
 }
 
 // LifecycleStepVM is one state and how long the account stayed in it.
