@@ -104,11 +104,11 @@ func (h *Handler) showAttention(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	stale, err := h.recon().StaleAccounts(ctx, now, h.staleAfter(), 0)
+	stale, err := h.recon().StaleAccounts(ctx, now, h.staleAfter(), attentionPageRows)
 	if err != nil {
 		return err
 	}
-	action, err := h.recon().ActionRequired(ctx, 0)
+	action, err := h.recon().ActionRequired(ctx, attentionPageRows)
 	if err != nil {
 		return err
 	}
@@ -134,6 +134,10 @@ func (h *Handler) showAttention(c *fiber.Ctx) error {
 	}
 	return render(c, fiber.StatusOK, views.AttentionPage(vm))
 }
+
+// attentionPageRows is how many stale and action-required accounts the page
+// lists; the API lists up to 200 of each.
+const attentionPageRows = 50
 
 func gapVMs(gaps []models.Gap) []views.GapVM {
 	out := make([]views.GapVM, 0, len(gaps))
