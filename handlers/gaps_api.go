@@ -130,7 +130,7 @@ type apiStaleLists struct {
 }
 
 // apiStale is GET /api/v1/stale: accounts whose datapoints were not refreshed
-// within SMILEDASH_STALE_AFTER (stalest first) and accounts whose monitor
+// within SMILEDASH_STALE_AFTER (most recently gone stale first) and accounts whose monitor
 // status is USER_ACTION_REQUIRED, at most 200 of each.
 func (h *Handler) apiStale(c *fiber.Ctx) error {
 	ctx := c.UserContext()
