@@ -28,9 +28,11 @@ func (h *Handler) adminRoutes(app *fiber.App) {
 	h.recordRoutes(admin)    // records and verifications (records.go)
 	h.accessRoutes(admin)    // admins, API tokens, audit log (admins.go, tokens.go, audit.go)
 	h.eraseRoutes(admin)     // erasing an end user (erase.go)
+	h.reconRoutes(admin)     // attention page, Check with Smile (gaps.go, check.go)
 	api := app.Group("/api/v1", h.requireAPIToken)
-	h.apiRoutes(api)     // read-only JSON (api.go)
-	h.linkAPIRoutes(api) // connect links over JSON (links.go)
+	h.apiRoutes(api)      // read-only JSON (api.go)
+	h.linkAPIRoutes(api)  // connect links over JSON (links.go)
+	h.reconAPIRoutes(api) // gaps, lifecycles, stale lists (gaps.go)
 
 	// Search, the exports of every list, the OpenAPI document (search.go, export.go, openapi.go).
 	h.searchRoutes(admin, api)

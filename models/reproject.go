@@ -66,6 +66,10 @@ func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 			return 0, fmt.Errorf("clear %s: %w", table, err)
 		}
 	}
+	// Reconciliation: reopen every claim's gap; the replay closes them (gaps.go).
+	if err := s.resetGaps(ctx, tx); err != nil {
+		return 0, err
+	}
 	_, err = tx.ExecContext(ctx, "UPDATE smile_users SET created_at = NULL, first_seen_at = NULL, last_seen_at = NULL, "+
 		"event_count = 0, session_status = '', session_channel = '', session_at = NULL, session_event_id = ''")
 	if err != nil {

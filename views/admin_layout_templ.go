@@ -301,6 +301,7 @@ var navItems = []navItem{
 	{Key: "events", Label: "Events", Href: "/admin/events"},
 	{Key: "search", Label: "Search", Href: "/admin/search"},
 	{Key: "records", Label: "Records", Href: "/admin/records"},
+	{Key: "attention", Label: "Attention", Href: "/admin/attention"},
 	{Key: "deliveries", Label: "Deliveries", Href: "/admin/deliveries"},
 	{Key: "links", Label: "Links", Href: "/admin/links"},
 	{Key: "access", Label: "Access", Href: "/admin/admins", AdminOnly: true},

@@ -78,6 +78,8 @@ type UserPageVM struct {
 	Timeline     TimelineVM
 	// StreamURL is the live stream of this user's new timeline items.
 	StreamURL string
+	// Recon is the reconciliation section: lifecycles, gaps, Check with Smile.
+	Recon UserReconVM
 }
 
 // AccountVM is one account on the user page.

@@ -99,6 +99,14 @@ func serve(ctx context.Context, e env, args []string) error {
 		defer cancel()
 		_ = jobs.stop(ctx, store)
 	}()
+	// Reconciliation: Check with Smile reads the same client as the connect flow.
+	var smileAPI models.SmileReader
+	if connect.Smile != nil {
+		smileAPI = connect.Smile
+	}
+	recon := reconDeps(cfg, store, smileAPI)
+	stopSweep := startCheckSweep(ctx, cfg, store, smileAPI, log)
+	defer stopSweep()
 	app := handlers.NewApp(handlers.Deps{
 		Log:      log,
 		Webhooks: cfg.webhookConfig(secrets),
@@ -109,6 +117,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		Connect:  connect,
 		Admin:    admin,
 		Pages:    pages,
+		Recon:    recon,
 		Store:    store,
 	})
 
@@ -150,6 +159,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	case <-ctx.Done():
 		log.Info("Shutting down")
 	}
+	stopSweep()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := app.ShutdownWithContext(shutdownCtx); err != nil {
