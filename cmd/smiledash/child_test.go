@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -79,7 +78,7 @@ func startServer(t testing.TB, addr string, vars map[string]string) *serverChild
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestServerChild$", "-test.count=1")
 	cmd.Env = append(os.Environ(), serverChildEnv+"=1", "SMILEDASH_ADDR="+addr)
-	for k, v := range maps.All(vars) {
+	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	stdout, err := cmd.StdoutPipe()
