@@ -58,9 +58,10 @@ func childVars(dir, dsn string) map[string]string {
 		"SMILEDASH_ADMIN_PASSWORD":      childPassword,
 		"SMILEDASH_PUBLIC_URL":          "http://smiledash.test",
 	}
-	if dsn != "" {
-		vars["SMILEDASH_DATABASE_URL"] = dsn
+	if dsn == "" {
+		dsn = filepath.Join(dir, "smiledash.db") // set, so that no inherited value applies
 	}
+	vars["SMILEDASH_DATABASE_URL"] = dsn
 	return vars
 }
 
