@@ -3,17 +3,15 @@ package models
 import (
 	"context"
 	"crypto/rand"
-	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
 
 	"smiledash/migrations"
 )
@@ -149,30 +147,39 @@ func (b *bridge) listen(ctx context.Context) {
 	}
 }
 
+// listenOnce listens on a connection of its own, outside the store's pool. A
+// pooled connection held in LISTEN (database/sql's Conn.Raw) keeps its lock
+// while it waits, so closing any statement the pool had prepared on it (the
+// ingest writer's, when it drains at shutdown) blocked until a notification
+// happened to arrive: on a quiet replica, SIGTERM never finished.
 func (b *bridge) listenOnce(ctx context.Context) error {
-	conn, err := b.store.sqlDB.Conn(ctx)
+	pc, err := pgx.Connect(ctx, b.store.postgresDSN())
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("models: listen needs a pgx connection, got %T", dc)
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = pc.Close(closeCtx)
+	}()
+	if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{b.channel}.Sanitize()); err != nil {
+		return err
+	}
+	for {
+		n, err := pc.WaitForNotification(ctx)
+		if err != nil {
+			return err
 		}
-		pc := sc.Conn()
-		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{b.channel}.Sanitize()); err != nil {
-			return errors.Join(err, driver.ErrBadConn)
-		}
-		for {
-			n, err := pc.WaitForNotification(ctx)
-			if err != nil {
-				// The session still listens: never hand it back to the pool.
-				return errors.Join(err, driver.ErrBadConn)
-			}
-			b.republish(n.Payload)
-		}
-	})
+		b.republish(n.Payload)
+	}
+}
+
+// postgresDSN is the URL the store was opened with (its search_path included).
+func (s *Store) postgresDSN() string {
+	if d, ok := s.db.Dialector.(*postgres.Dialector); ok {
+		return d.DSN
+	}
+	return ""
 }
 
 func (b *bridge) republish(payload string) {
