@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,7 +24,7 @@ type reconApp struct {
 	token             string
 }
 
-func newReconApp(t *testing.T) reconApp {
+func newReconApp(t *testing.T, mutate ...func(*handlers.Deps)) reconApp {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
@@ -33,10 +34,10 @@ func newReconApp(t *testing.T) reconApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := newTestApp(t, func(d *handlers.Deps) {
+	a := newTestApp(t, append([]func(*handlers.Deps){func(d *handlers.Deps) {
 		d.Recon = handlers.ReconDeps{Smile: client}
 		d.Now = func() time.Time { return now }
-	})
+	}}, mutate...)...)
 	u, _, err := client.CreateUser(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +122,28 @@ func TestAttentionPage(t *testing.T) {
 	}
 	if got := viewer.get(t, "/admin/attention?status=waiting"); !strings.Contains(got.body, `data-testid="gaps-empty"`) {
 		t.Errorf("waiting: want the empty state")
+	}
+}
+
+// TestOverview_OpenGapsFromTheStore: wired to the store as cmd/smiledash
+// wires it, the overview counts the open gap by kind and its links open the
+// attention page filtered to that kind.
+func TestOverview_OpenGapsFromTheStore(t *testing.T) {
+	r := newReconApp(t, func(d *handlers.Deps) { d.Pages.Gaps = handlers.OpenGaps{Store: d.Store} })
+	viewer := r.signIn(t, handlers.RoleViewer)
+	body := viewer.get(t, "/admin").body
+	link := "/admin/attention?kind=account_connected&status=open#gaps"
+	for _, want := range []string{`data-testid="open-gaps"`, `data-testid="gap-count"`, `href="` + html.EscapeString(link) + `"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("overview lacks %s", want)
+		}
+	}
+	got := viewer.get(t, link)
+	if got.status != http.StatusOK || !strings.Contains(got.body, "a-claimed") {
+		t.Errorf("%s: got %d, want 200 listing the claim", link, got.status)
+	}
+	if got := viewer.get(t, "/admin/attention?status=open#gaps"); got.status != http.StatusOK {
+		t.Errorf("total link: got %d, want 200", got.status)
 	}
 }
 

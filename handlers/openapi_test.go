@@ -8,11 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -142,6 +144,7 @@ func TestOpenAPI_EveryRouteDocumentedAndEveryResponseValid(t *testing.T) {
 	if err := a.store.CreateCallback(ctx, cb); err != nil {
 		t.Fatal(err)
 	}
+	seedRecentAccount(t, a.testApp)
 	indexSearch(t, a.store)
 	adminToken, _ := createTestToken(t, a.testApp, handlers.RoleAdmin)
 	viewerToken, _ := createTestToken(t, a.testApp, handlers.RoleViewer)
@@ -194,6 +197,21 @@ func TestOpenAPI_EveryRouteDocumentedAndEveryResponseValid(t *testing.T) {
 		{"GET", "/api/v1/export/search?q=siam&format=ndjson", viewerToken, "", 200},
 		{"GET", "/api/v1/export/search?q=siam", viewerToken, "", 200},
 		{"GET", "/api/v1/openapi.json", viewerToken, "", 200},
+		{"GET", "/api/v1/funnel", viewerToken, "", 200},
+		{"GET", "/api/v1/funnel?range=30d", viewerToken, "", 200},
+		{"GET", "/api/v1/funnel?range=1y", viewerToken, "", 400},
+		{"GET", "/api/v1/overview?range=24h", viewerToken, "", 200},
+		{"GET", "/api/v1/overview", viewerToken, "", 200},
+		{"GET", "/api/v1/overview?range=week", viewerToken, "", 400},
+		{"GET", "/api/v1/gaps", viewerToken, "", 200},
+		{"GET", "/api/v1/gaps?status=all&kind=account_connected&user=user-recent&account=acc-recent&limit=1", viewerToken, "", 200},
+		{"GET", "/api/v1/gaps?status=matched", viewerToken, "", 200},
+		{"GET", "/api/v1/gaps?status=bogus", viewerToken, "", 400},
+		{"GET", "/api/v1/gaps?cursor=forged", viewerToken, "", 400},
+		{"GET", "/api/v1/accounts/" + smiletest.FixtureAccountID + "/lifecycle", viewerToken, "", 200},
+		{"GET", "/api/v1/accounts/acc-recent/lifecycle", viewerToken, "", 200},
+		{"GET", "/api/v1/accounts/acc-nobody/lifecycle", viewerToken, "", 404},
+		{"GET", "/api/v1/stale", viewerToken, "", 200},
 	}
 	// Scenarios run in order: link 1 is created before it is revoked.
 	reached := map[string]bool{} // "GET /users/{id}" reached with a 2xx
@@ -234,5 +252,44 @@ func TestOpenAPI_EveryRouteDocumentedAndEveryResponseValid(t *testing.T) {
 				t.Errorf("%s %s is in the OpenAPI document but no route serves it", method, path)
 			}
 		}
+	}
+}
+
+// seedRecentAccount gives the funnel, the gaps and the attention lists
+// something to show in the default range: an account created hours ago that
+// failed, then connected without a new task (a flagged lifecycle step), whose
+// widget claimed the connection long before the webhook (a closed gap), and
+// whose monitor status asks for the user.
+func seedRecentAccount(t *testing.T, a *testApp) {
+	t.Helper()
+	ctx := context.Background()
+	base := time.Now().UTC().Add(-3 * time.Hour).Truncate(time.Second)
+	data := map[string]any{"userId": "user-recent", "accountId": "acc-recent", "providers": []string{"prov-recent"}}
+	failed := map[string]any{"errorCode": "INVALID_CREDENTIALS", "errorMessage": "wrong password"}
+	monitor := map[string]any{"monitorStatus": models.MonitorUserActionRequired}
+	for _, ev := range []struct {
+		id, typ string
+		at      time.Time
+		extra   map[string]any
+	}{
+		{"et-recent-1", "ACCOUNT_CREATED", base, nil},
+		{"et-recent-2", "ACCOUNT_FAILED", base.Add(time.Minute), failed},
+		{"et-recent-3", "ACCOUNT_CONNECTED", base.Add(time.Hour), nil},
+		{"et-recent-4", "ACCOUNT_SYNC_TASK_FINISHED", base.Add(2 * time.Hour), monitor},
+	} {
+		body := maps.Clone(data)
+		maps.Copy(body, ev.extra)
+		if got := a.do(t, signed(pageBody(ev.id, ev.typ, ev.at, body))); got.status != http.StatusOK {
+			t.Fatalf("webhook %s: got %d %s", ev.id, got.status, got.body)
+		}
+	}
+	u, err := a.store.UserByID(ctx, "user-recent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := &models.Callback{ReceivedAt: base.Add(2 * time.Minute), UserKey: &u.UserKey, Name: "onAccountConnected", AccountID: "acc-recent",
+		Args: json.RawMessage(`{"accountId":"acc-recent"}`)}
+	if err := a.store.CreateCallback(ctx, cb); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -27,6 +27,27 @@ type GapCounter interface {
 	GapCounts(ctx context.Context) (map[string]int64, error)
 }
 
+// OpenGaps is the GapCounter of a store: its open gaps by kind, as of the
+// current time (the same bounded counts the attention page shows).
+type OpenGaps struct {
+	Store interface {
+		GapCounts(ctx context.Context, now time.Time) (models.GapCounts, error)
+	}
+}
+
+// GapCounts implements GapCounter.
+func (g OpenGaps) GapCounts(ctx context.Context) (map[string]int64, error) {
+	counts, err := g.Store.GapCounts(ctx, time.Now())
+	if err != nil {
+		return nil, fmt.Errorf("count open gaps: %w", err)
+	}
+	out := make(map[string]int64, len(counts.OpenByKind))
+	for kind, n := range counts.OpenByKind {
+		out[kind] = n.N
+	}
+	return out, nil
+}
+
 // overviewStore is what the overview reads beyond PageStore.
 type overviewStore interface {
 	Insight(ctx context.Context, q models.InsightQuery) (models.Insight, error)
@@ -256,14 +277,15 @@ func (h *Handler) gapsVM(ctx context.Context) *views.GapsVM {
 		h.log.Error("Overview: open gaps", "error", err)
 		return &views.GapsVM{Error: "Could not count the open gaps."}
 	}
-	vm := &views.GapsVM{URL: "/admin/gaps"}
+	// The attention page lists gaps; #gaps is its gap list.
+	vm := &views.GapsVM{URL: withQuery("/admin/attention", "status", models.GapOpen) + "#gaps"}
 	var total int64
 	for _, kind := range slices.Sorted(maps.Keys(counts)) {
 		if counts[kind] == 0 {
 			continue
 		}
 		total += counts[kind]
-		vm.Kinds = append(vm.Kinds, views.LinkedCountVM{Label: kind, N: views.Thousands(counts[kind]), URL: withQuery("/admin/gaps", "kind", kind)})
+		vm.Kinds = append(vm.Kinds, views.LinkedCountVM{Label: kind, N: views.Thousands(counts[kind]), URL: withQuery("/admin/attention", "status", models.GapOpen, "kind", kind) + "#gaps"})
 	}
 	vm.Total = views.Thousands(total)
 	return vm

@@ -142,7 +142,7 @@ func TestOverview_PanelsOfWiredDependencies(t *testing.T) {
 	})
 	body := a.signIn(t, handlers.RoleViewer).get(t, "/admin").body
 	for _, want := range []string{`data-testid="health-lag"`, "42 events, 3s behind", `data-testid="open-gaps"`,
-		`href="/admin/gaps?kind=connected_without_webhook"`} {
+		`href="/admin/attention?kind=connected_without_webhook&amp;status=open#gaps"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("overview lacks %s", want)
 		}
