@@ -171,6 +171,9 @@ type signedLoad struct {
 	status map[int]int
 	errors int
 	next   int
+	// retries is how often a 503 is sent again, as Smile retries: a server
+	// whose writer waited past its deadline under load says "try again".
+	retries int
 }
 
 func newSignedLoad(baseURL string) *signedLoad {
@@ -197,6 +200,10 @@ func (l *signedLoad) send(ctx context.Context, events []simulate.Event, workers 
 					return
 				}
 				code, err := simulate.Deliver(ctx, l.client, l.url, childSecret, events[i])
+				for try := 1; err == nil && code == http.StatusServiceUnavailable && try <= l.retries; try++ {
+					time.Sleep(time.Duration(try) * 200 * time.Millisecond)
+					code, err = simulate.Deliver(ctx, l.client, l.url, childSecret, events[i])
+				}
 				l.mu.Lock()
 				if err != nil {
 					l.errors++

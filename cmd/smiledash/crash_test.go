@@ -63,6 +63,7 @@ func crashMidLoad(t *testing.T, dsn string) {
 
 	began = time.Now()
 	again := newSignedLoad(srv.URL)
+	again.retries = 5
 	again.send(context.Background(), events, 16)
 	t.Logf("sent everything again in %s", time.Since(began).Round(time.Millisecond))
 	if again.errors != 0 || again.status[http.StatusOK] != len(events) {
