@@ -123,7 +123,9 @@ func (e *e2e) waitEvent(t *testing.T, typ string, n int64) {
 func (e *e2e) accountStatus(t *testing.T, provider string) string {
 	t.Helper()
 	var status []string
-	e.store.DB().Table("accounts").Where("provider_id = ?", provider).Pluck("status", &status)
+	if err := e.store.DB().Table("accounts").Where("provider_id = ?", provider).Pluck("status", &status).Error; err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
 	if len(status) == 0 {
 		return ""
 	}
@@ -274,21 +276,27 @@ func TestConnectFlowInChromium(t *testing.T) {
 
 	// Every callback was stored; every webhook the simulator sent matches Smile's spec.
 	var names []string
-	e.store.DB().Table("callbacks").Distinct("name").Order("name").Pluck("name", &names)
+	if err := e.store.DB().Table("callbacks").Distinct("name").Order("name").Pluck("name", &names).Error; err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
 	for _, want := range []string{"onAccountConnected", "onAccountCreated", "onAccountError", "onAccountRemoved", "onClose", "onTokenExpired", "onUIEvent", "onUploadsCreated"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("no %s callback stored; got %v", want, names)
 		}
 	}
 	var bodies [][]byte
-	e.store.DB().Table("events").Order("seq").Pluck("body", &bodies)
+	if err := e.store.DB().Table("events").Order("seq").Pluck("body", &bodies).Error; err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
 	for _, b := range bodies {
 		if err := smiletest.ValidateEvent(b); err != nil {
 			t.Errorf("webhook does not match Smile's spec: %v\n%s", err, b)
 		}
 	}
 	var refused int64
-	e.store.DB().Table("deliveries").Count(&refused)
+	if err := e.store.DB().Table("deliveries").Count(&refused).Error; err != nil {
+		t.Fatalf("count rows: %v", err)
+	}
 	if refused != 0 {
 		t.Errorf("the receiver refused %d sandbox webhooks", refused)
 	}

@@ -197,7 +197,9 @@ func TestReproject_RunsInBackgroundOneAtATime(t *testing.T) {
 	}
 	pending[0]()
 	var n int64
-	a.store.DB().Model(&models.Action{}).Where("kind = ?", models.ActionReprojected).Count(&n)
+	if err := a.store.DB().Model(&models.Action{}).Where("kind = ?", models.ActionReprojected).Count(&n).Error; err != nil {
+		t.Fatalf("count rows: %v", err)
+	}
 	if n != 1 {
 		t.Errorf("got %d reprojected actions after the job ran, want 1", n)
 	}
