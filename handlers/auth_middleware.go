@@ -152,13 +152,6 @@ func currentAdmin(c *fiber.Ctx) (models.Admin, bool) {
 	return in.Admin, ok
 }
 
-// csrfToken returns the session's CSRF token, "" outside requireSignIn. Views
-// read it from the context instead (views.CSRFToken, @views.CSRFField()).
-func csrfToken(c *fiber.Ctx) string {
-	in, _ := signedInOf(c)
-	return in.Session.CSRFToken
-}
-
 // currentRole is the role of the signed-in admin or of the API token, "" if none.
 func currentRole(c *fiber.Ctx) string {
 	role, _ := c.Locals(localRole).(string)

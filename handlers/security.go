@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"slices"
@@ -95,5 +94,3 @@ func newNonce() string {
 	return base64.RawStdEncoding.EncodeToString(b[:])
 }
 
-// nonceFrom returns the CSP nonce of a request context.
-func nonceFrom(ctx context.Context) string { return templ.GetNonce(ctx) }
