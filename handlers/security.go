@@ -93,4 +93,3 @@ func newNonce() string {
 	_, _ = rand.Read(b[:])
 	return base64.RawStdEncoding.EncodeToString(b[:])
 }
-
