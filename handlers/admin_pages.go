@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"smiledash/models"
+	"smiledash/models/live"
 	"smiledash/views"
 )
 
@@ -57,10 +58,18 @@ type PageStore interface {
 	LatestSecretIndex(ctx context.Context) (int, bool, error)
 	Reproject(ctx context.Context) (int, error)
 	CreateAction(ctx context.Context, a *models.Action) error
-	OnChange(f func(models.Change)) (cancel func())
 }
 
 var _ PageStore = (*models.Store)(nil)
+
+// ChangeFeed is where the live stream hears of stored items (a live.Bus).
+type ChangeFeed interface {
+	Subscribe(f func(live.Change)) (cancel func())
+}
+
+var _ ChangeFeed = (*live.Bus)(nil)
+
+func (h *Handler) changes() ChangeFeed { return h.deps.Store.Changes() }
 
 // adminPageRoutes registers the dashboard pages under /admin (already behind
 // sign-in). State-changing routes also require the admin role.

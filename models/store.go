@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"smiledash/migrations"
+	"smiledash/models/live"
 )
 
 // ErrNotFound is returned by single-row lookups that find nothing.
@@ -35,8 +36,8 @@ type Store struct {
 	// writer is a separate single-connection handle for the ingest writer on
 	// SQLite, so group commits never queue behind page reads for a connection.
 	writer *sql.DB
-	// listeners hear about every timeline item this process stores.
-	listeners listeners
+	// changes hears about every timeline item this process stores.
+	changes live.Bus
 	// projectionGen counts rebuilds of the projections, so the ingest writer
 	// knows when its cache of projection rows is stale.
 	projectionGen atomic.Uint64
