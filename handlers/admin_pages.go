@@ -71,23 +71,6 @@ var _ ChangeFeed = (*live.Bus)(nil)
 
 func (h *Handler) changes() ChangeFeed { return h.deps.Store.Changes() }
 
-// adminPageRoutes registers the dashboard pages under /admin (already behind
-// sign-in). State-changing routes also require the admin role.
-func (h *Handler) adminPageRoutes(admin fiber.Router) {
-	admin.Get("/", h.showOverview)
-	admin.Get("/users", h.listUsers)
-	admin.Get("/users/:id", h.showUser)
-	admin.Get("/timeline/:kind/:id", h.showTimelineItem) // one item, for live updates
-	admin.Get("/timeline/:kind/:id/raw", h.downloadTimelineRaw)
-	admin.Get("/events", h.listEvents)
-	admin.Get("/events/:id", h.showEvent)
-	admin.Get("/events/:id/body", h.downloadEventBody)
-	admin.Post("/events/:id/reproject", h.requireRole(RoleAdmin), h.reproject)
-	admin.Get("/deliveries", h.listDeliveries)
-	h.settingsRoutes(admin) // settings.go
-	admin.Get("/stream", h.stream)
-}
-
 func (h *Handler) pages() PageStore { return h.deps.Store }
 
 // pageLayout is the layout with the clock (time zone, copy buttons) and live

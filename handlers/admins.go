@@ -31,22 +31,6 @@ var _ AccessStore = (*models.Store)(nil)
 
 func (h *Handler) access() AccessStore { return h.deps.Store }
 
-// accessRoutes registers the admin-only pages about who may do what: admin
-// accounts, API tokens and the audit log. They sit in the /admin group
-// (sign-in, CSRF on every POST, viewers read-only); requireRole also keeps
-// viewers from reading them.
-func (h *Handler) accessRoutes(admin fiber.Router) {
-	onlyAdmins := h.requireRole(RoleAdmin)
-	admin.Get("/admins", onlyAdmins, h.listAdmins)
-	admin.Post("/admins", onlyAdmins, h.createAdmin)
-	admin.Post("/admins/:id/role", onlyAdmins, h.changeAdminRole)
-	admin.Post("/admins/:id/remove", onlyAdmins, h.removeAdmin)
-	admin.Get("/tokens", onlyAdmins, h.listTokens)
-	admin.Post("/tokens", onlyAdmins, h.createToken)
-	admin.Post("/tokens/:id/revoke", onlyAdmins, h.revokeToken)
-	admin.Get("/audit", onlyAdmins, h.showAudit)
-}
-
 // listAdmins is GET /admin/admins.
 func (h *Handler) listAdmins(c *fiber.Ctx) error {
 	vm, err := h.adminsVM(c, views.AdminFormVM{Role: RoleViewer})

@@ -52,14 +52,6 @@ func (h *Handler) authStore() AuthStore {
 	return h.deps.Store
 }
 
-// authRoutes registers sign-in and sign-out.
-func (h *Handler) authRoutes(app *fiber.App) {
-	page := pageSecurity(nil, nil, nil)
-	app.Get("/login", page, h.showLogin)
-	app.Post("/login", page, h.login)
-	app.Post("/logout", page, h.requireSignIn, h.logout) // CSRF-checked by requireSignIn
-}
-
 // showLogin is GET /login. Someone already signed in goes straight on. A
 // next that is not a local /admin path (malformed, another site, over 2 KiB)
 // is dropped; a forged or expired session cookie is simply not signed in.

@@ -66,3 +66,16 @@ type Handler struct {
 	// edge is what runs on fasthttp's hooks, below the router (edge.go).
 	edge *edge
 }
+
+// AdminDeps is what sign-in and the signed-in dashboard need beyond the store.
+type AdminDeps struct {
+	// Sandbox marks pages as running against the built-in Smile simulator and
+	// points the sign-in page at the generated sandbox admin.
+	Sandbox bool
+	// SecureCookies marks the session cookie Secure; set it whenever the public
+	// URL is https.
+	SecureCookies bool
+	// PublicURL is the address people use; sign-in forms posted from another
+	// origin are refused.
+	PublicURL string
+}
