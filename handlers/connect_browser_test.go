@@ -15,6 +15,7 @@ import (
 	"smiledash/handlers"
 	"smiledash/internal/browsertest"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 	"smiledash/smile/fakeapi"
@@ -28,6 +29,7 @@ import (
 // the app's own receiver, as `smiledash serve` runs it without credentials.
 type e2e struct {
 	store *models.Store
+	auth  *auth.Store
 	api   *fakeapi.Server
 	sim   *sandbox.Simulator
 	base  string
@@ -63,8 +65,9 @@ func startSandboxApp(t *testing.T) *e2e {
 	}
 	base := "http://" + ln.Addr().String()
 	allowed, _ := handlers.ParseIPSet("18.142.61.230")
+	au := auth.New(store)
 	app := handlers.NewApp(handlers.Deps{
-		Store: store, Assets: assets, Ingester: in,
+		Store: store, Auth: au, Assets: assets, Ingester: in,
 		Webhooks: handlers.WebhookConfig{Secrets: [][]byte{[]byte(secret)}, AllowedIPs: allowed.WithLoopback(), MaxBytes: handlers.DefaultWebhookMaxBytes},
 		Connect: handlers.ConnectDeps{
 			Smile: client, Sandbox: sim.Handler(), PublicURL: base, WidgetScriptURL: "/static/js/sandbox-widget.js",
@@ -78,7 +81,7 @@ func startSandboxApp(t *testing.T) *e2e {
 		_ = app.ShutdownWithTimeout(5 * time.Second)
 		_ = in.Close(context.Background())
 	})
-	return &e2e{store: store, api: api, sim: sim, base: base}
+	return &e2e{store: store, auth: au, api: api, sim: sim, base: base}
 }
 
 // eventually polls cond until it holds, for at most 15 seconds.

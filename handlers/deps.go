@@ -46,6 +46,9 @@ type Deps struct {
 	// Store is the database. Feature files declare the small interfaces they use
 	// of it and check *models.Store satisfies them.
 	Store *models.Store
+	// Auth is admins, sign-in, sessions and API tokens (an *auth.Store); nil
+	// means nobody can sign in.
+	Auth AdminStore
 	// Connect serves end users' connect links (connect.go).
 	Connect ConnectDeps
 	// Admin is sign-in, sessions and API tokens (admin.go, auth.go).
@@ -78,4 +81,11 @@ type AdminDeps struct {
 	// PublicURL is the address people use; sign-in forms posted from another
 	// origin are refused.
 	PublicURL string
+}
+
+// AdminStore is the auth store as sign-in (AuthStore) and the admins and
+// tokens pages (AccessStore) use it.
+type AdminStore interface {
+	AuthStore
+	AccessStore
 }

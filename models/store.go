@@ -1,6 +1,12 @@
 // Package models owns persistence and the domain rules: the GORM models, the
 // webhook ingest pipeline, the projections rebuilt from the event log, and the
-// queries pages need. Handlers never write SQL.
+// queries pages need. Handlers never write SQL. Sign-in and API tokens are in
+// models/auth, live change fan-out in models/live; both share this store's
+// database handle.
+//
+// Data access: GORM's builder for entities and page queries; SQL text through
+// GORM's Exec and Raw where the builder cannot say it (the throttle upsert).
+// The ingest writer's hot path is SQL text as well (ingest*.go).
 package models
 
 import (
@@ -41,8 +47,6 @@ type Store struct {
 	// projectionGen counts rebuilds of the projections, so the ingest writer
 	// knows when its cache of projection rows is stale.
 	projectionGen atomic.Uint64
-	// passwordChecks counts bcrypt comparisons (admins.go).
-	passwordChecks atomic.Int64
 	// rebuilds tracks running Reproject calls, for StopRebuilds.
 	rebuilds rebuildGate
 }

@@ -16,6 +16,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/static"
 )
 
@@ -67,7 +68,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer stopConnect()
-	admin, stopAdmin, err := adminDeps(ctx, cfg, store, e.stdout, log)
+	accounts := auth.New(store)
+	admin, stopAdmin, err := adminDeps(ctx, cfg, accounts, e.stdout, log)
 	if err != nil {
 		return err
 	}
@@ -97,6 +99,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		Admin:    admin,
 		Pages:    pages,
 		Store:    store,
+		Auth:     accounts,
 	})
 
 	maxConns := connectionLimit(log)
