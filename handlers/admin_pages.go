@@ -28,6 +28,10 @@ type PagesDeps struct {
 	// Background runs long admin jobs (re-projection) after the response is
 	// sent; nil runs them on a new goroutine. Tests run them in place.
 	Background func(job func())
+	// ProjectorLag and Gaps feed the overview's projector-lag and open-gaps
+	// panels (overview.go); each panel is left out while its field is nil.
+	ProjectorLag ProjectorLagReader
+	Gaps         GapCounter
 }
 
 // SettingsInfo is the configuration the settings page explains.

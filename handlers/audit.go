@@ -14,7 +14,8 @@ import (
 var auditActions = []string{
 	models.AuditSignIn, models.AuditSignInFailed, models.AuditAdminCreated, models.AuditAdminRole,
 	models.AuditAdminRemoved, models.AuditTokenCreated, models.AuditTokenRevoked, models.AuditLinkCreated,
-	models.AuditLinkRevoked, models.AuditReprojected, models.AuditWebhookCreated,
+	models.AuditLinkRevoked, models.AuditReprojected, models.AuditWebhookCreated, models.AuditUserErased,
+	models.AuditExported,
 }
 
 // showAudit is GET /admin/audit[?action=A][&before=ID]: the audit log, newest

@@ -55,6 +55,8 @@ type Deps struct {
 	Admin AdminDeps
 	// Pages serves the dashboard pages and the live stream (admin_pages.go).
 	Pages PagesDeps
+	// Recon is reconciliation: gaps, stale data, Check with Smile (gaps.go).
+	Recon ReconDeps
 }
 
 // Handler holds the dependencies every route handler shares.

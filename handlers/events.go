@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -21,8 +23,11 @@ import (
 // (since=SEQ&before=SEQ) that fills the gap, page by page.
 func (h *Handler) listEvents(c *fiber.Ctx) error {
 	ctx := c.UserContext()
-	f := views.EventsFilterVM{Type: c.Query("type"), User: c.Query("user"), Account: c.Query("account"), Outcome: c.Query("outcome")}
-	q := models.EventsQuery{Type: f.Type, AccountID: f.Account, Duplicated: f.Outcome == "duplicated", Before: c.Query("before")}
+	f := views.EventsFilterVM{Type: c.Query("type"), Family: c.Query("family"), User: c.Query("user"), Account: c.Query("account"), Outcome: c.Query("outcome")}
+	if f.Family != "" && !slices.Contains(models.EventFamilies, f.Family) {
+		return badRequest("Unknown event family: use one of "+strings.Join(models.EventFamilies, ", ")+".", nil)
+	}
+	q := models.EventsQuery{Type: f.Type, Family: f.Family, AccountID: f.Account, Duplicated: f.Outcome == "duplicated", Before: c.Query("before")}
 	var err error
 	if f.Time, q.From, q.To, err = h.timeRange(c); err != nil {
 		return err
@@ -52,7 +57,7 @@ func (h *Handler) listEvents(c *fiber.Ctx) error {
 	for _, e := range page.Events {
 		rows.Rows = append(rows.Rows, eventRowVM(e))
 	}
-	filters := append([]string{"type", f.Type, "user", f.User, "account", f.Account, "outcome", f.Outcome}, rangeQuery(f.Time)...)
+	filters := append([]string{"type", f.Type, "family", f.Family, "user", f.User, "account", f.Account, "outcome", f.Outcome}, rangeQuery(f.Time)...)
 	switch {
 	case tail && page.Next != "":
 		rows.ScannedTo = 0
@@ -74,7 +79,7 @@ func (h *Handler) listEvents(c *fiber.Ctx) error {
 		return err
 	}
 	return render(c, fiber.StatusOK, views.EventsPage(views.EventsPageVM{
-		LayoutVM: h.pageLayout(c, "Events", "events"), Filter: f, Types: types, Results: rows,
+		LayoutVM: h.pageLayout(c, "Events", "events"), Filter: f, Types: types, Families: models.EventFamilies, Results: rows,
 		Live: q.Before == "" && !tail, LiveURL: withQuery("/admin/events", filters...), UnknownTypes: unknown,
 	}))
 }
@@ -133,6 +138,9 @@ func (h *Handler) showEvent(c *fiber.Ctx) error {
 		UserID: d.UserID, AccountID: d.AccountID, SourceIP: d.SourceIP, Deliveries: d.Deliveries,
 		SecretLabel: secretLabel(d.SecretIndex), Body: views.RawView(d.Body, int64(len(d.Body)), eventURL(d.Seq)+"/body"),
 		Replayed: eff.Replayed, Truncated: eff.Truncated, RecordsURL: recordsURLOf(d.Type, d.Body),
+	}
+	if r, ok := models.RetainedOf(d.Body); ok {
+		vm.Retained = &views.RetainedVM{At: r.At, OriginalBytes: r.OriginalBytes}
 	}
 	for _, f := range models.SplitFlags(d.Flags) {
 		vm.Flags = append(vm.Flags, views.FlagVM{Name: f, Words: views.FlagText(f)})

@@ -23,7 +23,7 @@ const (
 	benchEvents    = 1_000_000
 	benchUsers     = 100_000
 	benchHeavyUser = "bench-user-000000"
-	benchSeedRev   = "2" // bump when the generator changes
+	benchSeedRev   = "4" // bump when the generator, the search indexer or the overview counters change
 )
 
 var benchTypes = []string{"ACCOUNT_CREATED", "ACCOUNT_CONNECTED", "TASK_STARTED", "TASK_FINISHED", "INCOMES_ADDED",
@@ -111,14 +111,33 @@ func seedBenchDB(path string) error {
 	defer db.Close()
 	db.SetMaxOpenConns(1)
 	g := &benchGen{db: db, rng: rand.New(rand.NewPCG(1, 2)), lastSeen: make([]time.Time, benchUsers+1),
-		firstSeen: make([]time.Time, benchUsers+1), counts: make([]int64, benchUsers+1), types: map[string]int64{}}
-	for _, step := range []func() error{g.users, g.events, g.finishUsers, g.accounts, g.heavyExtras} {
+		firstSeen: make([]time.Time, benchUsers+1), counts: make([]int64, benchUsers+1), types: map[string]int64{},
+		hourly: map[benchHourKey]int64{}}
+	for _, step := range []func() error{g.users, g.events, g.finishUsers, g.accounts, g.heavyExtras, g.overview} {
 		if err := step(); err != nil {
 			return err
 		}
 	}
-	_, err = db.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
-	return err
+	if _, err := db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+		return err
+	}
+	return indexBenchDB(ctx, path)
+}
+
+// indexBenchDB builds the search index as the background indexer would, in
+// large batches.
+func indexBenchDB(ctx context.Context, path string) error {
+	s, err := models.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for {
+		n, err := s.IndexSearch(ctx, 20_000)
+		if err != nil || n == 0 {
+			return err
+		}
+	}
 }
 
 type benchGen struct {
@@ -127,6 +146,12 @@ type benchGen struct {
 	lastSeen, firstSeen []time.Time
 	counts              []int64
 	types               map[string]int64
+	hourly              map[benchHourKey]int64 // event_hourly, as the projection keeps it
+}
+
+type benchHourKey struct {
+	hour                int64
+	typ, provider, code string
 }
 
 // insert writes rows in statements of up to 400 rows, in one transaction.
@@ -187,6 +212,14 @@ func (g *benchGen) events() error {
 				typ := benchTypes[g.rng.IntN(len(benchTypes))]
 				at := benchBase.Add(time.Duration(seq) * 30 * time.Second)
 				g.types[typ]++
+				hk := benchHourKey{hour: at.Unix() / 3600 * 3600, typ: typ}
+				switch typ {
+				case "ACCOUNT_FAILED":
+					hk.provider, hk.code = fmt.Sprintf("prov%02d", user%20), "INVALID_CREDENTIALS"
+				case "ACCOUNT_CREATED", "ACCOUNT_CONNECTED":
+					hk.provider = fmt.Sprintf("prov%02d", user%20)
+				}
+				g.hourly[hk]++
 				g.counts[user]++
 				if g.firstSeen[user].IsZero() {
 					g.firstSeen[user] = at
@@ -290,4 +323,52 @@ func (g *benchGen) heavyExtras() error {
 		}
 	}
 	return nil
+}
+
+// overview seeds the overview's hourly and daily counters (from the events generated)
+// and a connect funnel: every user's link opened once when the user first
+// appeared, and its widget calling back a minute later.
+func (g *benchGen) overview() error {
+	keys := make([]benchHourKey, 0, len(g.hourly))
+	for k := range g.hourly {
+		keys = append(keys, k)
+	}
+	err := g.insert("event_hourly", "hour, type, provider_id, error_code, stored", len(keys), func(i int) []any {
+		k := keys[i]
+		return []any{k.hour, k.typ, k.provider, k.code, g.hourly[k]}
+	})
+	if err != nil {
+		return err
+	}
+	daily := map[benchHourKey]int64{}
+	for k, n := range g.hourly {
+		k.hour = k.hour / 86400 * 86400
+		daily[k] += n
+	}
+	days := make([]benchHourKey, 0, len(daily))
+	for k := range daily {
+		days = append(days, k)
+	}
+	err = g.insert("event_daily", "day, type, provider_id, error_code, stored", len(days), func(i int) []any {
+		k := days[i]
+		return []any{k.hour, k.typ, k.provider, k.code, daily[k]}
+	})
+	if err != nil {
+		return err
+	}
+	opened := func(i int) time.Time {
+		if g.firstSeen[i].IsZero() {
+			return benchBase
+		}
+		return g.firstSeen[i]
+	}
+	err = g.insert("actions", "at, user_key, link_id, kind, actor, detail", benchUsers, func(i int) []any {
+		return []any{opened(i), i + 1, i + 1, "link_opened", "end user", "{}"}
+	})
+	if err != nil {
+		return err
+	}
+	return g.insert("callbacks", "received_at, user_key, link_id, name, args", benchUsers, func(i int) []any {
+		return []any{opened(i).Add(time.Minute), i + 1, i + 1, "onUIEvent", `{"eventName":"ConsentPageOpened"}`}
+	})
 }

@@ -76,6 +76,19 @@ func (h *Handler) routes(app *fiber.App) {
 	admin.Post("/tokens", onlyAdmins, h.createToken)
 	admin.Post("/tokens/:id/revoke", onlyAdmins, h.revokeToken)
 	admin.Get("/audit", onlyAdmins, h.showAudit)
+	// Erasing an end user, admin-only (erase.go).
+	admin.Get("/users/:id/erase", onlyAdmins, h.confirmEraseUser)
+	admin.Post("/users/:id/erase", onlyAdmins, h.eraseUser)
+	// Reconciliation: the attention page, Check with Smile (gaps.go, check.go).
+	admin.Get("/attention", h.showAttention)
+	admin.Post("/users/:id/check", onlyAdmins, h.checkUser)
+	admin.Post("/accounts/:id/check", onlyAdmins, h.checkAccount)
+	// Search and the exports of every list (search.go, export.go).
+	admin.Get("/search", h.showSearch)
+	admin.Get("/export/users", h.exportUsers)
+	admin.Get("/export/users/:id/timeline", h.exportTimeline)
+	admin.Get("/export/events", h.exportEvents)
+	admin.Get("/export/search", h.exportSearch)
 
 	// Integrators: JSON under /api/v1, bearer API tokens (api_auth.go);
 	// requireAPIToken refuses read-only tokens on anything but GET. Lists are
@@ -87,9 +100,20 @@ func (h *Handler) routes(app *fiber.App) {
 	api.Get("/events", h.apiEvents)
 	api.Get("/events/:id", h.apiEvent)
 	api.Get("/deliveries", h.apiDeliveries)
-	api.Get("/links", h.apiListLinks) // links_api.go
+	api.Get("/funnel", h.apiFunnel)     // overview.go
+	api.Get("/overview", h.apiOverview) // overview.go
+	api.Get("/links", h.apiListLinks)   // links_api.go
 	api.Post("/links", h.apiCreateLink)
 	api.Post("/links/:id/revoke", h.apiRevokeLink)
+	api.Get("/gaps", h.apiGaps) // reconciliation (gaps_api.go)
+	api.Get("/accounts/:id/lifecycle", h.apiLifecycle)
+	api.Get("/stale", h.apiStale)
+	api.Get("/search", h.apiSearch) // search.go, export.go, openapi.go
+	api.Get("/export/users", h.exportUsers)
+	api.Get("/export/users/:id/timeline", h.exportTimeline)
+	api.Get("/export/events", h.exportEvents)
+	api.Get("/export/search", h.exportSearch)
+	api.Get("/openapi.json", h.serveOpenAPI)
 
 	// Anything else is a 404, through the error handler.
 	app.Use(func(c *fiber.Ctx) error { return notFound("There is nothing at this address.") })

@@ -65,6 +65,10 @@ func (h *Handler) showUser(c *fiber.Ctx) error {
 	if vm.Timeline, err = h.timelineVM(c, d.User, filter, from, to, d.Accounts); err != nil {
 		return err
 	}
+	// Reconciliation: lifecycles, gaps, Check with Smile (gaps.go).
+	if vm.Recon, err = h.userReconVM(c, d.User, d.Accounts, d.Data); err != nil {
+		return err
+	}
 	return render(c, fiber.StatusOK, views.UserPage(vm))
 }
 

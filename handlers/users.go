@@ -36,7 +36,7 @@ func (h *Handler) listUsers(c *fiber.Ctx) error {
 	}
 	results := views.UsersResultsVM{
 		Total: views.CountText(page.Total.N, page.Total.AtLeast), Rows: rows,
-		Filtered: f.Search != "" || f.Status != "" || f.Provider != "",
+		Filtered: f.Search != "" || f.Status != "" || f.Provider != "", Filter: f,
 	}
 	if isHTMX(c) {
 		return render(c, fiber.StatusOK, views.UsersResults(results))

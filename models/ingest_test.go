@@ -313,6 +313,8 @@ func dumpProjections(t *testing.T, s *models.Store) string {
 		"SELECT * FROM records ORDER BY id",
 		"SELECT * FROM verifications ORDER BY id",
 		"SELECT * FROM event_counts ORDER BY type",
+		"SELECT * FROM event_hourly ORDER BY hour, type, provider_id, error_code",
+		"SELECT * FROM event_daily ORDER BY day, type, provider_id, error_code",
 	} {
 		rows, err := s.DB().Raw(q).Rows()
 		if err != nil {

@@ -186,6 +186,10 @@ func (s *Store) AttachSmileUser(ctx context.Context, linkID int64, smileUserID s
 	if err != nil {
 		return Link{}, fmt.Errorf("models: attach smile user to link %d: %w", linkID, err)
 	}
+	// Reconciliation: a user a link reached has no no_link gap (gaps.go).
+	if err := s.deleteNoLinkGap(ctx, key); err != nil {
+		return Link{}, err
+	}
 	return s.LinkByID(ctx, linkID)
 }
 

@@ -36,6 +36,9 @@ type projection struct {
 	records       map[string]*Record
 	verifications map[string]*Verification
 	counts        map[string]int64 // stored events per type, added by this batch
+	// hourly is the overview's counters added by this batch (insight-overview
+	// hook; see queries_overview.go).
+	hourly map[hourKey]int64
 }
 
 func newProjection() *projection {
@@ -56,6 +59,7 @@ func newProjection() *projection {
 // loaded (or known absent); missing rows are created.
 func (p *projection) apply(ev ProjectedEvent) {
 	p.counts[string(ev.Type)]++
+	defer p.countHour(ev) // insight-overview hook: after the account row, for its provider
 	if ev.Future {
 		return
 	}

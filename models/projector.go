@@ -21,6 +21,8 @@ type projector struct {
 	// cache is nil where another process may write projections (PostgreSQL).
 	cache *projectionCache
 	gen   uint64 // the store's reprojection generation the cache belongs to
+	// gaps keeps the reconciliation gaps in step with projected events (gaps.go).
+	gaps *gapHook
 }
 
 func (s *Store) newProjector(useCache bool) (*projector, error) {
@@ -32,7 +34,7 @@ func (s *Store) newProjector(useCache bool) (*projector, error) {
 	if err != nil {
 		return nil, err
 	}
-	pr := &projector{store: s, tables: t, stmts: stmts, gen: s.projectionGen.Load()}
+	pr := &projector{store: s, tables: t, stmts: stmts, gen: s.projectionGen.Load(), gaps: newGapHook()}
 	if useCache {
 		pr.cache = newProjectionCache()
 	}
@@ -57,6 +59,14 @@ func (pr *projector) project(ctx context.Context, tx *sql.Tx, events []Projected
 	before := p.loaded()
 	for _, ev := range events {
 		p.apply(ev)
+	}
+	// insight-overview hook: the overview's hourly counters, same transaction.
+	if err := pr.store.saveHourly(ctx, tx, p.hourly); err != nil {
+		return nil, fmt.Errorf("models: project: %w", err)
+	}
+	// Reconciliation: close the gaps these events answer (gaps.go).
+	if err := pr.gaps.project(ctx, pr.store, tx, events); err != nil {
+		return nil, fmt.Errorf("models: project: %w", err)
 	}
 	if pr.store.dialect == migrations.Postgres {
 		if err := p.saveSetBased(ctx, pr.store, tx, before); err != nil {

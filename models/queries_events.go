@@ -9,7 +9,10 @@ import (
 
 // EventsQuery selects a page of stored events, newest arrival first.
 type EventsQuery struct {
-	Type      string
+	Type string
+	// Family keeps the types of one event family (EventFamilies); no index
+	// serves it, so it is checked within the scan window.
+	Family    string
 	UserKey   int64 // 0 for any user
 	AccountID string
 	// Duplicated keeps events delivered more than once.
@@ -73,7 +76,7 @@ func (s *Store) Events(ctx context.Context, q EventsQuery) (EventsPage, error) {
 	}
 	indexed := q.Type != "" || q.UserKey != 0
 	floor := int64(0)
-	if !indexed && (q.AccountID != "" || q.Duplicated || !q.From.IsZero() || !q.To.IsZero()) {
+	if !indexed && (q.AccountID != "" || q.Family != "" || q.Duplicated || !q.From.IsZero() || !q.To.IsZero()) {
 		top := int64(1 << 62)
 		if c != nil {
 			top = c[0]
@@ -139,6 +142,14 @@ func eventFilters(q EventsQuery, where []string, args []any) ([]string, []any) {
 		if f.on {
 			where, args = append(where, f.cond), append(args, f.arg)
 		}
+	}
+	switch {
+	case q.Family == FamilyOther:
+		where, args = append(where, "e.type NOT IN ?"), append(args, familyTypes(FamilyOther))
+	case q.Family != "" && len(familyTypes(q.Family)) == 0:
+		where = append(where, "1 = 0") // no such family
+	case q.Family != "":
+		where, args = append(where, "e.type IN ?"), append(args, familyTypes(q.Family))
 	}
 	return where, args
 }

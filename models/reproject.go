@@ -12,6 +12,7 @@ import (
 // projectionTables are rebuilt from the event log by Reproject.
 var projectionTables = []string{
 	"data_availability", "tasks", "invites", "archives", "accounts", "records", "verifications", "event_counts",
+	"event_hourly", "event_daily", // insight-overview: the overview's counters (queries_overview.go)
 }
 
 // Reproject rebuilds every projection from the stored events, in one transaction
@@ -64,6 +65,10 @@ func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table); err != nil {
 			return 0, fmt.Errorf("clear %s: %w", table, err)
 		}
+	}
+	// Reconciliation: reopen every claim's gap; the replay closes them (gaps.go).
+	if err := s.resetGaps(ctx, tx); err != nil {
+		return 0, err
 	}
 	_, err = tx.ExecContext(ctx, "UPDATE smile_users SET created_at = NULL, first_seen_at = NULL, last_seen_at = NULL, "+
 		"event_count = 0, session_status = '', session_channel = '', session_at = NULL, session_event_id = ''")

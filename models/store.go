@@ -49,6 +49,8 @@ type Store struct {
 	projectionGen atomic.Uint64
 	// rebuilds tracks running Reproject calls, for StopRebuilds.
 	rebuilds rebuildGate
+	// gapWindow is how long a widget claim waits for its webhook (gaps.go).
+	gapWindow atomic.Int64
 }
 
 // Open opens the database named by dsn: a postgres:// URL selects PostgreSQL,

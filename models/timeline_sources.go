@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Callback is one Wink Widget callback our connect page posted: a claim from a
@@ -58,7 +60,14 @@ func (s *Store) CreateCallback(ctx context.Context, cb *Callback) error {
 		cb.Args = json.RawMessage("null")
 	}
 	cb.ReceivedAt = cb.ReceivedAt.UTC()
-	if err := s.db.WithContext(ctx).Create(cb).Error; err != nil {
+	// Reconciliation: the callback and the gap its claim opens commit together (gaps.go).
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(cb).Error; err != nil {
+			return err
+		}
+		return s.openCallbackGap(tx, cb)
+	})
+	if err != nil {
 		return fmt.Errorf("models: store callback %s: %w", cb.Name, err)
 	}
 	s.publish(Change{Kind: ChangeCallback, ID: cb.ID, UserKey: deref64(cb.UserKey), AccountID: cb.AccountID, At: cb.ReceivedAt, Label: cb.Name})

@@ -123,7 +123,7 @@ func TestListPages_EmptyStates(t *testing.T) {
 	for name, c := range map[string]templ.Component{
 		"events-empty":     EventsPage(EventsPageVM{}),
 		"deliveries-empty": DeliveriesPage(DeliveriesPageVM{}),
-		"overview-empty":   OverviewPage(OverviewPageVM{Users: "0"}),
+		"overview-empty":   OverviewPage(OverviewPageVM{Users: LinkedCountVM{N: "0", Label: "users", URL: "/admin/users"}}),
 	} {
 		doc, _ := renderDoc(t, c)
 		if count(doc, name) != 1 {

@@ -9,17 +9,6 @@ const (
 	KindAction   = "action"
 )
 
-// OverviewPageVM is /admin.
-type OverviewPageVM struct {
-	LayoutVM
-	Now         time.Time
-	TotalEvents int64
-	Users       string // bounded count text
-	Counts      []TypeCountVM
-	Rejections  []DeliveryVM
-	Failures    []EventRowVM
-}
-
 // TypeCountVM is the maintained count of one event type.
 type TypeCountVM struct {
 	Type string
@@ -43,6 +32,8 @@ type UsersPageVM struct {
 
 // UsersResultsVM is the part of the users page a filter change replaces.
 type UsersResultsVM struct {
+	// Filter is the filter the results are for (the export links keep it).
+	Filter   UsersFilterVM
 	Total    string
 	Filtered bool
 	Rows     UserRowsVM
@@ -87,6 +78,8 @@ type UserPageVM struct {
 	Timeline     TimelineVM
 	// StreamURL is the live stream of this user's new timeline items.
 	StreamURL string
+	// Recon is the reconciliation section: lifecycles, gaps, Check with Smile.
+	Recon UserReconVM
 }
 
 // AccountVM is one account on the user page.
@@ -177,16 +170,18 @@ type TimelineItemVM struct {
 
 // EventsFilterVM is the events filter form.
 type EventsFilterVM struct {
-	Type, User, Account, Outcome string
-	Time                         TimeRangeVM
+	Type, Family, User, Account, Outcome string
+	Time                                 TimeRangeVM
 }
 
 // EventsPageVM is /admin/events.
 type EventsPageVM struct {
 	LayoutVM
-	Filter  EventsFilterVM
-	Types   []string
-	Results EventRowsVM
+	Filter EventsFilterVM
+	Types  []string
+	// Families are the event families the family filter offers.
+	Families []string
+	Results  EventRowsVM
 	// Live is set on the first, unfiltered-by-cursor page, where new events are
 	// added as they arrive.
 	Live bool
@@ -239,10 +234,12 @@ type EventPageVM struct {
 	SecretLabel string
 	Deliveries  int64
 	Body        RawVM
-	Attempts    []DeliveryVM
-	Changes     []FieldChangeVM
-	Replayed    int
-	Truncated   bool
+	// Retained is set when retention replaced the raw body (erase.templ).
+	Retained  *RetainedVM
+	Attempts  []DeliveryVM
+	Changes   []FieldChangeVM
+	Replayed  int
+	Truncated bool
 	// ReprojectURL is where the re-project form posts; "" hides it (viewers).
 	ReprojectURL string
 	Notice       string

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"smiledash/handlers"
@@ -37,9 +38,15 @@ type Config struct {
 	// WidgetHosts are https origins the connect page's CSP admits beyond
 	// Smile's documented widget hosts (SMILE_WIDGET_HOSTS).
 	WidgetHosts []string
+	// Retention is how long raw bodies and delivery records are kept (retention.go).
+	Retention retentionConfig
 	// allowedIPsSet records that SMILEDASH_WEBHOOK_ALLOWED_IPS was given: only
 	// the default list is widened with loopback in sandbox mode.
 	allowedIPsSet bool
+	// Reconciliation (recon_wiring.go).
+	GapWindow   time.Duration
+	StaleAfter  time.Duration
+	CheckBudget int
 }
 
 // Sandbox reports whether smiledash runs its built-in Smile simulator: it does
@@ -114,6 +121,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 func loadConfigFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
 	var c Config
 	var secrets, maxBytes, widgetHosts string
+	var recon reconSettings
 	settings := []setting{
 		{"SMILEDASH_ADDR", "addr", ":8080", "listen address", &c.Addr},
 		{"SMILEDASH_DATA_DIR", "data-dir", "./data", "where the SQLite file lives", &c.DataDir},
@@ -134,6 +142,8 @@ func loadConfigFlags(fs *flag.FlagSet, args []string, getenv func(string) string
 		{"SMILEDASH_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
 		{"SMILEDASH_DEBUG_ADDR", "debug-addr", "", "serve pprof profiles on this address (e.g. 127.0.0.1:6060)", &c.DebugAddr},
 	}
+	settings = append(settings, c.Retention.settings()...) // retention.go
+	settings = append(settings, recon.settings()...)       // recon_wiring.go
 	for _, s := range settings {
 		value := s.def
 		if v := getenv(s.env); v != "" {
@@ -165,6 +175,12 @@ func loadConfigFlags(fs *flag.FlagSet, args []string, getenv func(string) string
 			minWebhookMaxBytes, maxWebhookMaxBytes, maxBytes)
 	}
 	c.WebhookMaxBytes = n
+	if err := c.Retention.parse(); err != nil {
+		return Config{}, err
+	}
+	if err := recon.apply(&c); err != nil {
+		return Config{}, err
+	}
 	if c.WidgetScriptURL == "" {
 		c.WidgetScriptURL = defaultWidgetScriptURL
 		if c.Sandbox() {

@@ -125,6 +125,8 @@ func runCommand(ctx context.Context, e env, args []string) error {
 		return adminCommand(ctx, e, rest)
 	case "link":
 		return linkCommand(ctx, e, rest)
+	case "user":
+		return userCommand(ctx, e, rest) // erase.go
 	case "bare-receiver":
 		return bareReceiver(ctx, e, rest)
 	case "healthcheck":
@@ -152,6 +154,8 @@ Commands:
   admin token create|list|revoke
                             manage bearer tokens for the read-only /api/v1
   link create --ref REF     create a connect link for an end user
+  user erase --id U [--revoke-at-smile] [--yes]
+                            erase everything stored about one end user
   bare-receiver [--addr A]  a Fiber handler that only answers 200 (the benchmark's baseline)
   healthcheck [--url U]     exit 0 if the server's /healthz answers (for containers)
   version                   print the version

@@ -59,6 +59,19 @@ func serve(ctx context.Context, e env, args []string) error {
 	})
 	defer func() { _ = drain() }()
 	metrics.WatchQueue(ingester.QueueDepth)
+	// Retention (retention.go): batched, on its own goroutine, stopped before
+	// the store closes.
+	stopRetention := startRetention(cfg, store, log)
+	defer stopRetention()
+	// The search index follows the log in the background, off the webhook's
+	// acknowledgement path; it stops before the store closes.
+	indexerCtx, stopIndexer := context.WithCancel(ctx)
+	indexerDone := make(chan struct{})
+	go func() {
+		defer close(indexerDone)
+		store.RunSearchIndexer(indexerCtx, models.SearchIndexerOptions{Logger: log})
+	}()
+	defer func() { stopIndexer(); <-indexerDone }()
 	assets, err := static.New()
 	if err != nil {
 		return err
@@ -88,6 +101,14 @@ func serve(ctx context.Context, e env, args []string) error {
 		defer cancel()
 		_ = jobs.stop(ctx, store)
 	}()
+	// Reconciliation: Check with Smile reads the same client as the connect flow.
+	var smileAPI models.SmileReader
+	if connect.Smile != nil {
+		smileAPI = connect.Smile
+	}
+	recon := reconDeps(cfg, store, smileAPI)
+	stopSweep := startCheckSweep(ctx, cfg, store, smileAPI, log)
+	defer stopSweep()
 	app := handlers.NewApp(handlers.Deps{
 		Log:      log,
 		Webhooks: cfg.webhookConfig(secrets),
@@ -98,6 +119,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		Connect:  connect,
 		Admin:    admin,
 		Pages:    pages,
+		Recon:    recon,
 		Store:    store,
 		Auth:     accounts,
 	})
@@ -140,6 +162,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	case <-ctx.Done():
 		log.Info("Shutting down")
 	}
+	stopSweep()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := app.ShutdownWithContext(shutdownCtx); err != nil {

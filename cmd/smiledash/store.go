@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"smiledash/models"
 )
@@ -46,6 +47,8 @@ func describeDSN(dsn string) string {
 	return dsn
 }
 
+// readyCheck is what /readyz asks: the database answers, every migration is
+// applied, and a write commits.
 func readyCheck(store *models.Store) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		if err := store.Ping(ctx); err != nil {
@@ -61,6 +64,11 @@ func readyCheck(store *models.Store) func(ctx context.Context) error {
 		}
 		if pending {
 			return fmt.Errorf("migrations pending")
+		}
+		// A full disk or a read-only database still answers the checks
+		// above, while every webhook would get 503.
+		if err := store.CheckWritable(ctx, time.Now()); err != nil {
+			return fmt.Errorf("database cannot commit")
 		}
 		return nil
 	}

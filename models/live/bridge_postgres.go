@@ -3,18 +3,15 @@ package live
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
-	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
+	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 )
 
@@ -44,14 +41,11 @@ func Bridge(ctx context.Context, db *gorm.DB, bus *Bus, log *slog.Logger) (stop 
 	if err := db.WithContext(ctx).Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
 		return nil, fmt.Errorf("live: bridge changes: %w", err)
 	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, fmt.Errorf("live: bridge changes: %w", err)
-	}
+	dsn := postgresDSN(db)
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	b := &bridge{
-		db: db, sqlDB: sqlDB, bus: bus, log: log, origin: hex.EncodeToString(id[:]),
+		db: db, dsn: dsn, bus: bus, log: log, origin: hex.EncodeToString(id[:]),
 		channel: "smiledash_changes_" + schema, out: make(chan Change, 4096), remote: map[changeKey]struct{}{},
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -74,7 +68,7 @@ type changeKey struct {
 
 type bridge struct {
 	db              *gorm.DB
-	sqlDB           *sql.DB // for the LISTEN connection only
+	dsn             string // for the LISTEN connection only, outside the pool
 	bus             *Bus
 	log             *slog.Logger
 	origin, channel string
@@ -157,30 +151,39 @@ func (b *bridge) listen(ctx context.Context) {
 	}
 }
 
+// listenOnce listens on a connection of its own, outside the store's pool. A
+// pooled connection held in LISTEN (database/sql's Conn.Raw) keeps its lock
+// while it waits, so closing any statement the pool had prepared on it (the
+// ingest writer's, when it drains at shutdown) blocked until a notification
+// happened to arrive: on a quiet replica, SIGTERM never finished.
 func (b *bridge) listenOnce(ctx context.Context) error {
-	conn, err := b.sqlDB.Conn(ctx)
+	pc, err := pgx.Connect(ctx, b.dsn)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		sc, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("live: listen needs a pgx connection, got %T", dc)
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = pc.Close(closeCtx)
+	}()
+	if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{b.channel}.Sanitize()); err != nil {
+		return err
+	}
+	for {
+		n, err := pc.WaitForNotification(ctx)
+		if err != nil {
+			return err
 		}
-		pc := sc.Conn()
-		if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{b.channel}.Sanitize()); err != nil {
-			return errors.Join(err, driver.ErrBadConn)
-		}
-		for {
-			n, err := pc.WaitForNotification(ctx)
-			if err != nil {
-				// The session still listens: never hand it back to the pool.
-				return errors.Join(err, driver.ErrBadConn)
-			}
-			b.republish(n.Payload)
-		}
-	})
+		b.republish(n.Payload)
+	}
+}
+
+// postgresDSN is the URL the store was opened with (its search_path included).
+func postgresDSN(db *gorm.DB) string {
+	if d, ok := db.Dialector.(*postgres.Dialector); ok {
+		return d.DSN
+	}
+	return ""
 }
 
 func (b *bridge) republish(payload string) {

@@ -31,6 +31,14 @@ func SQLite(t testing.TB) *models.Store {
 // SMILEDASH_TEST_POSTGRES_URL is not set.
 func Postgres(t testing.TB) *models.Store {
 	t.Helper()
+	return open(t, PostgresDSN(t))
+}
+
+// PostgresDSN creates a new, empty schema and returns the URL that selects it
+// (search_path), for a server or store opened on it; the schema is dropped
+// after the test. It skips the test when SMILEDASH_TEST_POSTGRES_URL is not set.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
 		t.Skipf("PostgreSQL tests skipped: set %s (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them", PostgresEnv)
@@ -54,7 +62,7 @@ func Postgres(t testing.TB) *models.Store {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return open(t, u.String())
+	return u.String()
 }
 
 // Each runs f against SQLite and, when configured, PostgreSQL.

@@ -1,0 +1,237 @@
+package models
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"smiledash/migrations"
+	"smiledash/smile"
+)
+
+// ErasureKey hashes a Smile user id for the audit log: the entry can be
+// matched against a request ("was user X erased?") by hashing X again, but
+// does not hold the id itself.
+func ErasureKey(smileUserID string) string {
+	sum := sha256.Sum256([]byte("smiledash erasure\x00" + smileUserID))
+	return "sha256:" + hex.EncodeToString(sum[:12])
+}
+
+// ErasureReport is what an erasure removed. It holds no personal data: the
+// user is named only by ErasureKey.
+type ErasureReport struct {
+	// UserKey is the ErasureKey, the audit entry's target.
+	UserKey string `json:"-"`
+	// Removed counts rows per table.
+	Removed map[string]int64 `json:"removed"`
+	// RevokedAtSmile counts accounts deleted at Smile first.
+	RevokedAtSmile int `json:"revokedAtSmile"`
+}
+
+// AuditDetails is the report as the audit entry's details: JSON counts
+// (under 500 characters, the audit log's bound, for the tables listed).
+func (r ErasureReport) AuditDetails() string {
+	b, _ := json.Marshal(r)
+	return string(b)
+}
+
+// AccountRevoker deletes a user's accounts at Smile (*smile.Client).
+type AccountRevoker interface {
+	AllAccounts(ctx context.Context, userID string) ([]smile.Account, error)
+	RevokeAccount(ctx context.Context, id string) error
+}
+
+var _ AccountRevoker = (*smile.Client)(nil)
+
+// EraseRequest names the user to erase and who asks.
+type EraseRequest struct {
+	SmileUserID string
+	// Actor is who erased (an admin's email, "cli") and ActorAdminID the
+	// admin's id (nil from the CLI); they go in the audit entry.
+	Actor        string
+	ActorAdminID *int64
+	// Revoker, when set, deletes the user's accounts at Smile before anything
+	// is erased here; if Smile refuses, nothing is erased.
+	Revoker AccountRevoker
+	Now     time.Time
+}
+
+// ErrRevokeRefused is wrapped when Smile did not revoke an account; nothing
+// was erased then.
+var ErrRevokeRefused = errors.New("models: revoking at Smile failed, so nothing was erased")
+
+// ErrNothingToErase is returned when no user, event or link has the id.
+var ErrNothingToErase = fmt.Errorf("models: no user, event or connect link has that Smile user id: %w", ErrNotFound)
+
+// EraseUser removes everything stored about one end user, in one transaction,
+// and records an audit entry without personal data in the same commit: their
+// events (and the delivery records of those events or naming them), widget
+// callbacks, our actions about them, their connect links and widget sessions,
+// and every projection row of theirs, with the per-type event counts reduced
+// so the projections equal a rebuild from the remaining log. The user's row
+// stays as a tombstone ("erased-<key>", nothing projected) because other
+// replicas' ingest writers may still map the id to its key; webhooks Smile
+// sends later for the same id are stored anew.
+func (s *Store) EraseUser(ctx context.Context, req EraseRequest) (ErasureReport, error) {
+	id := strings.TrimSpace(req.SmileUserID)
+	if id == "" || strings.ContainsRune(id, 0) {
+		return ErasureReport{}, fmt.Errorf("models: erase user: a Smile user id is required")
+	}
+	if req.Now.IsZero() {
+		req.Now = time.Now()
+	}
+	report := ErasureReport{UserKey: ErasureKey(id), Removed: map[string]int64{}}
+	key, found, err := s.erasureSubject(ctx, id)
+	if err != nil {
+		return report, err
+	}
+	if !found {
+		return report, ErrNothingToErase
+	}
+	if req.Revoker != nil {
+		if report.RevokedAtSmile, err = s.revokeAtSmile(ctx, req.Revoker, id, key); err != nil {
+			return report, err
+		}
+	}
+	tx, err := s.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return report, fmt.Errorf("models: erase user: begin: %w", err)
+	}
+	if err := s.eraseIn(ctx, tx, id, key, &report, req); err != nil {
+		_ = tx.Rollback()
+		return report, fmt.Errorf("models: erase user: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return report, fmt.Errorf("models: erase user: commit: %w", err)
+	}
+	// The ingest writer caches projection rows; this one's are gone.
+	s.projectionGen.Add(1)
+	return report, nil
+}
+
+// erasureSubject finds the user's key (0 when only connect links name the id)
+// and whether there is anything to erase.
+func (s *Store) erasureSubject(ctx context.Context, id string) (key int64, found bool, err error) {
+	err = s.sqlDB.QueryRowContext(ctx, s.rebind("SELECT user_key FROM smile_users WHERE id = ?"), id).Scan(&key)
+	if err == nil {
+		return key, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return 0, false, fmt.Errorf("models: erase user: find user: %w", err)
+	}
+	var links int64
+	err = s.sqlDB.QueryRowContext(ctx, s.rebind("SELECT count(*) FROM connect_links WHERE smile_user_id = ?"), id).Scan(&links)
+	if err != nil {
+		return 0, false, fmt.Errorf("models: erase user: find links: %w", err)
+	}
+	return 0, links > 0, nil
+}
+
+// revokeAtSmile deletes at Smile every account we know of the user and every
+// account Smile lists for them. Accounts Smile no longer has count as gone.
+func (s *Store) revokeAtSmile(ctx context.Context, r AccountRevoker, id string, key int64) (int, error) {
+	ids := map[string]bool{}
+	var ours []string
+	if err := s.db.WithContext(ctx).Model(&Account{}).Where("user_key = ?", key).Pluck("id", &ours).Error; err != nil {
+		return 0, fmt.Errorf("models: erase user: list accounts: %w", err)
+	}
+	for _, a := range ours {
+		ids[a] = true
+	}
+	theirs, err := r.AllAccounts(ctx, id)
+	if err != nil && !smile.IsNotFound(err) {
+		return 0, fmt.Errorf("%w: list accounts: %w", ErrRevokeRefused, err)
+	}
+	for _, a := range theirs {
+		ids[a.ID] = true
+	}
+	n := 0
+	for a := range ids {
+		if err := r.RevokeAccount(ctx, a); err != nil && !smile.IsNotFound(err) {
+			return n, fmt.Errorf("%w: revoke account %s: %w", ErrRevokeRefused, a, err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// eraseIn runs the erasure steps in tx.
+func (s *Store) eraseIn(ctx context.Context, tx *sql.Tx, id string, key int64, report *ErasureReport, req EraseRequest) error {
+	if s.dialect == migrations.Postgres {
+		// The projection writers' lock: no replica projects this user meanwhile.
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7243)"); err != nil {
+			return fmt.Errorf("lock: %w", err)
+		}
+	}
+	if err := s.uncountEvents(ctx, tx, key); err != nil {
+		return err
+	}
+	contains := "instr(%s, ?) > 0"
+	if s.dialect == migrations.Postgres {
+		contains = "strpos(%s, ?) > 0"
+	}
+	for _, step := range erasureSteps(contains) {
+		args := step.args(id, key)
+		res, err := tx.ExecContext(ctx, s.rebind("DELETE FROM "+step.table+" WHERE "+step.where), args...)
+		if err != nil {
+			return fmt.Errorf("delete from %s: %w", step.table, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("delete from %s: %w", step.table, err)
+		}
+		if n > 0 {
+			report.Removed[step.table] += n
+		}
+	}
+	if key != 0 {
+		if _, err := tx.ExecContext(ctx, s.rebind(tombstoneUser), fmt.Sprintf("erased-%d", key), key); err != nil {
+			return fmt.Errorf("tombstone user: %w", err)
+		}
+		report.Removed["smile_users"] = 1
+	}
+	return s.insertErasureAudit(ctx, tx, req, *report)
+}
+
+// tombstoneUser clears the user's row down to its key: no id, nothing projected.
+const tombstoneUser = "UPDATE smile_users SET id = ?, created_at = NULL, first_seen_at = NULL, last_seen_at = NULL, " +
+	"event_count = 0, session_status = '', session_channel = '', session_at = NULL, session_rank = 0, session_event_id = '' " +
+	"WHERE user_key = ?"
+
+// uncountEvents takes the user's events out of the per-type counts; a type
+// left with none loses its row, as a rebuild would not create it.
+func (s *Store) uncountEvents(ctx context.Context, tx *sql.Tx, key int64) error {
+	rows, err := tx.QueryContext(ctx, s.rebind("SELECT type, count(*) FROM events WHERE user_key = ? GROUP BY type"), key)
+	if err != nil {
+		return fmt.Errorf("count events: %w", err)
+	}
+	counts := map[string]int64{}
+	for rows.Next() {
+		var typ string
+		var n int64
+		if err := rows.Scan(&typ, &n); err != nil {
+			rows.Close()
+			return fmt.Errorf("count events: %w", err)
+		}
+		counts[typ] = n
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("count events: %w", err)
+	}
+	for typ, n := range counts {
+		if _, err := tx.ExecContext(ctx, s.rebind("UPDATE event_counts SET stored = stored - ? WHERE type = ?"), n, typ); err != nil {
+			return fmt.Errorf("uncount %s: %w", typ, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM event_counts WHERE stored <= 0"); err != nil {
+		return fmt.Errorf("drop empty counts: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package models
+
+import "fmt"
+
+// erasureStep deletes one table's rows about the erased user. where uses ?
+// placeholders filled by args from the Smile user id and the user's key (0
+// when the id has no user row, which matches nothing).
+type erasureStep struct {
+	table string
+	where string
+	args  func(id string, key int64) []any
+}
+
+// byKey and friends are the argument lists of the conditions below.
+func byKey(_ string, key int64) []any            { return []any{key} }
+func byKeyAndLinks(id string, key int64) []any   { return []any{key, key, id} }
+func byKeyIDAndLinks(id string, key int64) []any { return []any{key, id, key, id} }
+func byKeyAndID(id string, key int64) []any      { return []any{key, id} }
+
+// userLinks selects the user's connect links (by key, or by the Smile user id
+// a link was opened with before any event named the user).
+const userLinks = "link_id IN (SELECT id FROM connect_links WHERE user_key = ? OR smile_user_id = ?)"
+
+// erasureSteps lists, in order, every table holding rows about an end user.
+// A table added to the schema that names users (a user_key column, a Smile
+// user id, or text copied from their events) belongs here; the erasure test
+// walks every table's text columns and fails until it is listed. Dependent
+// rows go before what they refer to. contains is the dialect's substring test
+// with %s for the column (instr / strpos).
+func erasureSteps(contains string) []erasureStep {
+	return []erasureStep{
+		// Delivery records of their events (Smile's retries) and rejected
+		// attempts whose excerpt names them.
+		{"deliveries", "event_id IN (SELECT event_id FROM events WHERE user_key = ?) OR " + fmt.Sprintf(contains, "excerpt"),
+			func(id string, key int64) []any { return []any{key, id} }},
+		{"events", "user_key = ?", byKey},
+		{"callbacks", "user_key = ? OR " + userLinks, byKeyAndLinks},
+		{"actions", "user_key = ? OR " + userLinks, byKeyAndLinks},
+		{"widget_sessions", "user_key = ? OR smile_user_id = ? OR " + userLinks, byKeyIDAndLinks},
+		{"connect_links", "user_key = ? OR smile_user_id = ?", byKeyAndID},
+		// Projections.
+		{"data_availability", "user_key = ?", byKey},
+		{"tasks", "user_key = ?", byKey},
+		{"invites", "user_key = ?", byKey},
+		{"archives", "user_key = ?", byKey},
+		{"accounts", "user_key = ?", byKey},
+	}
+}

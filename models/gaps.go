@@ -1,0 +1,310 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+
+	"smiledash/migrations"
+	"smiledash/smile"
+)
+
+// Gap kinds: what a widget claimed that no signed webhook confirmed, or a user
+// Smile tells us about whom no connect link of ours ever reached.
+const (
+	GapAccountConnected = "account_connected" // onAccountConnected without ACCOUNT_CONNECTED
+	GapAccountError     = "account_error"     // onAccountError without ACCOUNT_FAILED
+	GapUploadsCreated   = "uploads_created"   // onUploadsCreated without ARCHIVE_STARTED
+	GapAccountRemoved   = "account_removed"   // onAccountRemoved without ACCOUNT_DISCONNECTED
+	GapNoLink           = "no_link"           // webhooks for a user no connect link was opened for
+)
+
+// GapKinds lists the kinds in the order pages show them.
+var GapKinds = []string{GapAccountConnected, GapAccountError, GapUploadsCreated, GapAccountRemoved, GapNoLink}
+
+// Gap statuses, computed from the window when read: a claim still inside the
+// window is waiting, past it open; a late webhook closes it; one in time
+// matched it, and then it was never a gap (such rows are kept so a later,
+// earlier-dated webhook and a rebuild agree, but lists leave them out).
+const (
+	GapWaiting = "waiting"
+	GapOpen    = "open"
+	GapClosed  = "closed"
+	GapMatched = "matched"
+)
+
+// DefaultGapWindow is how long a claim waits for its webhook before it is a gap.
+const DefaultGapWindow = 10 * time.Minute
+
+// claimLookback is how long before a claim a matching webhook may be stamped.
+// Smile stamps ACCOUNT_CONNECTED before the widget shows its success screen,
+// and Smile's clock and ours differ; a reconnection of the same account later
+// than this gets a webhook of its own.
+const claimLookback = 30 * time.Minute
+
+// gapRule is what closes the gap a callback opens.
+type gapRule struct {
+	kind     string
+	event    smile.EventType
+	callback smile.Callback
+	// byAccount: the webhook must name the claimed account (when the claim
+	// names one); archives name none.
+	byAccount bool
+}
+
+var gapRules = []gapRule{
+	{GapAccountConnected, smile.AccountConnected, smile.OnAccountConnected, true},
+	{GapAccountError, smile.AccountFailed, smile.OnAccountError, true},
+	{GapUploadsCreated, smile.ArchiveStarted, smile.OnUploadsCreated, false},
+	{GapAccountRemoved, smile.AccountDisconnected, smile.OnAccountRemoved, true},
+}
+
+func ruleForCallback(name string) (gapRule, bool) {
+	for _, r := range gapRules {
+		if string(r.callback) == name {
+			return r, true
+		}
+	}
+	return gapRule{}, false
+}
+
+func ruleForEvent(t smile.EventType) (gapRule, bool) {
+	for _, r := range gapRules {
+		if r.event == t {
+			return r, true
+		}
+	}
+	return gapRule{}, false
+}
+
+// Gap is one row of the gaps table, with its status as of a moment.
+type Gap struct {
+	ID         int64      `gorm:"column:id;primaryKey"`
+	Kind       string     `gorm:"column:kind"`
+	UserKey    int64      `gorm:"column:user_key"`
+	AccountID  string     `gorm:"column:account_id"`
+	CallbackID *int64     `gorm:"column:callback_id"`
+	EventID    string     `gorm:"column:event_id"`
+	ClaimedAt  time.Time  `gorm:"column:claimed_at"`
+	ClosedAt   *time.Time `gorm:"column:closed_at"`
+	ClosedBy   string     `gorm:"column:closed_by"`
+	LagSeconds *int64     `gorm:"column:lag_seconds"`
+	CheckedAt  *time.Time `gorm:"column:checked_at"`
+	// UserID is the user's Smile id (filled by queries, not stored here).
+	UserID string `gorm:"column:user_id;->"`
+	// Status is GapWaiting, GapOpen, GapClosed or GapMatched (computed).
+	Status string `gorm:"-"`
+}
+
+// TableName implements gorm's tabler.
+func (Gap) TableName() string { return "gaps" }
+
+// GapStatus classifies a gap row at now with the window.
+func GapStatus(g Gap, now time.Time, window time.Duration) string {
+	if g.ClosedAt != nil {
+		if g.LagSeconds != nil && time.Duration(*g.LagSeconds)*time.Second > window {
+			return GapClosed
+		}
+		return GapMatched
+	}
+	if now.Sub(g.ClaimedAt) > window {
+		return GapOpen
+	}
+	return GapWaiting
+}
+
+// SetGapWindow sets how long a claim waits for its webhook (default
+// DefaultGapWindow). It only changes how rows are classified when read.
+func (s *Store) SetGapWindow(d time.Duration) {
+	if d > 0 {
+		s.gapWindow.Store(int64(d))
+	}
+}
+
+// GapWindow is the window set with SetGapWindow.
+func (s *Store) GapWindow() time.Duration {
+	if d := s.gapWindow.Load(); d > 0 {
+		return time.Duration(d)
+	}
+	return DefaultGapWindow
+}
+
+// openCallbackGap records the claim a stored callback makes, already closed
+// when a matching webhook is stored (the webhook often arrives first). Only
+// the four claiming callbacks, and only those of a known user, open gaps.
+//
+// It runs in the callback's transaction. On PostgreSQL it takes the ingest
+// writer's lock first, so a webhook projected at the same moment either is
+// seen here or sees this gap; SQLite serialises writers anyway.
+func (s *Store) openCallbackGap(db *gorm.DB, cb *Callback) error {
+	rule, ok := ruleForCallback(cb.Name)
+	if !ok || cb.UserKey == nil {
+		return nil
+	}
+	if s.dialect == migrations.Postgres {
+		if err := db.Exec("SELECT pg_advisory_xact_lock(7243)").Error; err != nil {
+			return fmt.Errorf("models: gap lock: %w", err)
+		}
+	}
+	g := Gap{Kind: rule.kind, UserKey: *cb.UserKey, AccountID: cb.AccountID, CallbackID: &cb.ID, ClaimedAt: cb.ReceivedAt.UTC()}
+	q := db.Table("events").Select("event_id, created_at").
+		Where("user_key = ? AND type = ? AND created_at >= ? AND flags NOT LIKE ?",
+			g.UserKey, string(rule.event), g.ClaimedAt.Add(-claimLookback), "%"+smile.FlagCreatedAtFuture+"%")
+	if rule.byAccount && g.AccountID != "" {
+		q = q.Where("account_id = ?", g.AccountID)
+	}
+	var match struct {
+		EventID   string    `gorm:"column:event_id"`
+		CreatedAt time.Time `gorm:"column:created_at"`
+	}
+	res := q.Order("created_at, event_id").Limit(1).Find(&match)
+	if res.Error != nil {
+		return fmt.Errorf("models: match callback %d: %w", cb.ID, res.Error)
+	}
+	if res.RowsAffected > 0 {
+		closeGapRow(&g, match.EventID, match.CreatedAt)
+	}
+	if err := db.Create(&g).Error; err != nil {
+		return fmt.Errorf("models: open gap for callback %d: %w", cb.ID, err)
+	}
+	return nil
+}
+
+func closeGapRow(g *Gap, eventID string, at time.Time) {
+	at = at.UTC()
+	lag := int64(at.Sub(g.ClaimedAt) / time.Second)
+	g.ClosedAt, g.ClosedBy, g.LagSeconds = &at, eventID, &lag
+}
+
+// closesEarlier reports whether a webhook stamped at (with id) closes g
+// earlier than what closed it so far: the earliest matching webhook wins, so
+// arrival order and a rebuild give the same row.
+func closesEarlier(g Gap, eventID string, at time.Time) bool {
+	if g.ClosedAt == nil {
+		return true
+	}
+	if !at.Equal(*g.ClosedAt) {
+		return at.Before(*g.ClosedAt)
+	}
+	return eventID < g.ClosedBy
+}
+
+// deleteNoLinkGap removes the no_link gap of a user a connect link is now
+// bound to: they did open one, so webhooks that came first only raced it.
+func (s *Store) deleteNoLinkGap(ctx context.Context, userKey int64) error {
+	err := s.db.WithContext(ctx).Exec("DELETE FROM gaps WHERE kind = ? AND user_key = ?", GapNoLink, userKey).Error
+	if err != nil {
+		return fmt.Errorf("models: clear no-link gap of user %d: %w", userKey, err)
+	}
+	return nil
+}
+
+// gapHook keeps the gaps table in step with projected events, inside the
+// projector's transaction. seen remembers users already given their no_link
+// row (or found linked), so a busy user costs one statement, not one per event.
+type gapHook struct {
+	seen map[int64]struct{}
+}
+
+const maxGapSeenUsers = 200_000
+
+func newGapHook() *gapHook { return &gapHook{seen: map[int64]struct{}{}} }
+
+// project closes the gaps events answer and opens no_link gaps for users no
+// connect link is bound to.
+func (h *gapHook) project(ctx context.Context, s *Store, tx *sql.Tx, events []ProjectedEvent) error {
+	for _, ev := range events {
+		if ev.UserKey == 0 || ev.Future {
+			continue
+		}
+		if err := h.noLink(ctx, s, tx, ev); err != nil {
+			return err
+		}
+		rule, ok := ruleForEvent(ev.Type)
+		if !ok {
+			continue
+		}
+		if err := closeGaps(ctx, s, tx, rule, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const noLinkInsert = "INSERT INTO gaps (kind, user_key, event_id, claimed_at) SELECT ?, ?, ?, ? " +
+	"WHERE NOT EXISTS (SELECT 1 FROM connect_links WHERE user_key = ?) ON CONFLICT DO NOTHING"
+
+func (h *gapHook) noLink(ctx context.Context, s *Store, tx *sql.Tx, ev ProjectedEvent) error {
+	if _, ok := h.seen[ev.UserKey]; ok {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, s.rebind(noLinkInsert), GapNoLink, ev.UserKey, ev.Stamp.EventID, ev.Stamp.At.UTC(), ev.UserKey); err != nil {
+		return fmt.Errorf("models: no-link gap of user %d: %w", ev.UserKey, err)
+	}
+	if len(h.seen) >= maxGapSeenUsers {
+		clear(h.seen)
+	}
+	h.seen[ev.UserKey] = struct{}{}
+	return nil
+}
+
+func closeGaps(ctx context.Context, s *Store, tx *sql.Tx, rule gapRule, ev ProjectedEvent) error {
+	q := "SELECT id, claimed_at, closed_at, closed_by FROM gaps WHERE user_key = ? AND kind = ? AND claimed_at <= ?"
+	args := []any{ev.UserKey, rule.kind, ev.Stamp.At.Add(claimLookback).UTC()}
+	if rule.byAccount {
+		q += " AND (account_id = '' OR account_id = ?)"
+		args = append(args, ev.Data.Account())
+	}
+	rows, err := tx.QueryContext(ctx, s.rebind(q), args...)
+	if err != nil {
+		return fmt.Errorf("models: gaps closed by %s: %w", ev.Stamp.EventID, err)
+	}
+	var closing []Gap
+	for rows.Next() {
+		var g Gap
+		var closedAt sql.NullTime
+		if err := rows.Scan(&g.ID, &g.ClaimedAt, &closedAt, &g.ClosedBy); err != nil {
+			rows.Close()
+			return fmt.Errorf("models: read gap: %w", err)
+		}
+		if closedAt.Valid {
+			g.ClosedAt = &closedAt.Time
+		}
+		if closesEarlier(g, ev.Stamp.EventID, ev.Stamp.At) {
+			closing = append(closing, g)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("models: read gaps: %w", err)
+	}
+	for _, g := range closing {
+		closeGapRow(&g, ev.Stamp.EventID, ev.Stamp.At)
+		_, err := tx.ExecContext(ctx, s.rebind("UPDATE gaps SET closed_at = ?, closed_by = ?, lag_seconds = ? WHERE id = ?"),
+			*g.ClosedAt, g.ClosedBy, *g.LagSeconds, g.ID)
+		if err != nil {
+			return fmt.Errorf("models: close gap %d: %w", g.ID, err)
+		}
+	}
+	return nil
+}
+
+// resetGaps starts a rebuild: every gap goes, and each claiming callback opens
+// its gap again, so the replayed events close exactly what ingest closed.
+func (s *Store) resetGaps(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM gaps"); err != nil {
+		return fmt.Errorf("clear gaps: %w", err)
+	}
+	for _, r := range gapRules {
+		_, err := tx.ExecContext(ctx, s.rebind("INSERT INTO gaps (kind, user_key, account_id, callback_id, claimed_at) "+
+			"SELECT ?, user_key, account_id, id, received_at FROM callbacks WHERE name = ? AND user_key IS NOT NULL"),
+			r.kind, string(r.callback))
+		if err != nil {
+			return fmt.Errorf("reopen %s gaps: %w", r.kind, err)
+		}
+	}
+	return nil
+}

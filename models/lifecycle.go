@@ -1,0 +1,157 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"smiledash/smile"
+)
+
+// Surprising transitions in an account's lifecycle, named for pages and the API.
+const (
+	// FlagReconnectedWithoutCreate: CONNECTED after DISCONNECTED with no new
+	// ACCOUNT_CREATED between. A user who unlinks and links again starts a new
+	// linking attempt, which Smile announces with ACCOUNT_CREATED.
+	FlagReconnectedWithoutCreate = "reconnected_without_create"
+	// FlagRecoveredWithoutTask: ERROR → CONNECTED with no new task for the
+	// account (TASK_STARTED) between: a retry after an error runs a new task.
+	FlagRecoveredWithoutTask = "recovered_without_task"
+	// FlagAfterDisconnected: ERROR after DISCONNECTED with no new
+	// ACCOUNT_CREATED. DISCONNECTED means the user unlinked; Smile documents no
+	// way back other than linking again.
+	FlagAfterDisconnected = "after_disconnected"
+	// FlagNoCreated: the first state we saw is not PENDING. Smile sends
+	// ACCOUNT_CREATED for every linking attempt, even for providers that need
+	// no login (smile-api.md §2.7), so it was lost or never sent.
+	FlagNoCreated = "no_account_created"
+)
+
+// maxLifecycleEvents bounds what one account's lifecycle reads: the newest
+// events of the account's lifecycle types.
+const maxLifecycleEvents = 500
+
+// LifecycleStep is one state the account was in, from the event that set it
+// until the next one (Until zero: still in it).
+type LifecycleStep struct {
+	State     string
+	EventID   string
+	From      time.Time
+	Until     time.Time
+	Duration  time.Duration // until the next step, or until now for the last
+	ErrorCode string
+	// Flag names a surprising transition into this state ("" for none).
+	Flag string
+}
+
+// Lifecycle is an account's sequence of Smile connection states.
+type Lifecycle struct {
+	AccountID string
+	UserKey   int64
+	Steps     []LifecycleStep
+	// Truncated is set when older events were left out (maxLifecycleEvents).
+	Truncated bool
+}
+
+// LifecycleEvent is what the lifecycle reads of one webhook.
+type LifecycleEvent struct {
+	Stamp     Stamp
+	Type      smile.EventType
+	ErrorCode string
+}
+
+// BuildLifecycle turns an account's status and task events into steps, ordered
+// as the projections order them (createdAt, lifecycle rank, id), and flags the
+// transitions Smile's lifecycle does not explain.
+func BuildLifecycle(events []LifecycleEvent, now time.Time) []LifecycleStep {
+	events = slices.Clone(events)
+	slices.SortFunc(events, func(a, b LifecycleEvent) int {
+		if a.Stamp.After(b.Stamp) {
+			return 1
+		}
+		if b.Stamp.After(a.Stamp) {
+			return -1
+		}
+		return 0
+	})
+	var steps []LifecycleStep
+	newTask := false
+	for _, ev := range events {
+		if ev.Type == smile.TaskStarted {
+			newTask = true
+			continue
+		}
+		state, ok := accountStatusOf[ev.Type]
+		if !ok {
+			continue
+		}
+		step := LifecycleStep{State: state, EventID: ev.Stamp.EventID, From: ev.Stamp.At, ErrorCode: ev.ErrorCode}
+		if len(steps) == 0 {
+			if state != AccountPending {
+				step.Flag = FlagNoCreated
+			}
+		} else {
+			prev := steps[len(steps)-1].State
+			// A new ACCOUNT_CREATED would itself be the previous step
+			// (PENDING), so "no new ACCOUNT_CREATED" is prev != PENDING.
+			switch {
+			case prev == AccountDisconnected && state == AccountConnected:
+				step.Flag = FlagReconnectedWithoutCreate
+			case prev == AccountDisconnected && state == AccountError:
+				step.Flag = FlagAfterDisconnected
+			case prev == AccountError && state == AccountConnected && !newTask:
+				step.Flag = FlagRecoveredWithoutTask
+			}
+		}
+		newTask = false
+		if n := len(steps); n > 0 {
+			steps[n-1].Until = step.From
+			steps[n-1].Duration = step.From.Sub(steps[n-1].From)
+		}
+		steps = append(steps, step)
+	}
+	if n := len(steps); n > 0 && now.After(steps[n-1].From) {
+		steps[n-1].Duration = now.Sub(steps[n-1].From)
+	}
+	return steps
+}
+
+// AccountLifecycle reads an account's lifecycle from its newest
+// maxLifecycleEvents status and task events, through the per-user event
+// index: the cost follows the account's user, not the store.
+func (s *Store) AccountLifecycle(ctx context.Context, accountID string, now time.Time) (Lifecycle, error) {
+	var acc Account
+	if err := s.db.WithContext(ctx).Select("id", "user_key").Where("id = ?", accountID).Take(&acc).Error; err != nil {
+		return Lifecycle{}, fmt.Errorf("models: account %s: %w", accountID, notFound(err))
+	}
+	types := []string{string(smile.AccountCreated), string(smile.AccountConnected), string(smile.AccountFailed),
+		string(smile.AccountDisconnected), string(smile.TaskStarted)}
+	var rows []Event
+	err := s.db.WithContext(ctx).Select("seq", "body", "flags").
+		Where("user_key = ? AND account_id = ? AND type IN ?", acc.UserKey, accountID, types).
+		Order("created_at DESC, seq DESC").Limit(maxLifecycleEvents + 1).Find(&rows).Error
+	if err != nil {
+		return Lifecycle{}, fmt.Errorf("models: lifecycle of %s: %w", accountID, err)
+	}
+	lc := Lifecycle{AccountID: accountID, UserKey: acc.UserKey}
+	if len(rows) > maxLifecycleEvents {
+		rows, lc.Truncated = rows[:maxLifecycleEvents], true
+	}
+	events := make([]LifecycleEvent, 0, len(rows))
+	for _, row := range rows {
+		if HasFlag(row.Flags, smile.FlagCreatedAtFuture) {
+			continue // drives no state in the projections either
+		}
+		env, err := smile.ParseEnvelope(row.Body)
+		if err != nil {
+			continue // stored events parse; one that no longer does is shown on its page
+		}
+		events = append(events, LifecycleEvent{
+			Stamp: Stamp{At: env.CreatedAt, Rank: lifecycleRank(env.Type, env.Data), EventID: env.ID},
+			Type:  env.Type, ErrorCode: deref(env.Data.ErrorCode),
+		})
+	}
+	lc.Steps = BuildLifecycle(events, now)
+	return lc, nil
+}

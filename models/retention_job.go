@@ -1,0 +1,124 @@
+package models
+
+import (
+	"context"
+	"log/slog"
+	"time"
+)
+
+// Retention defaults, as the README documents them.
+const (
+	DefaultRetainBodiesDays     = 90
+	DefaultRetainDeliveriesDays = 30
+	// retentionBatch bounds each transaction, so the writer is never held
+	// longer than one batch takes (a few milliseconds).
+	retentionBatch = 500
+	// DefaultRetentionInterval is how often the job looks for expired data.
+	DefaultRetentionInterval = time.Hour
+)
+
+// RetentionPolicy says how long raw payloads and delivery records are kept.
+// A zero duration keeps them forever.
+type RetentionPolicy struct {
+	Bodies     time.Duration
+	Deliveries time.Duration
+	// Interval between runs; DefaultRetentionInterval when zero.
+	Interval time.Duration
+	// Batch is the rows per transaction; retentionBatch when zero.
+	Batch int
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// RetentionResult is what one run removed.
+type RetentionResult struct {
+	BodiesCompacted   int
+	DeliveriesDeleted int64
+}
+
+// RunRetention applies the policy once: it compacts old bodies and deletes
+// old delivery records, batch by batch, until none is left or ctx ends.
+func (s *Store) RunRetention(ctx context.Context, p RetentionPolicy) (RetentionResult, error) {
+	var r RetentionResult
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	batch := p.Batch
+	if batch <= 0 {
+		batch = retentionBatch
+	}
+	if p.Bodies > 0 {
+		cutoff := now().Add(-p.Bodies)
+		for ctx.Err() == nil {
+			n, done, err := s.CompactOldBodies(ctx, cutoff, batch, now())
+			r.BodiesCompacted += n
+			if err != nil {
+				return r, err
+			}
+			if done {
+				break
+			}
+		}
+	}
+	if p.Deliveries > 0 {
+		cutoff := now().Add(-p.Deliveries)
+		for ctx.Err() == nil {
+			n, err := s.PruneDeliveries(ctx, cutoff, batch)
+			r.DeliveriesDeleted += n
+			if err != nil {
+				return r, err
+			}
+			if n < int64(batch) {
+				break
+			}
+		}
+	}
+	return r, ctx.Err()
+}
+
+// StartRetention runs the policy now and then every Interval on its own
+// goroutine, until stop is called; stop waits for a run in progress to end
+// its current batch. With nothing to expire (both durations zero) it starts
+// nothing.
+func (s *Store) StartRetention(p RetentionPolicy) (stop func()) {
+	if p.Bodies <= 0 && p.Deliveries <= 0 {
+		return func() {}
+	}
+	log := p.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	interval := p.Interval
+	if interval <= 0 {
+		interval = DefaultRetentionInterval
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		ticker := time.NewTicker(interval)
+		defer ticker.Stop()
+		for {
+			r, err := s.RunRetention(ctx, p)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				log.Error("Retention run failed; retrying at the next interval", slog.Any("error", err))
+			case r.BodiesCompacted > 0 || r.DeliveriesDeleted > 0:
+				log.Info("Retention removed expired data", slog.Int("bodies_compacted", r.BodiesCompacted),
+					slog.Int64("deliveries_deleted", r.DeliveriesDeleted))
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-finished
+	}
+}
