@@ -51,7 +51,7 @@ type Deps struct {
 	Auth AdminStore
 	// Connect serves end users' connect links (connect.go).
 	Connect ConnectDeps
-	// Admin is sign-in, sessions and API tokens (admin.go, auth.go).
+	// Admin is sign-in, sessions and API tokens (auth.go).
 	Admin AdminDeps
 	// Pages serves the dashboard pages and the live stream (admin_pages.go).
 	Pages PagesDeps

@@ -83,7 +83,8 @@ func (h *Handler) routes(app *fiber.App) {
 	admin.Get("/attention", h.showAttention)
 	admin.Post("/users/:id/check", onlyAdmins, h.checkUser)
 	admin.Post("/accounts/:id/check", onlyAdmins, h.checkAccount)
-	// Search and the exports of every list (search.go, export.go).
+	// Search and the exports of every list (search.go, export.go); an export
+	// takes its list's own filters plus format=csv|ndjson.
 	admin.Get("/search", h.showSearch)
 	admin.Get("/export/users", h.exportUsers)
 	admin.Get("/export/users/:id/timeline", h.exportTimeline)
