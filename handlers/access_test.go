@@ -10,6 +10,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/auth"
 )
 
 // auditActions returns the actions recorded so far, oldest first.
@@ -56,7 +57,7 @@ func TestAccessPages_ViewersRefused(t *testing.T) {
 			t.Errorf("viewer POST %s: got %d, want 403", path, got.status)
 		}
 	}
-	if got, _ := a.store.Admins(context.Background()); len(got) != 2 {
+	if got, _ := a.auth.Admins(context.Background()); len(got) != 2 {
 		t.Errorf("got %d admins after the viewer's attempts, want 2", len(got))
 	}
 	if nav := viewer.get(t, "/admin/users").body; strings.Contains(nav, `data-testid="nav-access"`) || strings.Contains(nav, `data-testid="nav-settings"`) {
@@ -90,7 +91,7 @@ func TestAdmins_CreateChangeRemove(t *testing.T) {
 		t.Fatalf("create: got %d (Cache-Control %q), want 200 no-store", created.status, created.header.Get("Cache-Control"))
 	}
 	password, ok := parseHTML(t, created.body).Find("[data-testid=admin-created-password]").Attr("value")
-	if !ok || len(password) < models.MinPasswordLength {
+	if !ok || len(password) < auth.MinPasswordLength {
 		t.Fatalf("got generated password %q, want one shown", password)
 	}
 	if list := me.get(t, "/admin/admins"); strings.Contains(list.body, password) {
@@ -100,7 +101,7 @@ func TestAdmins_CreateChangeRemove(t *testing.T) {
 	if login.status != http.StatusSeeOther {
 		t.Fatalf("sign in with the generated password: got %d, want 303", login.status)
 	}
-	newAdmin, err := a.store.AdminByEmail(context.Background(), "new@example.com")
+	newAdmin, err := a.auth.AdminByEmail(context.Background(), "new@example.com")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func TestAdmins_CreateChangeRemove(t *testing.T) {
 	if got := me.postForm(t, "/admin/admins/"+id+"/remove", url.Values{}); got.status != http.StatusNotFound {
 		t.Errorf("remove again: got %d, want 404", got.status)
 	}
-	if a, _ := a.store.AdminByID(context.Background(), me.admin.ID); a.Role != handlers.RoleAdmin {
+	if a, _ := a.auth.AdminByID(context.Background(), me.admin.ID); a.Role != handlers.RoleAdmin {
 		t.Errorf("got my role %q, want still admin", a.Role)
 	}
 
@@ -167,7 +168,7 @@ func TestTokens_ShownOnceWorkRevoke(t *testing.T) {
 	}
 	created := me.postForm(t, "/admin/tokens", url.Values{"name": {"reporting"}, "role": {"viewer"}})
 	token, _ := parseHTML(t, created.body).Find("[data-testid=token-created-value]").Attr("value")
-	if created.status != http.StatusOK || !strings.HasPrefix(token, models.APITokenPrefix) || created.header.Get("Cache-Control") != "no-store" {
+	if created.status != http.StatusOK || !strings.HasPrefix(token, auth.APITokenPrefix) || created.header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("create: got %d, token %q, Cache-Control %q; want 200, a token, no-store", created.status, token, created.header.Get("Cache-Control"))
 	}
 	if !strings.Contains(created.body, `data-testid="token-copy"`) {
@@ -193,7 +194,7 @@ func TestTokens_ShownOnceWorkRevoke(t *testing.T) {
 		t.Error("the used token is still listed as never used")
 	}
 
-	tokens, err := a.store.APITokens(context.Background())
+	tokens, err := a.auth.APITokens(context.Background())
 	if err != nil || len(tokens) != 1 || tokens[0].CreatedBy == nil || *tokens[0].CreatedBy != me.admin.ID {
 		t.Fatalf("got %+v, %v; want one token made by me", tokens, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"smiledash/models"
+	"smiledash/models/live"
 	"smiledash/views"
 )
 
@@ -61,27 +62,18 @@ type PageStore interface {
 	LatestSecretIndex(ctx context.Context) (int, bool, error)
 	Reproject(ctx context.Context) (int, error)
 	CreateAction(ctx context.Context, a *models.Action) error
-	OnChange(f func(models.Change)) (cancel func())
 }
 
 var _ PageStore = (*models.Store)(nil)
 
-// adminPageRoutes registers the dashboard pages under /admin (already behind
-// sign-in). State-changing routes also require the admin role.
-func (h *Handler) adminPageRoutes(admin fiber.Router) {
-	admin.Get("/", h.showOverview)
-	admin.Get("/users", h.listUsers)
-	admin.Get("/users/:id", h.showUser)
-	admin.Get("/timeline/:kind/:id", h.showTimelineItem) // one item, for live updates
-	admin.Get("/timeline/:kind/:id/raw", h.downloadTimelineRaw)
-	admin.Get("/events", h.listEvents)
-	admin.Get("/events/:id", h.showEvent)
-	admin.Get("/events/:id/body", h.downloadEventBody)
-	admin.Post("/events/:id/reproject", h.requireRole(RoleAdmin), h.reproject)
-	admin.Get("/deliveries", h.listDeliveries)
-	h.settingsRoutes(admin) // settings.go
-	admin.Get("/stream", h.stream)
+// ChangeFeed is where the live stream hears of stored items (a live.Bus).
+type ChangeFeed interface {
+	Subscribe(f func(live.Change)) (cancel func())
 }
+
+var _ ChangeFeed = (*live.Bus)(nil)
+
+func (h *Handler) changes() ChangeFeed { return h.deps.Store.Changes() }
 
 func (h *Handler) pages() PageStore { return h.deps.Store }
 

@@ -11,41 +11,35 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/views"
 )
 
 // AccessStore is what the admins, API tokens and audit pages need of the store.
 type AccessStore interface {
-	Admins(ctx context.Context) ([]models.Admin, error)
-	CreateAdmin(ctx context.Context, in models.NewAdmin, now time.Time) (models.Admin, error)
-	SetAdminRole(ctx context.Context, id int64, role string, by int64) (models.Admin, error)
-	RemoveAdmin(ctx context.Context, id, by int64) (models.Admin, error)
-	APITokens(ctx context.Context) ([]models.APIToken, error)
-	CreateAPIToken(ctx context.Context, in models.NewAPIToken, now time.Time) (string, models.APIToken, error)
+	Admins(ctx context.Context) ([]auth.Admin, error)
+	CreateAdmin(ctx context.Context, in auth.NewAdmin, now time.Time) (auth.Admin, error)
+	SetAdminRole(ctx context.Context, id int64, role string, by int64) (auth.Admin, error)
+	RemoveAdmin(ctx context.Context, id, by int64) (auth.Admin, error)
+	APITokens(ctx context.Context) ([]auth.APIToken, error)
+	CreateAPIToken(ctx context.Context, in auth.NewAPIToken, now time.Time) (string, auth.APIToken, error)
 	RevokeAPIToken(ctx context.Context, id int64, now time.Time) error
+}
+
+var _ AccessStore = (*auth.Store)(nil)
+
+func (h *Handler) access() AccessStore { return h.deps.Auth }
+
+// AuditStore is the audit log: every page that changes who may do what
+// records to it, and the audit page reads it.
+type AuditStore interface {
 	RecordAudit(ctx context.Context, e models.AuditEntry) error
 	AuditLog(ctx context.Context, q models.AuditQuery) (models.AuditPage, error)
 }
 
-var _ AccessStore = (*models.Store)(nil)
+var _ AuditStore = (*models.Store)(nil)
 
-func (h *Handler) access() AccessStore { return h.deps.Store }
-
-// accessRoutes registers the admin-only pages about who may do what: admin
-// accounts, API tokens and the audit log. They sit in the /admin group
-// (sign-in, CSRF on every POST, viewers read-only); requireRole also keeps
-// viewers from reading them.
-func (h *Handler) accessRoutes(admin fiber.Router) {
-	onlyAdmins := h.requireRole(RoleAdmin)
-	admin.Get("/admins", onlyAdmins, h.listAdmins)
-	admin.Post("/admins", onlyAdmins, h.createAdmin)
-	admin.Post("/admins/:id/role", onlyAdmins, h.changeAdminRole)
-	admin.Post("/admins/:id/remove", onlyAdmins, h.removeAdmin)
-	admin.Get("/tokens", onlyAdmins, h.listTokens)
-	admin.Post("/tokens", onlyAdmins, h.createToken)
-	admin.Post("/tokens/:id/revoke", onlyAdmins, h.revokeToken)
-	admin.Get("/audit", onlyAdmins, h.showAudit)
-}
+func (h *Handler) auditLog() AuditStore { return h.deps.Store }
 
 // listAdmins is GET /admin/admins.
 func (h *Handler) listAdmins(c *fiber.Ctx) error {
@@ -65,13 +59,13 @@ func (h *Handler) createAdmin(c *fiber.Ctx) error {
 	form := views.AdminFormVM{Email: strings.TrimSpace(c.FormValue("email")), Role: c.FormValue("role")}
 	password, generated := c.FormValue("password"), false
 	if password == "" {
-		p, err := models.NewPassword()
+		p, err := auth.NewPassword()
 		if err != nil {
 			return err
 		}
 		password, generated = p, true
 	}
-	a, err := h.access().CreateAdmin(c.UserContext(), models.NewAdmin{Email: form.Email, Password: password, Role: form.Role}, h.now())
+	a, err := h.access().CreateAdmin(c.UserContext(), auth.NewAdmin{Email: form.Email, Password: password, Role: form.Role}, h.now())
 	if field, msg := adminFormError(err); field != "" {
 		form.Errors = map[string]string{field: msg}
 		vm, verr := h.adminsVM(c, form)
@@ -99,16 +93,16 @@ func (h *Handler) createAdmin(c *fiber.Ctx) error {
 // adminFormError maps a CreateAdmin error to the form field it is about.
 func adminFormError(err error) (field, msg string) {
 	switch {
-	case errors.Is(err, models.ErrInvalidEmail):
+	case errors.Is(err, auth.ErrInvalidEmail):
 		return "email", "Enter an email address, like name@example.com."
-	case errors.Is(err, models.ErrAdminExists):
+	case errors.Is(err, auth.ErrAdminExists):
 		return "email", "Someone with this email can already sign in."
-	case errors.Is(err, models.ErrInvalidRole):
+	case errors.Is(err, auth.ErrInvalidRole):
 		return "role", "Choose admin or viewer."
-	case errors.Is(err, models.ErrPasswordTooWeak):
-		return "password", "Use at least " + strconv.Itoa(models.MinPasswordLength) + " characters, or leave it empty."
-	case errors.Is(err, models.ErrPasswordTooLong):
-		return "password", "Use at most " + strconv.Itoa(models.MaxPasswordBytes) + " bytes."
+	case errors.Is(err, auth.ErrPasswordTooWeak):
+		return "password", "Use at least " + strconv.Itoa(auth.MinPasswordLength) + " characters, or leave it empty."
+	case errors.Is(err, auth.ErrPasswordTooLong):
+		return "password", "Use at most " + strconv.Itoa(auth.MaxPasswordBytes) + " bytes."
 	}
 	return "", ""
 }
@@ -126,7 +120,7 @@ func (h *Handler) changeAdminRole(c *fiber.Ctx) error {
 	me, _ := currentAdmin(c)
 	role := c.FormValue("role")
 	before, err := h.access().SetAdminRole(c.UserContext(), id, role, me.ID)
-	if errors.Is(err, models.ErrInvalidRole) {
+	if errors.Is(err, auth.ErrInvalidRole) {
 		return &Error{Status: fiber.StatusUnprocessableEntity, Public: "Choose admin or viewer.", Err: err}
 	}
 	if err != nil {
@@ -158,9 +152,9 @@ func (h *Handler) removeAdmin(c *fiber.Ctx) error {
 func (h *Handler) refusedAdminChange(c *fiber.Ctx, err error) error {
 	var problem string
 	switch {
-	case errors.Is(err, models.ErrLastAdmin):
+	case errors.Is(err, auth.ErrLastAdmin):
 		problem = "This is the last admin: make someone else an admin first, so someone can always manage smiledash."
-	case errors.Is(err, models.ErrOwnAccount):
+	case errors.Is(err, auth.ErrOwnAccount):
 		problem = "You cannot change your own role or remove yourself; ask another admin."
 	default:
 		return err
@@ -202,7 +196,7 @@ func (h *Handler) accessLayout(c *fiber.Ctx, title string) views.LayoutVM {
 	return lv
 }
 
-func adminTarget(a models.Admin) string {
+func adminTarget(a auth.Admin) string {
 	return "admin " + strconv.FormatInt(a.ID, 10) + " " + a.Email
 }
 
@@ -215,13 +209,13 @@ func (h *Handler) audit(c *fiber.Ctx, e models.AuditEntry) {
 	}
 	if a, ok := currentAdmin(c); ok {
 		e = e.ByAdmin(a)
-	} else if tok, ok := c.Locals(localAPIToken).(models.APIToken); ok && e.Actor == "" {
+	} else if tok, ok := c.Locals(localAPIToken).(auth.APIToken); ok && e.Actor == "" {
 		e.Actor = "API token " + strconv.FormatInt(tok.ID, 10) + " " + tok.Name
 	}
 	if e.At.IsZero() {
 		e.At = h.now()
 	}
-	if err := h.access().RecordAudit(c.UserContext(), e); err != nil {
+	if err := h.auditLog().RecordAudit(c.UserContext(), e); err != nil {
 		h.log.Error("Recording an audit entry failed", slog.String("action", e.Action), slog.Any("error", err))
 	}
 }
@@ -229,11 +223,11 @@ func (h *Handler) audit(c *fiber.Ctx, e models.AuditEntry) {
 // auditSignInFailed records a failed sign-in. The typed email is recorded only
 // when it is an admin's: anything else anyone typed stays out of the log.
 func (h *Handler) auditSignInFailed(c *fiber.Ctx, email string) {
-	if h.deps.Store == nil {
+	if h.deps.Store == nil || h.deps.Auth == nil {
 		return
 	}
 	e := models.AuditEntry{Action: models.AuditSignInFailed, Target: "an unknown email"}
-	if a, err := h.deps.Store.AdminByEmail(c.UserContext(), email); err == nil {
+	if a, err := h.deps.Auth.AdminByEmail(c.UserContext(), email); err == nil {
 		e.Target = adminTarget(a)
 	}
 	h.audit(c, e)

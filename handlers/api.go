@@ -10,19 +10,6 @@ import (
 	"smiledash/models"
 )
 
-// apiRoutes registers the read-only JSON API under /api/v1 (behind bearer
-// tokens). Lists are keyset-paged: pass back "next" as the cursor parameter.
-func (h *Handler) apiRoutes(api fiber.Router) {
-	api.Get("/users", h.apiUsers)
-	api.Get("/users/:id", h.apiUser)
-	api.Get("/users/:id/timeline", h.apiTimeline)
-	api.Get("/events", h.apiEvents)
-	api.Get("/events/:id", h.apiEvent)
-	api.Get("/deliveries", h.apiDeliveries)
-	api.Get("/funnel", h.apiFunnel)     // overview.go
-	api.Get("/overview", h.apiOverview) // overview.go
-}
-
 type apiPage[T any] struct {
 	Items []T    `json:"items"`
 	Next  string `json:"next,omitempty"`

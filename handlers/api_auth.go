@@ -37,12 +37,6 @@ func (h *Handler) requireAPIToken(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// currentAPIToken returns the token requireAPIToken admitted.
-func currentAPIToken(c *fiber.Ctx) (models.APIToken, bool) {
-	tok, ok := c.Locals(localAPIToken).(models.APIToken)
-	return tok, ok
-}
-
 // bearerToken extracts the token of an Authorization header ("Bearer" in any case).
 func bearerToken(header string) (string, bool) {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(header), " ")

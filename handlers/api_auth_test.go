@@ -9,16 +9,16 @@ import (
 	"time"
 
 	"smiledash/handlers"
-	"smiledash/models"
+	"smiledash/models/auth"
 )
 
 // apiProbe is a path under /api/v1 that nothing serves: a request with a valid
 // token passes and gets 404, one without is refused before that.
 const apiProbe = "/api/v1/__auth_probe"
 
-func createTestToken(t *testing.T, a *testApp, role string) (string, models.APIToken) {
+func createTestToken(t *testing.T, a *testApp, role string) (string, auth.APIToken) {
 	t.Helper()
-	plain, tok, err := a.store.CreateAPIToken(context.Background(), models.NewAPIToken{Name: "test " + role, Role: role}, time.Now())
+	plain, tok, err := a.auth.CreateAPIToken(context.Background(), auth.NewAPIToken{Name: "test " + role, Role: role}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestRequireAPIToken(t *testing.T) {
 	viewer, _ := createTestToken(t, a, handlers.RoleViewer)
 	admin, _ := createTestToken(t, a, handlers.RoleAdmin)
 	revoked, revokedTok := createTestToken(t, a, handlers.RoleAdmin)
-	if err := a.store.RevokeAPIToken(context.Background(), revokedTok.ID, time.Now()); err != nil {
+	if err := a.auth.RevokeAPIToken(context.Background(), revokedTok.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	session := a.signIn(t, handlers.RoleAdmin)
@@ -91,7 +91,7 @@ func TestRequireAPIToken_RecordsUse(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, apiProbe, nil)
 	req.Header.Set("Authorization", "Bearer "+plain)
 	a.do(t, req)
-	list, err := a.store.APITokens(context.Background())
+	list, err := a.auth.APITokens(context.Background())
 	if err != nil || len(list) != 1 || list[0].ID != tok.ID || list[0].LastUsedAt == nil || !list[0].LastUsedAt.Equal(clock.Now()) {
 		t.Fatalf("got %+v, %v; want last used at %v", list, err, clock.Now())
 	}

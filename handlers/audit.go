@@ -30,7 +30,7 @@ func (h *Handler) showAudit(c *fiber.Ctx) error {
 	if action != "" && !slices.Contains(auditActions, action) {
 		return badRequest("There is no such action in the audit log.", nil)
 	}
-	page, err := h.access().AuditLog(c.UserContext(), models.AuditQuery{Before: before, Action: action})
+	page, err := h.auditLog().AuditLog(c.UserContext(), models.AuditQuery{Before: before, Action: action})
 	if err != nil {
 		return err
 	}

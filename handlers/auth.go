@@ -12,13 +12,14 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/views"
 )
 
 // Roles an admin account or API token can have.
 const (
-	RoleAdmin  = models.RoleAdmin  // everything
-	RoleViewer = models.RoleViewer // read-only
+	RoleAdmin  = auth.RoleAdmin  // everything
+	RoleViewer = auth.RoleViewer // read-only
 )
 
 // sessionCookie carries the session token; the store keeps only its hash.
@@ -30,34 +31,27 @@ const deviceCookie = "smiledash_device"
 
 // AuthStore is what sign-in, sessions and API tokens need of the store.
 type AuthStore interface {
-	Authenticate(ctx context.Context, email, password string, now time.Time) (models.Admin, error)
-	TakeSignIn(ctx context.Context, at models.SignInAttempt, now time.Time) (time.Duration, error)
-	SignInSucceeded(ctx context.Context, at models.SignInAttempt, now time.Time) error
+	Authenticate(ctx context.Context, email, password string, now time.Time) (auth.Admin, error)
+	TakeSignIn(ctx context.Context, at auth.SignInAttempt, now time.Time) (time.Duration, error)
+	SignInSucceeded(ctx context.Context, at auth.SignInAttempt, now time.Time) error
 	DeviceFor(ctx context.Context, token, email string, now time.Time) (string, error)
-	IssueDeviceToken(ctx context.Context, a models.Admin, now time.Time) (string, error)
-	CreateSession(ctx context.Context, adminID int64, client models.SessionClient, now time.Time) (string, models.AdminSession, error)
-	SignedInByToken(ctx context.Context, token string, now time.Time) (models.SignedIn, error)
+	IssueDeviceToken(ctx context.Context, a auth.Admin, now time.Time) (string, error)
+	CreateSession(ctx context.Context, adminID int64, client auth.SessionClient, now time.Time) (string, auth.AdminSession, error)
+	SignedInByToken(ctx context.Context, token string, now time.Time) (auth.SignedIn, error)
 	DeleteSession(ctx context.Context, token string) error
-	APITokenByToken(ctx context.Context, plain string, now time.Time) (models.APIToken, error)
+	APITokenByToken(ctx context.Context, plain string, now time.Time) (auth.APIToken, error)
+	AdminByEmail(ctx context.Context, email string) (auth.Admin, error)
 }
 
-var _ AuthStore = (*models.Store)(nil)
+var _ AuthStore = (*auth.Store)(nil)
 
 // authStore is the store sign-in uses, or nil when there is none (then nobody
 // can sign in: the routes fail closed).
 func (h *Handler) authStore() AuthStore {
-	if h.deps.Store == nil {
+	if h.deps.Auth == nil {
 		return nil
 	}
-	return h.deps.Store
-}
-
-// authRoutes registers sign-in and sign-out.
-func (h *Handler) authRoutes(app *fiber.App) {
-	page := pageSecurity(nil, nil, nil)
-	app.Get("/login", page, h.showLogin)
-	app.Post("/login", page, h.login)
-	app.Post("/logout", page, h.requireSignIn, h.logout) // CSRF-checked by requireSignIn
+	return h.deps.Auth
 }
 
 // showLogin is GET /login. Someone already signed in goes straight on. A
@@ -111,7 +105,7 @@ func (h *Handler) login(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	attempt := models.SignInAttempt{Email: email, IP: ip, Device: device}
+	attempt := auth.SignInAttempt{Email: email, IP: ip, Device: device}
 	wait, err := store.TakeSignIn(ctx, attempt, now)
 	if err != nil {
 		return err
@@ -123,7 +117,7 @@ func (h *Handler) login(c *fiber.Ctx) error {
 		return render(c, fiber.StatusTooManyRequests, views.LoginPage(h.loginVM(email, next, throttledMessage(wait))))
 	}
 	admin, err := store.Authenticate(ctx, email, password, now)
-	if errors.Is(err, models.ErrBadCredentials) {
+	if errors.Is(err, auth.ErrBadCredentials) {
 		h.log.Warn("Sign-in failed", slog.String("email", email), slog.String("ip", ip), slog.Bool("device", device != ""))
 		h.auditSignInFailed(c, email)
 		return render(c, fiber.StatusUnprocessableEntity, views.LoginPage(h.loginVM(email, next, "The email or password is incorrect.")))
@@ -139,14 +133,14 @@ func (h *Handler) login(c *fiber.Ctx) error {
 
 // startSession signs a browser in as admin: a new session (a session id
 // planted before sign-in is useless) and a new device cookie.
-func (h *Handler) startSession(c *fiber.Ctx, admin models.Admin, ip, next string) error {
+func (h *Handler) startSession(c *fiber.Ctx, admin auth.Admin, ip, next string) error {
 	store, ctx, now := h.authStore(), c.UserContext(), h.now()
 	if old := c.Cookies(sessionCookie); old != "" {
 		if err := store.DeleteSession(ctx, old); err != nil {
 			return err
 		}
 	}
-	token, _, err := store.CreateSession(ctx, admin.ID, models.SessionClient{UserAgent: c.Get(fiber.HeaderUserAgent), IP: ip}, now)
+	token, _, err := store.CreateSession(ctx, admin.ID, auth.SessionClient{UserAgent: c.Get(fiber.HeaderUserAgent), IP: ip}, now)
 	if err != nil {
 		return err
 	}
@@ -156,7 +150,7 @@ func (h *Handler) startSession(c *fiber.Ctx, admin models.Admin, ip, next string
 		return err
 	}
 	c.Cookie(&fiber.Cookie{
-		Name: deviceCookie, Value: device, Path: "/login", MaxAge: int(models.DeviceCookieMaxAge / time.Second),
+		Name: deviceCookie, Value: device, Path: "/login", MaxAge: int(auth.DeviceCookieMaxAge / time.Second),
 		HTTPOnly: true, Secure: h.deps.Admin.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
 	})
 	h.log.Info("Signed in", slog.Int64("admin_id", admin.ID), slog.String("role", admin.Role), slog.String("ip", ip))
@@ -199,7 +193,7 @@ func throttledMessage(wait time.Duration) string {
 
 func (h *Handler) setSessionCookie(c *fiber.Ctx, token string) {
 	c.Cookie(&fiber.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(models.SessionMaxAge / time.Second),
+		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(auth.SessionMaxAge / time.Second),
 		HTTPOnly: true, Secure: h.deps.Admin.SecureCookies, SameSite: fiber.CookieSameSiteLaxMode,
 	})
 }

@@ -9,14 +9,15 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/views"
 )
 
 // Locals keys set by requireSignIn and requireAPIToken.
 const (
-	localSignedIn = "signed_in" // models.SignedIn
+	localSignedIn = "signed_in" // auth.SignedIn
 	localRole     = "role"      // RoleAdmin or RoleViewer, of the session or the API token
-	localAPIToken = "api_token" // models.APIToken
+	localAPIToken = "api_token" // auth.APIToken
 )
 
 // CSRF token carriers: a form field for plain forms, a header for htmx and fetch.
@@ -76,7 +77,7 @@ func (h *Handler) requireRole(role string) fiber.Handler {
 
 // signedIn returns the request's valid session, nil when there is none, and an
 // error only when the store fails.
-func (h *Handler) signedIn(c *fiber.Ctx) (*models.SignedIn, error) {
+func (h *Handler) signedIn(c *fiber.Ctx) (*auth.SignedIn, error) {
 	token := c.Cookies(sessionCookie)
 	store := h.authStore()
 	if token == "" || store == nil {
@@ -141,22 +142,15 @@ func validCSRF(c *fiber.Ctx, want string) bool {
 }
 
 // signedInOf returns the session requireSignIn admitted.
-func signedInOf(c *fiber.Ctx) (models.SignedIn, bool) {
-	in, ok := c.Locals(localSignedIn).(models.SignedIn)
+func signedInOf(c *fiber.Ctx) (auth.SignedIn, bool) {
+	in, ok := c.Locals(localSignedIn).(auth.SignedIn)
 	return in, ok
 }
 
 // currentAdmin returns the signed-in admin; ok is false outside requireSignIn.
-func currentAdmin(c *fiber.Ctx) (models.Admin, bool) {
+func currentAdmin(c *fiber.Ctx) (auth.Admin, bool) {
 	in, ok := signedInOf(c)
 	return in.Admin, ok
-}
-
-// csrfToken returns the session's CSRF token, "" outside requireSignIn. Views
-// read it from the context instead (views.CSRFToken, @views.CSRFField()).
-func csrfToken(c *fiber.Ctx) string {
-	in, _ := signedInOf(c)
-	return in.Session.CSRFToken
 }
 
 // currentRole is the role of the signed-in admin or of the API token, "" if none.

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/static"
 )
 
@@ -60,9 +60,9 @@ func TestLayout(t *testing.T) {
 	}
 	h := &Handler{log: slog.New(slog.DiscardHandler), now: time.Now, deps: Deps{Assets: assets, Admin: AdminDeps{Sandbox: true}}}
 	app := fiber.New()
-	in := models.SignedIn{
-		Admin:   models.Admin{ID: 7, Email: "alice@example.com", Role: RoleViewer},
-		Session: models.AdminSession{CSRFToken: "csrf-token-1"},
+	in := auth.SignedIn{
+		Admin:   auth.Admin{ID: 7, Email: "alice@example.com", Role: RoleViewer},
+		Session: auth.AdminSession{CSRFToken: "csrf-token-1"},
 	}
 	app.Get("/", func(c *fiber.Ctx) error {
 		c.Locals(localSignedIn, in)

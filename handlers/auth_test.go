@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"smiledash/handlers"
-	"smiledash/models"
+	"smiledash/models/auth"
 )
 
 // authProbe is a path under /admin that no page serves: a signed-in request
@@ -46,9 +46,9 @@ func withClock(c *authClock) func(*handlers.Deps) {
 }
 
 // createTestAdmin stores an admin with testAdminPassword.
-func createTestAdmin(t *testing.T, a *testApp, email, role string) models.Admin {
+func createTestAdmin(t *testing.T, a *testApp, email, role string) auth.Admin {
 	t.Helper()
-	admin, err := a.store.CreateAdmin(context.Background(), models.NewAdmin{Email: email, Password: testAdminPassword, Role: role}, time.Now())
+	admin, err := a.auth.CreateAdmin(context.Background(), auth.NewAdmin{Email: email, Password: testAdminPassword, Role: role}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestLogin_CookieFlags(t *testing.T) {
 			if len(c.Value) < 40 {
 				t.Fatalf("got token %q, want at least 256 bits", c.Value)
 			}
-			stored, err := a.store.SessionByToken(context.Background(), c.Value)
+			stored, err := a.auth.SessionByToken(context.Background(), c.Value)
 			if err != nil || stored.TokenHash == c.Value {
 				t.Fatalf("got %+v, %v; want the session stored under the token's hash", stored, err)
 			}
@@ -169,7 +169,7 @@ func TestLogin_NewSessionReplacesOld(t *testing.T) {
 	if resp.status != 303 || c == nil || c.Value == old {
 		t.Fatalf("got %d with cookie %v, want 303 and a new token", resp.status, c)
 	}
-	if _, err := a.store.SessionByToken(context.Background(), old); err == nil {
+	if _, err := a.auth.SessionByToken(context.Background(), old); err == nil {
 		t.Fatal("the session from before sign-in still exists, want it deleted")
 	}
 }
@@ -207,7 +207,7 @@ func TestLogin_Throttle(t *testing.T) {
 	createTestAdmin(t, a, "alice@example.com", handlers.RoleAdmin)
 	wrong := url.Values{"email": {"alice@example.com"}, "password": {"wrong password!"}}
 	right := url.Values{"email": {"alice@example.com"}, "password": {testAdminPassword}}
-	for i := range models.LoginFailuresPerEmail {
+	for i := range auth.LoginFailuresPerEmail {
 		if resp := a.do(t, loginRequest(wrong)); resp.status != 422 {
 			t.Fatalf("failure %d: got %d, want 422", i+1, resp.status)
 		}
@@ -223,7 +223,7 @@ func TestLogin_Throttle(t *testing.T) {
 	if !strings.Contains(resp.body, "Too many failed sign-in attempts") || !strings.Contains(resp.body, `data-testid="login-form"`) {
 		t.Errorf("got body %.300s, want the form with a plain message", resp.body)
 	}
-	clock.Advance(models.LoginThrottleWindow)
+	clock.Advance(auth.LoginThrottleWindow)
 	if resp := a.do(t, loginRequest(right)); resp.status != 303 {
 		t.Fatalf("after the window: got %d, want 303", resp.status)
 	}
@@ -233,7 +233,7 @@ func TestLogin_ThrottlePerIP(t *testing.T) {
 	t.Parallel()
 	a := newTestApp(t)
 	createTestAdmin(t, a, "alice@example.com", handlers.RoleAdmin)
-	for i := range models.LoginFailuresPerIP {
+	for i := range auth.LoginFailuresPerIP {
 		// A forged X-Forwarded-For from an untrusted peer must not spread the count.
 		form := url.Values{"email": {"guess" + strconv.Itoa(i) + "@example.com"}, "password": {"wrong password!"}}
 		if resp := a.do(t, loginRequest(form, "X-Forwarded-For", "198.51.100."+strconv.Itoa(i))); resp.status != 422 {
@@ -259,7 +259,7 @@ func TestLogout(t *testing.T) {
 		if c := sessionCookieOf(resp); c == nil || c.Value != "" {
 			t.Errorf("got cookie %v, want it cleared", c)
 		}
-		if _, err := a.store.SessionByToken(context.Background(), s.cookies[0].Value); err == nil {
+		if _, err := a.auth.SessionByToken(context.Background(), s.cookies[0].Value); err == nil {
 			t.Error("session still stored after sign-out")
 		}
 		if got := s.get(t, authProbe); got.status != 303 {
@@ -296,11 +296,11 @@ func TestSessionExpiry(t *testing.T) {
 		clock := newAuthClock()
 		a := newTestApp(t, withClock(clock))
 		s := a.signIn(t, handlers.RoleAdmin)
-		clock.Advance(models.SessionIdleTimeout - time.Minute)
+		clock.Advance(auth.SessionIdleTimeout - time.Minute)
 		if got := s.get(t, authProbe); got.status != 404 {
 			t.Fatalf("before idle expiry: got %d, want 404 (signed in)", got.status)
 		}
-		clock.Advance(models.SessionIdleTimeout)
+		clock.Advance(auth.SessionIdleTimeout)
 		got := s.get(t, authProbe)
 		if got.status != 303 || got.header.Get("Location") != "/login?next="+url.QueryEscape(authProbe) {
 			t.Fatalf("after idle expiry: got %d to %q, want 303 to sign in", got.status, got.header.Get("Location"))
@@ -311,7 +311,7 @@ func TestSessionExpiry(t *testing.T) {
 		a := newTestApp(t, withClock(clock))
 		s := a.signIn(t, handlers.RoleAdmin)
 		start := clock.Now()
-		for clock.Now().Sub(start) < models.SessionMaxAge-time.Hour {
+		for clock.Now().Sub(start) < auth.SessionMaxAge-time.Hour {
 			if got := s.get(t, authProbe); got.status != 404 {
 				t.Fatalf("active after %v: got %d, want 404 (signed in)", clock.Now().Sub(start), got.status)
 			}

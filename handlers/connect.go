@@ -83,16 +83,6 @@ func throttled(c *fiber.Ctx, l models.Link, v models.LinkVerdict, public string)
 
 var _ ConnectStore = (*models.Store)(nil)
 
-// connectRoutes registers the end user's connect pages and their callbacks.
-func (h *Handler) connectRoutes(app *fiber.App) {
-	app.Get("/connect/:code", connectPageSecurity(h.deps.Connect.WidgetScriptURL, h.deps.Connect.WidgetHosts), h.showConnect)
-	app.Post("/connect/:code/events", h.receiveCallback)
-	app.Post("/connect/:code/token", h.refreshConnectToken)
-	if h.deps.Connect.Sandbox != nil {
-		h.sandboxRoutes(app) // the sandbox widget's API (connect_sandbox.go)
-	}
-}
-
 // widgetOrigin is the origin the CSP must admit for the widget script, its
 // frames and its requests: none when the script is our own (a path).
 func widgetOrigin(script string) []string {

@@ -15,6 +15,7 @@ import (
 	"smiledash/handlers"
 	"smiledash/internal/browsertest"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 	"smiledash/smile/fakeapi"
@@ -28,6 +29,7 @@ import (
 // the app's own receiver, as `smiledash serve` runs it without credentials.
 type e2e struct {
 	store *models.Store
+	auth  *auth.Store
 	api   *fakeapi.Server
 	sim   *sandbox.Simulator
 	base  string
@@ -63,8 +65,9 @@ func startSandboxApp(t *testing.T) *e2e {
 	}
 	base := "http://" + ln.Addr().String()
 	allowed, _ := handlers.ParseIPSet("18.142.61.230")
+	au := auth.New(store)
 	app := handlers.NewApp(handlers.Deps{
-		Store: store, Assets: assets, Ingester: in,
+		Store: store, Auth: au, Assets: assets, Ingester: in,
 		Webhooks: handlers.WebhookConfig{Secrets: [][]byte{[]byte(secret)}, AllowedIPs: allowed.WithLoopback(), MaxBytes: handlers.DefaultWebhookMaxBytes},
 		Connect: handlers.ConnectDeps{
 			Smile: client, Sandbox: sim.Handler(), PublicURL: base, WidgetScriptURL: "/static/js/sandbox-widget.js",
@@ -78,7 +81,7 @@ func startSandboxApp(t *testing.T) *e2e {
 		_ = app.ShutdownWithTimeout(5 * time.Second)
 		_ = in.Close(context.Background())
 	})
-	return &e2e{store: store, api: api, sim: sim, base: base}
+	return &e2e{store: store, auth: au, api: api, sim: sim, base: base}
 }
 
 // eventually polls cond until it holds, for at most 15 seconds.
@@ -123,7 +126,9 @@ func (e *e2e) waitEvent(t *testing.T, typ string, n int64) {
 func (e *e2e) accountStatus(t *testing.T, provider string) string {
 	t.Helper()
 	var status []string
-	e.store.DB().Table("accounts").Where("provider_id = ?", provider).Pluck("status", &status)
+	if err := e.store.DB().Table("accounts").Where("provider_id = ?", provider).Pluck("status", &status).Error; err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
 	if len(status) == 0 {
 		return ""
 	}
@@ -274,21 +279,27 @@ func TestConnectFlowInChromium(t *testing.T) {
 
 	// Every callback was stored; every webhook the simulator sent matches Smile's spec.
 	var names []string
-	e.store.DB().Table("callbacks").Distinct("name").Order("name").Pluck("name", &names)
+	if err := e.store.DB().Table("callbacks").Distinct("name").Order("name").Pluck("name", &names).Error; err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
 	for _, want := range []string{"onAccountConnected", "onAccountCreated", "onAccountError", "onAccountRemoved", "onClose", "onTokenExpired", "onUIEvent", "onUploadsCreated"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("no %s callback stored; got %v", want, names)
 		}
 	}
 	var bodies [][]byte
-	e.store.DB().Table("events").Order("seq").Pluck("body", &bodies)
+	if err := e.store.DB().Table("events").Order("seq").Pluck("body", &bodies).Error; err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
 	for _, b := range bodies {
 		if err := smiletest.ValidateEvent(b); err != nil {
 			t.Errorf("webhook does not match Smile's spec: %v\n%s", err, b)
 		}
 	}
 	var refused int64
-	e.store.DB().Table("deliveries").Count(&refused)
+	if err := e.store.DB().Table("deliveries").Count(&refused).Error; err != nil {
+		t.Fatalf("count rows: %v", err)
+	}
 	if refused != 0 {
 		t.Errorf("the receiver refused %d sandbox webhooks", refused)
 	}

@@ -46,7 +46,9 @@ func TestRefreshConnectToken(t *testing.T) {
 		t.Errorf("got actions %v, want both refreshes recorded", kinds)
 	}
 	var detail string
-	a.store.DB().Table("actions").Where("link_id = ? AND kind = 'token_refreshed'", l.ID).Order("id").Limit(1).Pluck("detail", &detail)
+	if err := a.store.DB().Table("actions").Where("link_id = ? AND kind = 'token_refreshed'", l.ID).Order("id").Limit(1).Pluck("detail", &detail).Error; err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
 	if !strings.Contains(detail, `"reason":"expired"`) {
 		t.Errorf("got detail %s, want the reason", detail)
 	}

@@ -46,9 +46,12 @@ type Deps struct {
 	// Store is the database. Feature files declare the small interfaces they use
 	// of it and check *models.Store satisfies them.
 	Store *models.Store
+	// Auth is admins, sign-in, sessions and API tokens (an *auth.Store); nil
+	// means nobody can sign in.
+	Auth AdminStore
 	// Connect serves end users' connect links (connect.go).
 	Connect ConnectDeps
-	// Admin is sign-in, sessions and API tokens (admin.go, auth.go).
+	// Admin is sign-in, sessions and API tokens (auth.go).
 	Admin AdminDeps
 	// Pages serves the dashboard pages and the live stream (admin_pages.go).
 	Pages PagesDeps
@@ -67,4 +70,24 @@ type Handler struct {
 	renderErrorPage func(c *fiber.Ctx, status int, public string) error
 	// edge is what runs on fasthttp's hooks, below the router (edge.go).
 	edge *edge
+}
+
+// AdminDeps is what sign-in and the signed-in dashboard need beyond the store.
+type AdminDeps struct {
+	// Sandbox marks pages as running against the built-in Smile simulator and
+	// points the sign-in page at the generated sandbox admin.
+	Sandbox bool
+	// SecureCookies marks the session cookie Secure; set it whenever the public
+	// URL is https.
+	SecureCookies bool
+	// PublicURL is the address people use; sign-in forms posted from another
+	// origin are refused.
+	PublicURL string
+}
+
+// AdminStore is the auth store as sign-in (AuthStore) and the admins and
+// tokens pages (AccessStore) use it.
+type AdminStore interface {
+	AuthStore
+	AccessStore
 }

@@ -10,6 +10,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 	"smiledash/smile/smiletest"
@@ -29,10 +30,11 @@ func newTestAppOn(t *testing.T, store *models.Store) *testApp {
 		t.Fatal(err)
 	}
 	allowed, _ := handlers.ParseIPSet(testPeer)
-	app := handlers.NewApp(handlers.Deps{Store: store, Assets: assets, Ingester: in, Webhooks: handlers.WebhookConfig{
+	au := auth.New(store)
+	app := handlers.NewApp(handlers.Deps{Store: store, Auth: au, Assets: assets, Ingester: in, Webhooks: handlers.WebhookConfig{
 		Secrets: [][]byte{[]byte(smiletest.FixtureSecret)}, AllowedIPs: allowed, MaxBytes: 64 << 10,
 	}})
-	return &testApp{app: app, store: store, in: in}
+	return &testApp{app: app, store: store, auth: au, in: in}
 }
 
 // TestHostileInput_NULIsABadRequest sends NUL in every filter of every page and

@@ -92,7 +92,9 @@ func TestHostileInput_GzipBombNeverInflated(t *testing.T) {
 				t.Errorf("got delivery %+v, want no excerpt, the compressed size %d and status %d", d, len(bomb), tc.wantStatus)
 			}
 			var events int64
-			a.store.DB().Model(&models.Event{}).Count(&events)
+			if err := a.store.DB().Model(&models.Event{}).Count(&events).Error; err != nil {
+				t.Fatalf("count rows: %v", err)
+			}
 			if events != 0 {
 				t.Errorf("got %d events stored", events)
 			}

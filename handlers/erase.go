@@ -23,12 +23,6 @@ var _ ErasureStore = (*models.Store)(nil)
 
 func (h *Handler) erasure() ErasureStore { return h.deps.Store }
 
-// eraseRoutes registers the erasure of an end user: admins only, pages and post alike.
-func (h *Handler) eraseRoutes(admin fiber.Router) {
-	admin.Get("/users/:id/erase", h.requireRole(RoleAdmin), h.confirmEraseUser)
-	admin.Post("/users/:id/erase", h.requireRole(RoleAdmin), h.eraseUser)
-}
-
 // revoker is the Smile client the erasure may revoke accounts with (the
 // sandbox's in sandbox mode); nil without one.
 func (h *Handler) revoker() models.AccountRevoker {

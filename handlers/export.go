@@ -25,18 +25,6 @@ const (
 	formatNDJSON = "ndjson"
 )
 
-// exportRoutes registers the exports of every list, for admins (under /admin,
-// signed in) and integrators (under /api/v1, bearer token). Each takes the
-// list's own filter parameters plus format=csv|ndjson.
-func (h *Handler) exportRoutes(admin, api fiber.Router) {
-	for _, r := range []fiber.Router{admin, api} {
-		r.Get("/export/users", h.exportUsers)
-		r.Get("/export/users/:id/timeline", h.exportTimeline)
-		r.Get("/export/events", h.exportEvents)
-		r.Get("/export/search", h.exportSearch)
-	}
-}
-
 // A streamed export must keep moving: every exportDeadlineRows rows the
 // connection gets exportWriteTimeout more to take them, so a client that stops
 // reading is dropped while a long export to a live one runs to the end.

@@ -49,21 +49,6 @@ func (h *Handler) staleAfter() time.Duration {
 	return models.DefaultStaleAfter
 }
 
-// reconRoutes registers the attention page and the checks under /admin
-// (already behind sign-in; checks need the admin role and CSRF).
-func (h *Handler) reconRoutes(admin fiber.Router) {
-	admin.Get("/attention", h.showAttention)
-	admin.Post("/users/:id/check", h.requireRole(RoleAdmin), h.checkUser)
-	admin.Post("/accounts/:id/check", h.requireRole(RoleAdmin), h.checkAccount)
-}
-
-// reconAPIRoutes registers the reconciliation JSON under /api/v1.
-func (h *Handler) reconAPIRoutes(api fiber.Router) {
-	api.Get("/gaps", h.apiGaps)
-	api.Get("/accounts/:id/lifecycle", h.apiLifecycle)
-	api.Get("/stale", h.apiStale)
-}
-
 // gapQuery reads the gap filters shared by the page and the API: status,
 // kind, user, account, cursor and limit. An unknown status or kind is a 400.
 func (h *Handler) gapQuery(c *fiber.Ctx) models.GapQuery {

@@ -12,6 +12,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/smile"
 	"smiledash/smile/fakeapi"
 )
@@ -68,7 +69,7 @@ func newReconApp(t *testing.T, mutate ...func(*handlers.Deps)) reconApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, _, err := a.store.CreateAPIToken(ctx, models.NewAPIToken{Name: "recon", Role: handlers.RoleViewer}, now)
+	plain, _, err := a.auth.CreateAPIToken(ctx, auth.NewAPIToken{Name: "recon", Role: handlers.RoleViewer}, now)
 	if err != nil {
 		t.Fatal(err)
 	}

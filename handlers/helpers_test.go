@@ -12,6 +12,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 	"smiledash/smile/smiletest"
@@ -22,6 +23,7 @@ import (
 type testApp struct {
 	app   *fiber.App
 	store *models.Store
+	auth  *auth.Store
 	in    *models.Ingester
 }
 
@@ -54,7 +56,10 @@ func newTestApp(t *testing.T, mutate ...func(*handlers.Deps)) *testApp {
 	for _, m := range mutate {
 		m(&deps)
 	}
-	return &testApp{app: handlers.NewApp(deps), store: store, in: in}
+	if deps.Auth == nil && deps.Store != nil {
+		deps.Auth = auth.New(deps.Store)
+	}
+	return &testApp{app: handlers.NewApp(deps), store: store, auth: authOf(deps), in: in}
 }
 
 type response struct {
@@ -85,4 +90,11 @@ func webhookRequest(body []byte, signature string) *http.Request {
 
 func signed(body []byte) *http.Request {
 	return webhookRequest(body, smile.SignatureFor([]byte(smiletest.FixtureSecret), body))
+}
+
+// authOf is the auth store an app was built with, for seeding admins and
+// tokens in the same store (and password-check counter) the app uses.
+func authOf(d handlers.Deps) *auth.Store {
+	a, _ := d.Auth.(*auth.Store)
+	return a
 }

@@ -36,13 +36,6 @@ var expiryChoices = []views.Choice{
 	{Value: "720h", Label: "in 30 days"}, {Value: "", Label: "never"},
 }
 
-// linkAdminRoutes registers /admin/links: create, list, copy and revoke connect links.
-func (h *Handler) linkAdminRoutes(admin fiber.Router) {
-	admin.Get("/links", h.listLinks)
-	admin.Post("/links", h.requireRole(RoleAdmin), h.createLink)
-	admin.Post("/links/:id/revoke", h.requireRole(RoleAdmin), h.revokeLink)
-}
-
 // listLinks is GET /admin/links[?before=ID][&created=ID]: newest first, with
 // the create form; created highlights a link just made so it can be copied.
 // A malformed before or created is 400.

@@ -39,15 +39,6 @@ type newLinkRequest struct {
 	ExpiresIn string `json:"expires_in"`
 }
 
-// linkAPIRoutes registers connect links in the JSON API. Listing reads; creating
-// and revoking change state, so they need an admin token (requireAPIToken
-// refuses read-only tokens).
-func (h *Handler) linkAPIRoutes(api fiber.Router) {
-	api.Get("/links", h.apiListLinks)
-	api.Post("/links", h.apiCreateLink)
-	api.Post("/links/:id/revoke", h.apiRevokeLink)
-}
-
 // apiListLinks is GET /api/v1/links[?before=ID]: up to 50 links, newest first,
 // and next_before to page on (absent on the last page). A malformed before is 400.
 func (h *Handler) apiListLinks(c *fiber.Ctx) error {

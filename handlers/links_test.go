@@ -192,7 +192,9 @@ func TestLinksAPI(t *testing.T) {
 		t.Errorf("list: got %s (err %v)", resp.body, err)
 	}
 	var kinds []string
-	a.store.DB().Model(&models.Action{}).Where("link_id = ?", created.ID).Order("id").Pluck("kind", &kinds)
+	if err := a.store.DB().Model(&models.Action{}).Where("link_id = ?", created.ID).Order("id").Pluck("kind", &kinds).Error; err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
 	if strings.Join(kinds, ",") != "link_created,link_revoked" {
 		t.Errorf("got actions %v", kinds)
 	}

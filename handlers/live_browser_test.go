@@ -18,6 +18,7 @@ import (
 	"smiledash/handlers"
 	"smiledash/internal/browsertest"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/smile/smiletest"
 )
 
@@ -27,7 +28,7 @@ func liveBrowser(t *testing.T, a *testApp) (context.Context, string) {
 	t.Helper()
 	ctx := browsertest.New(t, 3*time.Minute)
 	const email, password = "live@example.test", "a long live password"
-	if _, err := a.store.CreateAdmin(context.Background(), models.NewAdmin{Email: email, Password: password, Role: handlers.RoleAdmin}, time.Now()); err != nil {
+	if _, err := a.auth.CreateAdmin(context.Background(), auth.NewAdmin{Email: email, Password: password, Role: handlers.RoleAdmin}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

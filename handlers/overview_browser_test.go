@@ -12,7 +12,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/internal/browsertest"
-	"smiledash/models"
+	"smiledash/models/auth"
 )
 
 // TestOverview_Browser draws the overview of a seeded day in headless
@@ -36,7 +36,7 @@ func TestOverview_Browser(t *testing.T) {
 		}
 	}
 	const email, password = "overview@example.test", "a long overview password"
-	if _, err := a.store.CreateAdmin(context.Background(), models.NewAdmin{Email: email, Password: password, Role: handlers.RoleViewer}, time.Now()); err != nil {
+	if _, err := a.auth.CreateAdmin(context.Background(), auth.NewAdmin{Email: email, Password: password, Role: handlers.RoleViewer}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -12,6 +12,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/smile/smiletest"
 )
 
@@ -81,7 +82,7 @@ func TestSettings_WithoutCredentials(t *testing.T) {
 func TestAPI_ReadOnlyJSON(t *testing.T) {
 	a := newTestApp(t)
 	seedPages(t, a, 3)
-	plain, _, err := a.store.CreateAPIToken(context.Background(), models.NewAPIToken{Name: "pages", Role: handlers.RoleViewer}, time.Now())
+	plain, _, err := a.auth.CreateAPIToken(context.Background(), auth.NewAPIToken{Name: "pages", Role: handlers.RoleViewer}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,9 @@ func TestReproject_RunsInBackgroundOneAtATime(t *testing.T) {
 	}
 	pending[0]()
 	var n int64
-	a.store.DB().Model(&models.Action{}).Where("kind = ?", models.ActionReprojected).Count(&n)
+	if err := a.store.DB().Model(&models.Action{}).Where("kind = ?", models.ActionReprojected).Count(&n).Error; err != nil {
+		t.Fatalf("count rows: %v", err)
+	}
 	if n != 1 {
 		t.Errorf("got %d reprojected actions after the job ran, want 1", n)
 	}

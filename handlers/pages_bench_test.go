@@ -11,6 +11,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/static"
 )
 
@@ -39,7 +40,7 @@ func BenchmarkPages(b *testing.B) {
 	// The clock stands a minute after the newest seeded event, so the
 	// overview's ranges cover data (the seed is dated 2025).
 	newest := benchBase.Add(benchEvents*30*time.Second + time.Minute)
-	app := handlers.NewApp(handlers.Deps{Store: store, Assets: assets, Now: func() time.Time { return newest }})
+	app := handlers.NewApp(handlers.Deps{Store: store, Auth: auth.New(store), Assets: assets, Now: func() time.Time { return newest }})
 	cookie := benchSignIn(b, app, store)
 
 	deep := "/admin/events?before=100000" // 900,000 events back from the newest
@@ -114,7 +115,7 @@ func benchSignIn(b *testing.B, app interface {
 }, store *models.Store) *http.Cookie {
 	b.Helper()
 	email := "bench-" + time.Now().Format("150405.000000") + "@example.test"
-	if _, err := store.CreateAdmin(context.Background(), models.NewAdmin{Email: email, Password: testAdminPassword, Role: handlers.RoleViewer}, time.Now()); err != nil {
+	if _, err := auth.New(store).CreateAdmin(context.Background(), auth.NewAdmin{Email: email, Password: testAdminPassword, Role: handlers.RoleViewer}, time.Now()); err != nil {
 		b.Fatal(err)
 	}
 	form := url.Values{"email": {email}, "password": {testAdminPassword}}

@@ -16,6 +16,7 @@ import (
 	"smiledash/handlers"
 	"smiledash/internal/browsertest"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/smile/smiletest"
 )
 
@@ -75,16 +76,16 @@ func TestAdminPages_Phone(t *testing.T) {
 	seedPages(t, a, 60)
 	bg := context.Background()
 	const email, password = "phone@example.test", "a long phone password"
-	me, err := a.store.CreateAdmin(bg, models.NewAdmin{Email: email, Password: password, Role: handlers.RoleAdmin}, time.Now())
+	me, err := a.auth.CreateAdmin(bg, auth.NewAdmin{Email: email, Password: password, Role: handlers.RoleAdmin}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		if _, err := a.store.CreateAdmin(bg, models.NewAdmin{Email: fmt.Sprintf("a-rather-long-colleague-name-%d@a-long-company-domain.example", i),
+		if _, err := a.auth.CreateAdmin(bg, auth.NewAdmin{Email: fmt.Sprintf("a-rather-long-colleague-name-%d@a-long-company-domain.example", i),
 			Password: password, Role: handlers.RoleViewer}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := a.store.CreateAPIToken(bg, models.NewAPIToken{Name: fmt.Sprintf("nightly reporting export %d", i),
+		if _, _, err := a.auth.CreateAPIToken(bg, auth.NewAPIToken{Name: fmt.Sprintf("nightly reporting export %d", i),
 			Role: handlers.RoleViewer, CreatedBy: &me.ID}, time.Now()); err != nil {
 			t.Fatal(err)
 		}

@@ -21,11 +21,6 @@ var _ RecordStore = (*models.Store)(nil)
 
 func (h *Handler) records() RecordStore { return h.deps.Store }
 
-// recordRoutes registers the records page under /admin (already behind sign-in).
-func (h *Handler) recordRoutes(admin fiber.Router) {
-	admin.Get("/records", h.listRecords)
-}
-
 // listRecords is GET /admin/records: social-security records or, with
 // kind=verifications, identity verifications, newest first, keyset-paged;
 // id=… shows one. An unknown kind is a 400, a cursor this code did not make a

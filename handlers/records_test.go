@@ -11,6 +11,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/smile/smiletest"
 )
 
@@ -138,7 +139,7 @@ func TestRecords_KeysetPages(t *testing.T) {
 func TestAPI_SmileShapes(t *testing.T) {
 	a := newTestApp(t)
 	seedFidelity(t, a)
-	plain, _, err := a.store.CreateAPIToken(context.Background(), models.NewAPIToken{Name: "shape", Role: handlers.RoleViewer}, time.Now())
+	plain, _, err := a.auth.CreateAPIToken(context.Background(), auth.NewAPIToken{Name: "shape", Role: handlers.RoleViewer}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,15 +28,6 @@ var _ SearchStore = (*models.Store)(nil)
 
 func (h *Handler) searchStore() SearchStore { return h.deps.Store }
 
-// searchRoutes registers the search page and API, the exports of every list
-// and the OpenAPI document of /api/v1.
-func (h *Handler) searchRoutes(admin, api fiber.Router) {
-	admin.Get("/search", h.showSearch)
-	api.Get("/search", h.apiSearch)
-	h.exportRoutes(admin, api)
-	api.Get("/openapi.json", h.serveOpenAPI)
-}
-
 // maxSearchChars bounds what a search may ask for.
 const maxSearchChars = 200
 

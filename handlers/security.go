@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"slices"
@@ -94,6 +93,3 @@ func newNonce() string {
 	_, _ = rand.Read(b[:])
 	return base64.RawStdEncoding.EncodeToString(b[:])
 }
-
-// nonceFrom returns the CSP nonce of a request context.
-func nonceFrom(ctx context.Context) string { return templ.GetNonce(ctx) }

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"smiledash/models"
+	"smiledash/models/auth"
 )
 
 // testAdminPassword is the password of every admin signIn creates.
@@ -25,7 +25,7 @@ var signInSeq atomic.Int64
 // keep working whatever sign-in requires.
 type session struct {
 	app     *testApp
-	admin   models.Admin
+	admin   auth.Admin
 	cookies []*http.Cookie
 	csrf    string
 }
@@ -36,8 +36,8 @@ type session struct {
 func (a *testApp) signIn(t *testing.T, role string) *session {
 	t.Helper()
 	email := fmt.Sprintf("%s-%d@example.test", role, signInSeq.Add(1))
-	admin, err := a.store.CreateAdmin(context.Background(),
-		models.NewAdmin{Email: email, Password: testAdminPassword, Role: role}, time.Now())
+	admin, err := a.auth.CreateAdmin(context.Background(),
+		auth.NewAdmin{Email: email, Password: testAdminPassword, Role: role}, time.Now())
 	if err != nil {
 		t.Fatalf("signIn: create %s: %v", email, err)
 	}
@@ -50,7 +50,7 @@ func (a *testApp) signIn(t *testing.T, role string) *session {
 	if cookie == nil {
 		t.Fatalf("signIn: POST /login set no %s cookie", sessionCookieName)
 	}
-	stored, err := a.store.SessionByToken(context.Background(), cookie.Value)
+	stored, err := a.auth.SessionByToken(context.Background(), cookie.Value)
 	if err != nil {
 		t.Fatalf("signIn: session of the cookie: %v", err)
 	}

@@ -34,15 +34,6 @@ const smileListTimeout = 10 * time.Second
 // recognises our registrations at other URLs by it.
 const webhookName = "smiledash"
 
-// settingsRoutes registers the settings page and its actions, all admin-only
-// (CSRF is checked by the /admin group).
-func (h *Handler) settingsRoutes(admin fiber.Router) {
-	admin.Get("/settings", h.requireRole(RoleAdmin), h.showSettings)
-	admin.Post("/settings/webhook", h.requireRole(RoleAdmin), h.registerWebhook)
-	admin.Post("/settings/webhooks/:id/delete", h.requireRole(RoleAdmin), h.deleteStaleWebhook)
-	admin.Post("/settings/reproject", h.requireRole(RoleAdmin), h.reprojectAll)
-}
-
 // showSettings is GET /admin/settings (admin role). With Smile credentials it
 // also lists Smile's registrations; if Smile cannot be asked the page still
 // renders and says so.

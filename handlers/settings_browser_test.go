@@ -10,7 +10,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/internal/browsertest"
-	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/smile/smiletest"
 )
 
@@ -23,7 +23,7 @@ func TestSettings_SandboxSecretRevealAndCopy_Browser(t *testing.T) {
 		d.Admin.Sandbox = true
 	})
 	const email, password = "settings@example.test", "a long settings password"
-	if _, err := a.store.CreateAdmin(context.Background(), models.NewAdmin{Email: email, Password: password, Role: handlers.RoleAdmin}, time.Now()); err != nil {
+	if _, err := a.auth.CreateAdmin(context.Background(), auth.NewAdmin{Email: email, Password: password, Role: handlers.RoleAdmin}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

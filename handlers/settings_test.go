@@ -128,7 +128,9 @@ func TestSettings_RegisterUpdatesInPlaceAndDeletesStale(t *testing.T) {
 		t.Errorf("Smile has %d registrations, want ours and the CRM's", len(api.Webhooks()))
 	}
 	var kinds []string
-	rotatedApp.store.DB().Model(&models.Action{}).Order("id").Pluck("kind", &kinds)
+	if err := rotatedApp.store.DB().Model(&models.Action{}).Order("id").Pluck("kind", &kinds).Error; err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
 	if strings.Join(kinds, ",") != models.ActionWebhookRegistered+","+models.ActionWebhookDeleted {
 		t.Errorf("got actions %v, want webhook_registered then webhook_deleted", kinds)
 	}
@@ -199,7 +201,9 @@ func TestSettings_ReprojectAllIsConfirmedAndAdminOnly(t *testing.T) {
 	}
 	pending[0]()
 	var details []string
-	a.store.DB().Model(&models.Action{}).Where("kind = ?", models.ActionReprojected).Pluck("detail", &details)
+	if err := a.store.DB().Model(&models.Action{}).Where("kind = ?", models.ActionReprojected).Pluck("detail", &details).Error; err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
 	if len(details) != 1 || !strings.Contains(details[0], `"from":"settings"`) {
 		t.Errorf("got reprojected actions %v, want one from settings", details)
 	}
@@ -271,7 +275,9 @@ func TestSettings_ReplacedButOldKept(t *testing.T) {
 		t.Error("the page does not say the old registration remains")
 	}
 	var detail []string
-	a.store.DB().Model(&models.Action{}).Where("kind = ?", models.ActionWebhookRegistered).Pluck("detail", &detail)
+	if err := a.store.DB().Model(&models.Action{}).Where("kind = ?", models.ActionWebhookRegistered).Pluck("detail", &detail).Error; err != nil {
+		t.Fatalf("read rows: %v", err)
+	}
 	if len(detail) != 1 || !strings.Contains(detail[0], `"old_deleted":false`) {
 		t.Errorf("got actions %v, want one saying the old registration was not deleted", detail)
 	}

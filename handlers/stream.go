@@ -8,7 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"smiledash/models"
+	"smiledash/models/live"
 )
 
 // liveChange is what the stream tells a page about a stored item; the page
@@ -38,9 +38,9 @@ func (h *Handler) stream(c *fiber.Ctx) error {
 		}
 		userKey = u.UserKey
 	}
-	changes := make(chan models.Change, 256)
+	changes := make(chan live.Change, 256)
 	var overflow atomic.Bool
-	cancel := h.pages().OnChange(func(ch models.Change) {
+	cancel := h.changes().Subscribe(func(ch live.Change) {
 		if userKey != 0 && ch.UserKey != userKey {
 			return
 		}

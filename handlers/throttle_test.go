@@ -16,6 +16,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 )
 
@@ -226,7 +227,7 @@ func TestLogin_ParallelGuessing(t *testing.T) {
 			t.Fatal("a successful sign-in set no device cookie")
 		}
 
-		checked := s.PasswordChecks()
+		checked := a.auth.PasswordChecks()
 		resps := flood(t, a, 40, func() *http.Request { return loginRequest(wrong) })
 		refused := 0
 		for _, r := range resps {
@@ -241,8 +242,8 @@ func TestLogin_ParallelGuessing(t *testing.T) {
 				t.Fatalf("got %d, want 422 or 429", r.status)
 			}
 		}
-		if checked = s.PasswordChecks() - checked; refused < 35 || checked > 40-int64(refused) || checked > models.LoginFailuresPerEmail {
-			t.Fatalf("got %d refused and %d passwords checked, want at least 35 refused and at most %d checked", refused, checked, models.LoginFailuresPerEmail)
+		if checked = a.auth.PasswordChecks() - checked; refused < 35 || checked > 40-int64(refused) || checked > auth.LoginFailuresPerEmail {
+			t.Fatalf("got %d refused and %d passwords checked, want at least 35 refused and at most %d checked", refused, checked, auth.LoginFailuresPerEmail)
 		}
 		if resp := a.do(t, loginRequest(right)); resp.status != http.StatusTooManyRequests {
 			t.Fatalf("right password from a browser without a device cookie: got %d, want 429", resp.status)
@@ -278,14 +279,14 @@ func TestLogin_ThrottleSharedByReplicas(t *testing.T) {
 	a1.store, a2.store = s1, s2
 	createTestAdmin(t, a1, "alice@example.com", handlers.RoleAdmin)
 	wrong := url.Values{"email": {"alice@example.com"}, "password": {"wrong password!"}}
-	for i := range models.LoginFailuresPerEmail {
+	for i := range auth.LoginFailuresPerEmail {
 		if resp := []*testApp{a1, a2}[i%2].do(t, loginRequest(wrong)); resp.status != http.StatusUnprocessableEntity {
 			t.Fatalf("attempt %d: got %d, want 422", i+1, resp.status)
 		}
 	}
 	for _, a := range []*testApp{a1, a2} {
 		if resp := a.do(t, loginRequest(wrong)); resp.status != http.StatusTooManyRequests {
-			t.Fatalf("after %d failures over two replicas: got %d, want 429", models.LoginFailuresPerEmail, resp.status)
+			t.Fatalf("after %d failures over two replicas: got %d, want 429", auth.LoginFailuresPerEmail, resp.status)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/views"
 )
 
@@ -31,11 +32,11 @@ func (h *Handler) createToken(c *fiber.Ctx) error {
 	if me.ID != 0 {
 		by = &me.ID
 	}
-	plain, tok, err := h.access().CreateAPIToken(c.UserContext(), models.NewAPIToken{Name: form.Name, Role: form.Role, CreatedBy: by}, h.now())
+	plain, tok, err := h.access().CreateAPIToken(c.UserContext(), auth.NewAPIToken{Name: form.Name, Role: form.Role, CreatedBy: by}, h.now())
 	switch {
-	case errors.Is(err, models.ErrInvalidTokenName):
+	case errors.Is(err, auth.ErrInvalidTokenName):
 		form.Errors = map[string]string{"name": "Give it a name of 1 to 100 characters."}
-	case errors.Is(err, models.ErrInvalidRole):
+	case errors.Is(err, auth.ErrInvalidRole):
 		form.Errors = map[string]string{"role": "Choose viewer or admin."}
 	case err != nil:
 		return err
@@ -104,6 +105,6 @@ func (h *Handler) tokensVM(c *fiber.Ctx, form views.TokenFormVM) (views.TokensPa
 	return vm, nil
 }
 
-func tokenTarget(t models.APIToken) string {
+func tokenTarget(t auth.APIToken) string {
 	return "API token " + strconv.FormatInt(t.ID, 10) + " " + t.Name
 }

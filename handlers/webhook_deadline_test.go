@@ -76,7 +76,9 @@ func TestReceiveWebhook_503WhileWriterHeld(t *testing.T) {
 			}
 		}
 		var n int64
-		s.DB().Model(&models.Event{}).Count(&n)
+		if err := s.DB().Model(&models.Event{}).Count(&n).Error; err != nil {
+			t.Fatalf("count rows: %v", err)
+		}
 		if status != 200 || n != 1 {
 			t.Errorf("retry: got %d with %d events stored, want 200 and the event stored once", status, n)
 		}

@@ -45,8 +45,12 @@ func TestReceiveWebhook_NULUnderForgedFlood(t *testing.T) {
 			t.Fatal(err)
 		}
 		var events, rejections int64
-		s.DB().Model(&models.Event{}).Count(&events)
-		s.DB().Model(&models.Delivery{}).Where("reason = ?", models.ReasonSignatureMismatch).Count(&rejections)
+		if err := s.DB().Model(&models.Event{}).Count(&events).Error; err != nil {
+			t.Fatalf("count rows: %v", err)
+		}
+		if err := s.DB().Model(&models.Delivery{}).Where("reason = ?", models.ReasonSignatureMismatch).Count(&rejections).Error; err != nil {
+			t.Fatalf("count rows: %v", err)
+		}
 		if events != 40 || rejections == 0 {
 			t.Errorf("got %d events and %d rejection records, want 40 and the rejections recorded", events, rejections)
 		}

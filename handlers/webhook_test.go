@@ -56,7 +56,9 @@ func TestReceiveWebhook_Vectors(t *testing.T) {
 				t.Errorf("got body %s, want it to contain %q", got.body, tc.wantBody)
 			}
 			var events int64
-			a.store.DB().Model(&models.Event{}).Count(&events)
+			if err := a.store.DB().Model(&models.Event{}).Count(&events).Error; err != nil {
+				t.Fatalf("count rows: %v", err)
+			}
 			wantEvents := int64(0)
 			if tc.wantReason == "" {
 				wantEvents = 1
@@ -106,7 +108,9 @@ func TestReceiveWebhook_IPRefused(t *testing.T) {
 		t.Fatalf("got %d, want 403", got.status)
 	}
 	var n int64
-	a.store.DB().Model(&models.Event{}).Count(&n)
+	if err := a.store.DB().Model(&models.Event{}).Count(&n).Error; err != nil {
+		t.Fatalf("count rows: %v", err)
+	}
 	if n != 0 {
 		t.Errorf("got %d events stored from a refused address", n)
 	}
@@ -190,7 +194,9 @@ func TestReceiveWebhook_TooLarge(t *testing.T) {
 		t.Errorf("got delivery %+v, want no excerpt and the loopback source", d)
 	}
 	var n int64
-	a.store.DB().Model(&models.Event{}).Count(&n)
+	if err := a.store.DB().Model(&models.Event{}).Count(&n).Error; err != nil {
+		t.Fatalf("count rows: %v", err)
+	}
 	if n != 1 {
 		t.Errorf("got %d events, want only the barrier", n)
 	}
@@ -205,7 +211,9 @@ func TestReceiveWebhook_EveryFixtureAccepted(t *testing.T) {
 		}
 	}
 	var n int64
-	a.store.DB().Model(&models.Event{}).Count(&n)
+	if err := a.store.DB().Model(&models.Event{}).Count(&n).Error; err != nil {
+		t.Fatalf("count rows: %v", err)
+	}
 	if n != 37 {
 		t.Errorf("got %d events, want 37", n)
 	}
@@ -263,7 +271,9 @@ func TestReceiveWebhook_StoreUnavailable(t *testing.T) {
 		t.Errorf("got internal error in the response: %s", got.body)
 	}
 	var n int64
-	a.store.DB().Model(&models.Event{}).Count(&n)
+	if err := a.store.DB().Model(&models.Event{}).Count(&n).Error; err != nil {
+		t.Fatalf("count rows: %v", err)
+	}
 	if n != 1 {
 		t.Errorf("got %d events, want the 1 stored before", n)
 	}

@@ -46,10 +46,15 @@ type AuditEntry struct {
 // TableName implements gorm's tabler.
 func (AuditEntry) TableName() string { return "audit_log" }
 
+// Actor is whoever acts in an audit entry: an admin account (auth.Admin).
+type Actor interface {
+	AuditActor() (adminID int64, email string)
+}
+
 // ByAdmin returns the entry as done by the signed-in admin a.
-func (e AuditEntry) ByAdmin(a Admin) AuditEntry {
-	id := a.ID
-	e.ActorAdminID, e.Actor = &id, a.Email
+func (e AuditEntry) ByAdmin(a Actor) AuditEntry {
+	id, email := a.AuditActor()
+	e.ActorAdminID, e.Actor = &id, email
 	return e
 }
 
@@ -111,4 +116,12 @@ func (s *Store) AuditLog(ctx context.Context, q AuditQuery) (AuditPage, error) {
 		page.Next = list[limit-1].ID
 	}
 	return page, nil
+}
+
+// clipText cuts s to at most n bytes of valid UTF-8.
+func clipText(s string, n int) string {
+	if len(s) > n {
+		s = s[:n]
+	}
+	return strings.ToValidUTF8(s, "")
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 )
 
@@ -14,7 +15,7 @@ func TestRecordAudit_KeysetPages(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		admin := createAdmin(t, s, "auditor@example.com", models.RoleAdmin)
+		admin := createAdmin(t, s, "auditor@example.com", auth.RoleAdmin)
 		for i := range 7 {
 			e := models.AuditEntry{At: testNow, Action: models.AuditTokenCreated, Target: fmt.Sprintf("token %d", i), Details: "role viewer\x00"}
 			if i%2 == 1 {
@@ -53,44 +54,44 @@ func TestSetAdminRole_ProtectsLastAdminAndSelf(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		ana := createAdmin(t, s, "ana@example.com", models.RoleAdmin)
-		bo := createAdmin(t, s, "bo@example.com", models.RoleAdmin)
-		if _, err := s.SetAdminRole(ctx, ana.ID, models.RoleViewer, ana.ID); !errors.Is(err, models.ErrOwnAccount) {
+		ana := createAdmin(t, s, "ana@example.com", auth.RoleAdmin)
+		bo := createAdmin(t, s, "bo@example.com", auth.RoleAdmin)
+		if _, err := auth.New(s).SetAdminRole(ctx, ana.ID, auth.RoleViewer, ana.ID); !errors.Is(err, auth.ErrOwnAccount) {
 			t.Fatalf("own role: got %v, want ErrOwnAccount", err)
 		}
-		if _, err := s.RemoveAdmin(ctx, ana.ID, ana.ID); !errors.Is(err, models.ErrOwnAccount) {
+		if _, err := auth.New(s).RemoveAdmin(ctx, ana.ID, ana.ID); !errors.Is(err, auth.ErrOwnAccount) {
 			t.Fatalf("remove self: got %v, want ErrOwnAccount", err)
 		}
-		before, err := s.SetAdminRole(ctx, bo.ID, models.RoleViewer, ana.ID)
-		if err != nil || before.Role != models.RoleAdmin {
+		before, err := auth.New(s).SetAdminRole(ctx, bo.ID, auth.RoleViewer, ana.ID)
+		if err != nil || before.Role != auth.RoleAdmin {
 			t.Fatalf("demote bo: got %+v, %v", before, err)
 		}
 		// Ana is now the only admin: bo (a viewer) could not act, but even a
 		// request on bo's behalf may not demote or remove her.
-		if _, err := s.SetAdminRole(ctx, ana.ID, models.RoleViewer, bo.ID); !errors.Is(err, models.ErrLastAdmin) {
+		if _, err := auth.New(s).SetAdminRole(ctx, ana.ID, auth.RoleViewer, bo.ID); !errors.Is(err, auth.ErrLastAdmin) {
 			t.Fatalf("demote the last admin: got %v, want ErrLastAdmin", err)
 		}
-		if _, err := s.RemoveAdmin(ctx, ana.ID, bo.ID); !errors.Is(err, models.ErrLastAdmin) {
+		if _, err := auth.New(s).RemoveAdmin(ctx, ana.ID, bo.ID); !errors.Is(err, auth.ErrLastAdmin) {
 			t.Fatalf("remove the last admin: got %v, want ErrLastAdmin", err)
 		}
-		if _, err := s.SetAdminRole(ctx, bo.ID, "owner", ana.ID); !errors.Is(err, models.ErrInvalidRole) {
+		if _, err := auth.New(s).SetAdminRole(ctx, bo.ID, "owner", ana.ID); !errors.Is(err, auth.ErrInvalidRole) {
 			t.Fatalf("bad role: got %v, want ErrInvalidRole", err)
 		}
-		if _, err := s.RemoveAdmin(ctx, 9999, ana.ID); !errors.Is(err, models.ErrNotFound) {
+		if _, err := auth.New(s).RemoveAdmin(ctx, 9999, ana.ID); !errors.Is(err, models.ErrNotFound) {
 			t.Fatalf("unknown: got %v, want ErrNotFound", err)
 		}
 		// Bo signed in; removing him ends his sessions with the account.
-		tok, _, err := s.CreateSession(ctx, bo.ID, models.SessionClient{}, testNow)
+		tok, _, err := auth.New(s).CreateSession(ctx, bo.ID, auth.SessionClient{}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if removed, err := s.RemoveAdmin(ctx, bo.ID, ana.ID); err != nil || removed.Email != bo.Email {
+		if removed, err := auth.New(s).RemoveAdmin(ctx, bo.ID, ana.ID); err != nil || removed.Email != bo.Email {
 			t.Fatalf("remove bo: got %+v, %v", removed, err)
 		}
-		if _, err := s.SessionByToken(ctx, tok); !errors.Is(err, models.ErrNotFound) {
+		if _, err := auth.New(s).SessionByToken(ctx, tok); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("bo's session after removal: got %v, want ErrNotFound", err)
 		}
-		if n, _ := s.AdminCount(ctx); n != 1 {
+		if n, _ := auth.New(s).AdminCount(ctx); n != 1 {
 			t.Errorf("got %d admins, want 1", n)
 		}
 	})

@@ -233,7 +233,7 @@ func (s *Store) RunSearchIndexer(ctx context.Context, opt SearchIndexerOptions) 
 		opt.Poll = 2 * time.Second
 	}
 	wake := make(chan struct{}, 1)
-	cancel := s.OnChange(func(c Change) {
+	cancel := s.changes.Subscribe(func(c Change) {
 		if c.Kind == ChangeEvent || c.Kind == ChangeCallback {
 			select {
 			case wake <- struct{}{}:

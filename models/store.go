@@ -1,6 +1,12 @@
 // Package models owns persistence and the domain rules: the GORM models, the
 // webhook ingest pipeline, the projections rebuilt from the event log, and the
-// queries pages need. Handlers never write SQL.
+// queries pages need. Handlers never write SQL. Sign-in and API tokens are in
+// models/auth, live change fan-out in models/live; both share this store's
+// database handle.
+//
+// Data access: GORM's builder for entities and page queries; SQL text through
+// GORM's Exec and Raw where the builder cannot say it (the throttle upsert).
+// The ingest writer's hot path is SQL text as well (ingest*.go).
 package models
 
 import (
@@ -21,6 +27,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"smiledash/migrations"
+	"smiledash/models/live"
 )
 
 // ErrNotFound is returned by single-row lookups that find nothing.
@@ -35,13 +42,11 @@ type Store struct {
 	// writer is a separate single-connection handle for the ingest writer on
 	// SQLite, so group commits never queue behind page reads for a connection.
 	writer *sql.DB
-	// listeners hear about every timeline item this process stores.
-	listeners listeners
+	// changes hears about every timeline item this process stores.
+	changes live.Bus
 	// projectionGen counts rebuilds of the projections, so the ingest writer
 	// knows when its cache of projection rows is stale.
 	projectionGen atomic.Uint64
-	// passwordChecks counts bcrypt comparisons (admins.go).
-	passwordChecks atomic.Int64
 	// rebuilds tracks running Reproject calls, for StopRebuilds.
 	rebuilds rebuildGate
 	// gapWindow is how long a widget claim waits for its webhook (gaps.go).

@@ -117,9 +117,9 @@ func (s *Store) pruneThrottles(ctx context.Context, nowMS int64) {
 	_ = s.db.WithContext(ctx).Exec(`DELETE FROM throttle_counters WHERE window_end < ?`, nowMS).Error
 }
 
-// throttleKey names a counter: a kind, then parts hashed so that anything a
+// ThrottleKey names a counter: a kind, then parts hashed so that anything a
 // client typed (an email with NUL bytes, a 10 KB address) makes a short key
 // PostgreSQL can store.
-func throttleKey(kind string, parts ...string) string {
+func ThrottleKey(kind string, parts ...string) string {
 	return kind + ":" + hashToken(strings.Join(parts, "\x00"))[:32]
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 )
 
@@ -61,13 +62,13 @@ func TestTake_SharedByReplicas(t *testing.T) {
 		t.Fatalf("got %d allowed and %d first refusals over two replicas, want 30 and 1", allowed, first)
 	}
 	// Sign-in counters too.
-	at := models.SignInAttempt{Email: "alice@example.com", IP: "192.0.2.1"}
-	for i := range models.LoginFailuresPerEmail {
-		if d, err := []*models.Store{s1, s2}[i%2].TakeSignIn(context.Background(), at, testNow); err != nil || d != 0 {
+	at := auth.SignInAttempt{Email: "alice@example.com", IP: "192.0.2.1"}
+	for i := range auth.LoginFailuresPerEmail {
+		if d, err := auth.New([]*models.Store{s1, s2}[i%2]).TakeSignIn(context.Background(), at, testNow); err != nil || d != 0 {
 			t.Fatalf("attempt %d: got %v, %v", i+1, d, err)
 		}
 	}
-	if d, _ := s1.TakeSignIn(context.Background(), at, testNow); d == 0 {
+	if d, _ := auth.New(s1).TakeSignIn(context.Background(), at, testNow); d == 0 {
 		t.Fatal("sixth attempt over two replicas: got no wait, want throttled")
 	}
 }

@@ -76,7 +76,9 @@ func TestWidgetSession(t *testing.T) {
 			t.Fatal(err)
 		}
 		var n int64
-		s.DB().Model(&models.WidgetSession{}).Where("token_hash = ?", stored.TokenHash).Count(&n)
+		if err := s.DB().Model(&models.WidgetSession{}).Where("token_hash = ?", stored.TokenHash).Count(&n).Error; err != nil {
+			t.Fatalf("count rows: %v", err)
+		}
 		if n != 0 {
 			t.Errorf("expired session still stored a day later")
 		}

@@ -17,6 +17,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/auth"
 )
 
 // sandboxAdminEmail is the admin created in sandbox mode when none is configured.
@@ -25,7 +26,7 @@ const sandboxAdminEmail = "admin@sandbox.local"
 // adminDeps builds sign-in: the first admin (from SMILEDASH_ADMIN_EMAIL and
 // _PASSWORD, or a generated sandbox admin printed once to stdout) and an hourly
 // sweep of expired sessions, which stop ends.
-func adminDeps(ctx context.Context, cfg Config, store *models.Store, stdout io.Writer, log *slog.Logger) (deps handlers.AdminDeps, stop func(), err error) {
+func adminDeps(ctx context.Context, cfg Config, store *auth.Store, stdout io.Writer, log *slog.Logger) (deps handlers.AdminDeps, stop func(), err error) {
 	deps = handlers.AdminDeps{
 		Sandbox:       cfg.Sandbox(),
 		SecureCookies: strings.HasPrefix(strings.ToLower(cfg.PublicURL), "https://"),
@@ -40,16 +41,16 @@ func adminDeps(ctx context.Context, cfg Config, store *models.Store, stdout io.W
 // ensureFirstAdmin creates the first admin when none exists. The sandbox
 // password is written to stdout for the person starting the server and never
 // logged.
-func ensureFirstAdmin(ctx context.Context, cfg Config, store *models.Store, stdout io.Writer, log *slog.Logger) error {
+func ensureFirstAdmin(ctx context.Context, cfg Config, store *auth.Store, stdout io.Writer, log *slog.Logger) error {
 	switch {
 	case cfg.AdminEmail != "" && cfg.AdminPassword != "":
-		in := models.NewAdmin{Email: cfg.AdminEmail, Password: cfg.AdminPassword, Role: models.RoleAdmin}
+		in := auth.NewAdmin{Email: cfg.AdminEmail, Password: cfg.AdminPassword, Role: auth.RoleAdmin}
 		created, err := store.CreateFirstAdmin(ctx, in, time.Now())
 		if err != nil {
 			return fmt.Errorf("SMILEDASH_ADMIN_EMAIL and SMILEDASH_ADMIN_PASSWORD: %w", err)
 		}
 		if created {
-			log.Info("Created the first admin", slog.String("email", models.NormalizeEmail(cfg.AdminEmail)))
+			log.Info("Created the first admin", slog.String("email", auth.NormalizeEmail(cfg.AdminEmail)))
 		}
 		return nil
 	case cfg.AdminEmail != "" || cfg.AdminPassword != "":
@@ -68,7 +69,7 @@ func ensureFirstAdmin(ctx context.Context, cfg Config, store *models.Store, stdo
 	if err != nil {
 		return err
 	}
-	in := models.NewAdmin{Email: sandboxAdminEmail, Password: password, Role: models.RoleAdmin}
+	in := auth.NewAdmin{Email: sandboxAdminEmail, Password: password, Role: auth.RoleAdmin}
 	created, err := store.CreateFirstAdmin(ctx, in, time.Now())
 	if err != nil || !created {
 		return err
@@ -91,7 +92,7 @@ func generatePassword() (string, error) {
 
 // sweepSessions deletes expired sessions every hour (they are refused anyway;
 // this keeps the table small) until the returned stop is called.
-func sweepSessions(store *models.Store, log *slog.Logger) (stop func()) {
+func sweepSessions(store *auth.Store, log *slog.Logger) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -155,7 +156,7 @@ func openAdminStore(ctx context.Context, e env) (*models.Store, error) {
 func createAdminCommand(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "admin create", "admin create --email E [--role admin|viewer] [--password P]")
 	email := fs.String("email", "", "email to sign in with (required)")
-	role := fs.String("role", models.RoleAdmin, "admin (everything) or viewer (read-only)")
+	role := fs.String("role", auth.RoleAdmin, "admin (everything) or viewer (read-only)")
 	password := fs.String("password", "", "password (default: read from standard input)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -175,7 +176,7 @@ func createAdminCommand(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	a, err := store.CreateAdmin(ctx, models.NewAdmin{Email: *email, Password: *password, Role: *role}, time.Now())
+	a, err := auth.New(store).CreateAdmin(ctx, auth.NewAdmin{Email: *email, Password: *password, Role: *role}, time.Now())
 	if err != nil {
 		return fmt.Errorf("admin create: %w", err)
 	}
@@ -200,7 +201,7 @@ func readPassword(e env) (string, error) {
 func createTokenCommand(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet(e, "admin token create", "admin token create --name N [--role viewer|admin]")
 	name := fs.String("name", "", "what the token is for, e.g. reporting (required)")
-	role := fs.String("role", models.RoleViewer, "viewer (read-only) or admin (may also change things)")
+	role := fs.String("role", auth.RoleViewer, "viewer (read-only) or admin (may also change things)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ func createTokenCommand(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	plain, tok, err := store.CreateAPIToken(ctx, models.NewAPIToken{Name: *name, Role: *role}, time.Now())
+	plain, tok, err := auth.New(store).CreateAPIToken(ctx, auth.NewAPIToken{Name: *name, Role: *role}, time.Now())
 	if err != nil {
 		return fmt.Errorf("admin token create: %w", err)
 	}
@@ -226,7 +227,7 @@ func listTokensCommand(ctx context.Context, e env) error {
 		return err
 	}
 	defer store.Close()
-	list, err := store.APITokens(ctx)
+	list, err := auth.New(store).APITokens(ctx)
 	if err != nil {
 		return err
 	}
@@ -258,7 +259,7 @@ func revokeTokenCommand(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	if err := store.RevokeAPIToken(ctx, id, time.Now()); err != nil {
+	if err := auth.New(store).RevokeAPIToken(ctx, id, time.Now()); err != nil {
 		return fmt.Errorf("admin token revoke: %w", err)
 	}
 	fmt.Fprintf(e.stdout, "revoked API token %d\n", id)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 )
 
@@ -24,7 +25,7 @@ func TestEnsureFirstAdmin(t *testing.T) {
 		store := storetest.SQLite(t)
 		var out bytes.Buffer
 		cfg := Config{PublicURL: "http://localhost:8080"}
-		deps, stop, err := adminDeps(ctx, cfg, store, &out, log)
+		deps, stop, err := adminDeps(ctx, cfg, auth.New(store), &out, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,11 +37,11 @@ func TestEnsureFirstAdmin(t *testing.T) {
 		if m == nil || !strings.Contains(out.String(), sandboxAdminEmail) {
 			t.Fatalf("got output %q, want the sandbox email and password", out.String())
 		}
-		if _, err := store.Authenticate(ctx, sandboxAdminEmail, m[1], time.Now()); err != nil {
+		if _, err := auth.New(store).Authenticate(ctx, sandboxAdminEmail, m[1], time.Now()); err != nil {
 			t.Fatalf("signing in with the printed password: %v", err)
 		}
 		out.Reset()
-		if _, stop, err := adminDeps(ctx, cfg, store, &out, log); err != nil || out.Len() != 0 {
+		if _, stop, err := adminDeps(ctx, cfg, auth.New(store), &out, log); err != nil || out.Len() != 0 {
 			t.Fatalf("second start: got %v and output %q, want nothing new", err, out.String())
 		} else {
 			stop()
@@ -50,7 +51,7 @@ func TestEnsureFirstAdmin(t *testing.T) {
 		store := storetest.SQLite(t)
 		var out bytes.Buffer
 		cfg := Config{PublicURL: "https://dash.example.com", AdminEmail: "Ops@Example.com", AdminPassword: "a long enough password", SmileAPIKey: "k"}
-		deps, stop, err := adminDeps(ctx, cfg, store, &out, log)
+		deps, stop, err := adminDeps(ctx, cfg, auth.New(store), &out, log)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,7 +59,7 @@ func TestEnsureFirstAdmin(t *testing.T) {
 		if !deps.SecureCookies || deps.Sandbox {
 			t.Errorf("got %+v, want Secure cookies behind https", deps)
 		}
-		if a, err := store.Authenticate(ctx, "ops@example.com", "a long enough password", time.Now()); err != nil || a.Role != models.RoleAdmin {
+		if a, err := auth.New(store).Authenticate(ctx, "ops@example.com", "a long enough password", time.Now()); err != nil || a.Role != auth.RoleAdmin {
 			t.Fatalf("got %+v, %v; want the configured admin", a, err)
 		}
 		if strings.Contains(out.String(), "password") {
@@ -67,15 +68,15 @@ func TestEnsureFirstAdmin(t *testing.T) {
 	})
 	t.Run("half configured", func(t *testing.T) {
 		store := storetest.SQLite(t)
-		_, _, err := adminDeps(ctx, Config{AdminEmail: "ops@example.com"}, store, &bytes.Buffer{}, log)
+		_, _, err := adminDeps(ctx, Config{AdminEmail: "ops@example.com"}, auth.New(store), &bytes.Buffer{}, log)
 		if err == nil || !strings.Contains(err.Error(), "SMILEDASH_ADMIN_PASSWORD") {
 			t.Fatalf("got %v, want a message naming the missing variable", err)
 		}
 	})
 	t.Run("weak configured password", func(t *testing.T) {
 		store := storetest.SQLite(t)
-		_, _, err := adminDeps(ctx, Config{AdminEmail: "ops@example.com", AdminPassword: "admin"}, store, &bytes.Buffer{}, log)
-		if !errors.Is(err, models.ErrPasswordTooWeak) {
+		_, _, err := adminDeps(ctx, Config{AdminEmail: "ops@example.com", AdminPassword: "admin"}, auth.New(store), &bytes.Buffer{}, log)
+		if !errors.Is(err, auth.ErrPasswordTooWeak) {
 			t.Fatalf("got %v, want ErrPasswordTooWeak", err)
 		}
 	})
@@ -103,14 +104,14 @@ func TestAdminCommand(t *testing.T) {
 	if _, err := runCmd("", "admin", "create", "--email", "x@example.com"); err == nil {
 		t.Fatal("admin create without a password: got nil, want an error")
 	}
-	if _, err := runCmd("", "admin", "create", "--email", "viewer@example.com", "--password", "another long password"); !errors.Is(err, models.ErrAdminExists) {
+	if _, err := runCmd("", "admin", "create", "--email", "viewer@example.com", "--password", "another long password"); !errors.Is(err, auth.ErrAdminExists) {
 		t.Fatalf("duplicate: got %v, want ErrAdminExists", err)
 	}
 	out, err := runCmd("", "admin", "token", "create", "--name", "reporting")
 	if err != nil {
 		t.Fatal(err)
 	}
-	token := regexp.MustCompile(models.APITokenPrefix + `\S+`).FindString(out)
+	token := regexp.MustCompile(auth.APITokenPrefix + `\S+`).FindString(out)
 	if token == "" {
 		t.Fatalf("got %q, want the token printed", out)
 	}
@@ -123,17 +124,17 @@ func TestAdminCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if a, err := store.Authenticate(ctx, "viewer@example.com", "a password from stdin", time.Now()); err != nil || a.Role != models.RoleViewer {
+	if a, err := auth.New(store).Authenticate(ctx, "viewer@example.com", "a password from stdin", time.Now()); err != nil || a.Role != auth.RoleViewer {
 		t.Fatalf("got %+v, %v; want the viewer created from stdin", a, err)
 	}
-	tok, err := store.APITokenByToken(ctx, token, time.Now())
-	if err != nil || tok.Role != models.RoleViewer {
+	tok, err := auth.New(store).APITokenByToken(ctx, token, time.Now())
+	if err != nil || tok.Role != auth.RoleViewer {
 		t.Fatalf("got %+v, %v; want a viewer token", tok, err)
 	}
 	if _, err := runCmd("", "admin", "token", "revoke", "1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.APITokenByToken(ctx, token, time.Now()); !errors.Is(err, models.ErrNotFound) {
+	if _, err := auth.New(store).APITokenByToken(ctx, token, time.Now()); !errors.Is(err, models.ErrNotFound) {
 		t.Fatalf("after revoke: got %v, want ErrNotFound", err)
 	}
 }

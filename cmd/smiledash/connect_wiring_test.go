@@ -149,7 +149,9 @@ func TestServe_SandboxConnect(t *testing.T) {
 	}
 	waitFor(t, func() bool {
 		var n int64
-		store.DB().Table("events").Where("type = 'USER_CREATED' AND body LIKE ?", "%"+created.Data.User.ID+"%").Count(&n)
+		if err := store.DB().Table("events").Where("type = 'USER_CREATED' AND body LIKE ?", "%"+created.Data.User.ID+"%").Count(&n).Error; err != nil {
+			t.Fatalf("count rows: %v", err)
+		}
 		return n == 1
 	})
 	req, _ = http.NewRequest(http.MethodGet, m[1]+"/users", nil)
@@ -161,7 +163,9 @@ func TestServe_SandboxConnect(t *testing.T) {
 
 	waitFor(t, func() bool {
 		var status []string
-		store.DB().Table("accounts").Where("provider_id = 'sss_ph'").Pluck("status", &status)
+		if err := store.DB().Table("accounts").Where("provider_id = 'sss_ph'").Pluck("status", &status).Error; err != nil {
+			t.Fatalf("read rows: %v", err)
+		}
 		return len(status) == 1 && status[0] == models.AccountConnected
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/live"
 	"smiledash/smile"
 )
 
@@ -30,7 +31,7 @@ func pagesDeps(ctx context.Context, cfg Config, store *models.Store, secrets []s
 	if smileClient != nil && !cfg.Sandbox() {
 		deps.Registrar = smileClient
 	}
-	stopBridge, err := store.BridgeChanges(ctx, log)
+	stopBridge, err := live.Bridge(ctx, store.DB(), store.Changes(), log)
 	if err != nil {
 		return deps, nil, err
 	}

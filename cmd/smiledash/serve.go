@@ -16,6 +16,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/static"
 )
 
@@ -80,7 +81,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer stopConnect()
-	admin, stopAdmin, err := adminDeps(ctx, cfg, store, e.stdout, log)
+	accounts := auth.New(store)
+	admin, stopAdmin, err := adminDeps(ctx, cfg, accounts, e.stdout, log)
 	if err != nil {
 		return err
 	}
@@ -119,6 +121,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		Pages:    pages,
 		Recon:    recon,
 		Store:    store,
+		Auth:     accounts,
 	})
 
 	maxConns := connectionLimit(log)

@@ -1,10 +1,12 @@
-package models
+package auth
 
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
+
+	"smiledash/models"
+	"smiledash/models/internal/randtoken"
 )
 
 // Session lifetimes. A session ends after SessionIdleTimeout without a request,
@@ -17,8 +19,8 @@ const (
 )
 
 // ErrAdminSessionExpired is returned for a session past its idle or absolute expiry.
-// It is also ErrNotFound: the session is deleted when found expired.
-var ErrAdminSessionExpired = fmt.Errorf("models: session expired: %w", ErrNotFound)
+// It is also models.ErrNotFound: the session is deleted when found expired.
+var ErrAdminSessionExpired = fmt.Errorf("auth: session expired: %w", models.ErrNotFound)
 
 // AdminSession is a signed-in browser. Only the SHA-256 of its token is stored.
 type AdminSession struct {
@@ -56,42 +58,42 @@ type SignedIn struct {
 // CreateSession starts a session for the admin and returns its token, which is
 // shown only here: the cookie carries it and the store keeps its hash.
 func (s *Store) CreateSession(ctx context.Context, adminID int64, client SessionClient, now time.Time) (string, AdminSession, error) {
-	token, err := randomToken(32)
+	token, err := randtoken.New(32)
 	if err != nil {
 		return "", AdminSession{}, err
 	}
-	csrf, err := randomToken(32)
+	csrf, err := randtoken.New(32)
 	if err != nil {
 		return "", AdminSession{}, err
 	}
 	now = now.UTC()
 	sess := AdminSession{
-		TokenHash: hashToken(token), AdminID: adminID, CSRFToken: csrf,
+		TokenHash: randtoken.Hash(token), AdminID: adminID, CSRFToken: csrf,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMaxAge),
 		UserAgent: clipText(client.UserAgent, 256), IP: clipText(client.IP, 64),
 	}
 	if err := s.db.WithContext(ctx).Create(&sess).Error; err != nil {
-		return "", AdminSession{}, fmt.Errorf("models: create session for admin %d: %w", adminID, err)
+		return "", AdminSession{}, fmt.Errorf("auth: create session for admin %d: %w", adminID, err)
 	}
 	return token, sess, nil
 }
 
 // SessionByToken returns the stored session for a token, expired or not, or
-// ErrNotFound. Use SignedInByToken to admit a request.
+// models.ErrNotFound. Use SignedInByToken to admit a request.
 func (s *Store) SessionByToken(ctx context.Context, token string) (AdminSession, error) {
 	var sess AdminSession
-	if err := s.db.WithContext(ctx).Where("token_hash = ?", hashToken(token)).Take(&sess).Error; err != nil {
-		return AdminSession{}, fmt.Errorf("models: session by token: %w", notFound(err))
+	if err := s.db.WithContext(ctx).Where("token_hash = ?", randtoken.Hash(token)).Take(&sess).Error; err != nil {
+		return AdminSession{}, fmt.Errorf("auth: session by token: %w", notFound(err))
 	}
 	return sess, nil
 }
 
 // SignedInByToken returns the valid session of a token with its admin. An
-// unknown token is ErrNotFound; an expired one is deleted and ErrAdminSessionExpired.
+// unknown token is models.ErrNotFound; an expired one is deleted and ErrAdminSessionExpired.
 // An active session's last_seen_at is moved forward (at most once a minute).
 func (s *Store) SignedInByToken(ctx context.Context, token string, now time.Time) (SignedIn, error) {
 	if token == "" {
-		return SignedIn{}, fmt.Errorf("models: signed in by token: %w", ErrNotFound)
+		return SignedIn{}, fmt.Errorf("auth: signed in by token: %w", models.ErrNotFound)
 	}
 	sess, err := s.SessionByToken(ctx, token)
 	if err != nil {
@@ -105,7 +107,7 @@ func (s *Store) SignedInByToken(ctx context.Context, token string, now time.Time
 	}
 	var a Admin
 	if err := s.db.WithContext(ctx).Where("id = ?", sess.AdminID).Take(&a).Error; err != nil {
-		return SignedIn{}, fmt.Errorf("models: admin %d of session: %w", sess.AdminID, notFound(err))
+		return SignedIn{}, fmt.Errorf("auth: admin %d of session: %w", sess.AdminID, notFound(err))
 	}
 	if now.Sub(sess.LastSeenAt) >= sessionTouchEvery {
 		if err := s.TouchSession(ctx, sess.ID, now); err != nil {
@@ -120,7 +122,7 @@ func (s *Store) SignedInByToken(ctx context.Context, token string, now time.Time
 func (s *Store) TouchSession(ctx context.Context, id int64, now time.Time) error {
 	err := s.db.WithContext(ctx).Model(&AdminSession{}).Where("id = ?", id).Update("last_seen_at", now.UTC()).Error
 	if err != nil {
-		return fmt.Errorf("models: touch session %d: %w", id, err)
+		return fmt.Errorf("auth: touch session %d: %w", id, err)
 	}
 	return nil
 }
@@ -128,16 +130,16 @@ func (s *Store) TouchSession(ctx context.Context, id int64, now time.Time) error
 // DeleteSession ends the session of a token (sign-out). Deleting a session that
 // does not exist is not an error.
 func (s *Store) DeleteSession(ctx context.Context, token string) error {
-	err := s.db.WithContext(ctx).Where("token_hash = ?", hashToken(token)).Delete(&AdminSession{}).Error
+	err := s.db.WithContext(ctx).Where("token_hash = ?", randtoken.Hash(token)).Delete(&AdminSession{}).Error
 	if err != nil {
-		return fmt.Errorf("models: delete session: %w", err)
+		return fmt.Errorf("auth: delete session: %w", err)
 	}
 	return nil
 }
 
 func (s *Store) deleteSessionByID(ctx context.Context, id int64) error {
 	if err := s.db.WithContext(ctx).Where("id = ?", id).Delete(&AdminSession{}).Error; err != nil {
-		return fmt.Errorf("models: delete session %d: %w", id, err)
+		return fmt.Errorf("auth: delete session %d: %w", id, err)
 	}
 	return nil
 }
@@ -150,16 +152,10 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now time.Time) (int64
 		Where("expires_at <= ? OR last_seen_at <= ?", now, now.Add(-SessionIdleTimeout)).
 		Delete(&AdminSession{})
 	if res.Error != nil {
-		return 0, fmt.Errorf("models: delete expired sessions: %w", res.Error)
+		return 0, fmt.Errorf("auth: delete expired sessions: %w", res.Error)
 	}
 	return res.RowsAffected, nil
 }
 
 // clipText bounds a display string and keeps it valid UTF-8 (PostgreSQL
 // refuses anything else, and headers may carry any bytes).
-func clipText(s string, n int) string {
-	if len(s) > n {
-		s = s[:n]
-	}
-	return strings.ToValidUTF8(s, "")
-}

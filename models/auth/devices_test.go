@@ -1,4 +1,4 @@
-package models_test
+package auth_test
 
 import (
 	"context"
@@ -7,15 +7,17 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 )
 
 func TestDeviceFor(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
+	storetest.Each(t, func(t *testing.T, m *models.Store) {
+		s := auth.New(m)
 		ctx := context.Background()
-		alice := createAdmin(t, s, "alice@example.com", models.RoleAdmin)
-		createAdmin(t, s, "bob@example.com", models.RoleAdmin)
+		alice := createAdmin(t, s, "alice@example.com", auth.RoleAdmin)
+		createAdmin(t, s, "bob@example.com", auth.RoleAdmin)
 		token, err := s.IssueDeviceToken(ctx, alice, testNow)
 		if err != nil {
 			t.Fatal(err)
@@ -61,7 +63,7 @@ func TestDeviceFor(t *testing.T) {
 				t.Errorf("%s: got device %q, want none", name, d)
 			}
 		}
-		if d := device(token, "alice@example.com", testNow.Add(models.DeviceCookieMaxAge+time.Second)); d != "" {
+		if d := device(token, "alice@example.com", testNow.Add(auth.DeviceCookieMaxAge+time.Second)); d != "" {
 			t.Error("expired token: got a device")
 		}
 	})

@@ -1,4 +1,4 @@
-package models_test
+package auth_test
 
 import (
 	"context"
@@ -8,19 +8,21 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 )
 
 func TestCreateAPIToken(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
+	storetest.Each(t, func(t *testing.T, m *models.Store) {
+		s := auth.New(m)
 		ctx := context.Background()
-		a := createAdmin(t, s, "alice@example.com", models.RoleAdmin)
-		plain, tok, err := s.CreateAPIToken(ctx, models.NewAPIToken{Name: " reporting ", Role: models.RoleViewer, CreatedBy: &a.ID}, testNow)
+		a := createAdmin(t, s, "alice@example.com", auth.RoleAdmin)
+		plain, tok, err := s.CreateAPIToken(ctx, auth.NewAPIToken{Name: " reporting ", Role: auth.RoleViewer, CreatedBy: &a.ID}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(plain, models.APITokenPrefix) || len(plain) < 40 || !strings.HasPrefix(plain, tok.Prefix) {
+		if !strings.HasPrefix(plain, auth.APITokenPrefix) || len(plain) < 40 || !strings.HasPrefix(plain, tok.Prefix) {
 			t.Fatalf("got token %q prefix %q, want a long sdk_ token starting with its prefix", plain, tok.Prefix)
 		}
 		if tok.Name != "reporting" || tok.TokenHash == plain || tok.CreatedBy == nil || *tok.CreatedBy != a.ID {
@@ -28,13 +30,13 @@ func TestCreateAPIToken(t *testing.T) {
 		}
 
 		got, err := s.APITokenByToken(ctx, plain, testNow.Add(time.Hour))
-		if err != nil || got.ID != tok.ID || got.Role != models.RoleViewer {
+		if err != nil || got.ID != tok.ID || got.Role != auth.RoleViewer {
 			t.Fatalf("got %+v, %v; want the token", got, err)
 		}
 		if got.LastUsedAt == nil || !got.LastUsedAt.Equal(testNow.Add(time.Hour)) {
 			t.Fatalf("got last used %v, want %v", got.LastUsedAt, testNow.Add(time.Hour))
 		}
-		for _, bad := range []string{"", plain + "x", tok.TokenHash, strings.TrimPrefix(plain, models.APITokenPrefix)} {
+		for _, bad := range []string{"", plain + "x", tok.TokenHash, strings.TrimPrefix(plain, auth.APITokenPrefix)} {
 			if _, err := s.APITokenByToken(ctx, bad, testNow); !errors.Is(err, models.ErrNotFound) {
 				t.Fatalf("token %q: got %v, want ErrNotFound", bad, err)
 			}
@@ -61,12 +63,13 @@ func TestCreateAPIToken(t *testing.T) {
 
 func TestCreateAPIToken_Refused(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
+	storetest.Each(t, func(t *testing.T, m *models.Store) {
+		s := auth.New(m)
 		ctx := context.Background()
-		if _, _, err := s.CreateAPIToken(ctx, models.NewAPIToken{Name: "  ", Role: models.RoleViewer}, testNow); !errors.Is(err, models.ErrInvalidTokenName) {
+		if _, _, err := s.CreateAPIToken(ctx, auth.NewAPIToken{Name: "  ", Role: auth.RoleViewer}, testNow); !errors.Is(err, auth.ErrInvalidTokenName) {
 			t.Fatalf("empty name: got %v, want ErrInvalidTokenName", err)
 		}
-		if _, _, err := s.CreateAPIToken(ctx, models.NewAPIToken{Name: "ci", Role: "owner"}, testNow); !errors.Is(err, models.ErrInvalidRole) {
+		if _, _, err := s.CreateAPIToken(ctx, auth.NewAPIToken{Name: "ci", Role: "owner"}, testNow); !errors.Is(err, auth.ErrInvalidRole) {
 			t.Fatalf("bad role: got %v, want ErrInvalidRole", err)
 		}
 	})

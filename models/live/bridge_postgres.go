@@ -1,4 +1,4 @@
-package models
+package live
 
 import (
 	"context"
@@ -12,8 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"gorm.io/driver/postgres"
-
-	"smiledash/migrations"
+	"gorm.io/gorm"
 )
 
 // notifyPayloadMax keeps a NOTIFY payload under PostgreSQL's 8000-byte limit.
@@ -26,28 +25,31 @@ type wireChanges struct {
 	Changes []Change `json:"c"`
 }
 
-// BridgeChanges makes live views see changes stored by every replica: it
-// relays this process's changes with NOTIFY (batched, at most one statement in
-// flight) and republishes other replicas' changes to local listeners. On SQLite
-// there is a single process and it does nothing. Relaying is best effort, like
-// the live views it feeds: when the relay falls behind, changes are dropped
-// and counted, never queued without bound; a page reload shows everything.
-func (s *Store) BridgeChanges(ctx context.Context, log *slog.Logger) (stop func(), err error) {
-	if s.dialect != migrations.Postgres {
+// Bridge makes live views see changes stored by every replica: it relays
+// what is published on bus with NOTIFY (batched, at most one statement in
+// flight) and republishes other replicas' changes on bus. On any database but
+// PostgreSQL there is a single process and it does nothing. Relaying is best
+// effort, like the live views it feeds: when the relay falls behind, changes
+// are dropped and logged, never queued without bound; a page reload shows
+// everything. The channel is named after the current schema, so replicas
+// sharing a schema hear each other and nobody else.
+func Bridge(ctx context.Context, db *gorm.DB, bus *Bus, log *slog.Logger) (stop func(), err error) {
+	if db.Dialector.Name() != "postgres" {
 		return func() {}, nil
 	}
 	var schema string
-	if err := s.sqlDB.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
-		return nil, fmt.Errorf("models: bridge changes: %w", err)
+	if err := db.WithContext(ctx).Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
+		return nil, fmt.Errorf("live: bridge changes: %w", err)
 	}
+	dsn := postgresDSN(db)
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	b := &bridge{
-		store: s, log: log, origin: hex.EncodeToString(id[:]),
+		db: db, dsn: dsn, bus: bus, log: log, origin: hex.EncodeToString(id[:]),
 		channel: "smiledash_changes_" + schema, out: make(chan Change, 4096), remote: map[changeKey]struct{}{},
 	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	unlisten := s.OnChange(b.local)
+	unlisten := bus.Subscribe(b.local)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); b.send(ctx) }()
@@ -65,7 +67,9 @@ type changeKey struct {
 }
 
 type bridge struct {
-	store           *Store
+	db              *gorm.DB
+	dsn             string // for the LISTEN connection only, outside the pool
+	bus             *Bus
 	log             *slog.Logger
 	origin, channel string
 	out             chan Change
@@ -125,7 +129,7 @@ func (b *bridge) notify(ctx context.Context, batch []Change) {
 		return
 	}
 	if err == nil {
-		_, err = b.store.sqlDB.ExecContext(ctx, "SELECT pg_notify($1, $2)", b.channel, string(payload))
+		err = b.db.WithContext(ctx).Exec("SELECT pg_notify(?, ?)", b.channel, string(payload)).Error
 	}
 	if err != nil && ctx.Err() == nil {
 		b.log.Warn("Live change relay failed", slog.Int("changes", len(batch)), slog.Any("error", err))
@@ -153,7 +157,7 @@ func (b *bridge) listen(ctx context.Context) {
 // ingest writer's, when it drains at shutdown) blocked until a notification
 // happened to arrive: on a quiet replica, SIGTERM never finished.
 func (b *bridge) listenOnce(ctx context.Context) error {
-	pc, err := pgx.Connect(ctx, b.store.postgresDSN())
+	pc, err := pgx.Connect(ctx, b.dsn)
 	if err != nil {
 		return err
 	}
@@ -175,8 +179,8 @@ func (b *bridge) listenOnce(ctx context.Context) error {
 }
 
 // postgresDSN is the URL the store was opened with (its search_path included).
-func (s *Store) postgresDSN() string {
-	if d, ok := s.db.Dialector.(*postgres.Dialector); ok {
+func postgresDSN(db *gorm.DB) string {
+	if d, ok := db.Dialector.(*postgres.Dialector); ok {
 		return d.DSN
 	}
 	return ""
@@ -198,6 +202,6 @@ func (b *bridge) republish(payload string) {
 		}
 		b.remote[changeKey{c.Kind, c.ID}] = struct{}{}
 		b.mu.Unlock()
-		b.store.publish(c)
+		b.bus.Publish(c)
 	}
 }

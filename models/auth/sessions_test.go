@@ -1,4 +1,4 @@
-package models_test
+package auth_test
 
 import (
 	"context"
@@ -8,15 +8,17 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 )
 
 func TestSignedInByToken(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
+	storetest.Each(t, func(t *testing.T, m *models.Store) {
+		s := auth.New(m)
 		ctx := context.Background()
-		a := createAdmin(t, s, "alice@example.com", models.RoleAdmin)
-		token, sess, err := s.CreateSession(ctx, a.ID, models.SessionClient{UserAgent: "Test\xffBrowser", IP: "192.0.2.1"}, testNow)
+		a := createAdmin(t, s, "alice@example.com", auth.RoleAdmin)
+		token, sess, err := s.CreateSession(ctx, a.ID, auth.SessionClient{UserAgent: "Test\xffBrowser", IP: "192.0.2.1"}, testNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -26,8 +28,8 @@ func TestSignedInByToken(t *testing.T) {
 		if sess.CSRFToken == "" || sess.CSRFToken == token || sess.UserAgent != "TestBrowser" {
 			t.Fatalf("got %+v, want a separate CSRF token and a UTF-8 user agent", sess)
 		}
-		if !sess.ExpiresAt.Equal(testNow.Add(models.SessionMaxAge)) {
-			t.Fatalf("got expiry %v, want %v", sess.ExpiresAt, testNow.Add(models.SessionMaxAge))
+		if !sess.ExpiresAt.Equal(testNow.Add(auth.SessionMaxAge)) {
+			t.Fatalf("got expiry %v, want %v", sess.ExpiresAt, testNow.Add(auth.SessionMaxAge))
 		}
 		in, err := s.SignedInByToken(ctx, token, testNow.Add(time.Hour))
 		if err != nil {
@@ -55,11 +57,12 @@ func TestSignedInByToken(t *testing.T) {
 
 func TestSignedInByToken_Expiry(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
+	storetest.Each(t, func(t *testing.T, m *models.Store) {
+		s := auth.New(m)
 		ctx := context.Background()
-		a := createAdmin(t, s, "alice@example.com", models.RoleAdmin)
+		a := createAdmin(t, s, "alice@example.com", auth.RoleAdmin)
 		newSession := func() string {
-			token, _, err := s.CreateSession(ctx, a.ID, models.SessionClient{}, testNow)
+			token, _, err := s.CreateSession(ctx, a.ID, auth.SessionClient{}, testNow)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -68,8 +71,8 @@ func TestSignedInByToken_Expiry(t *testing.T) {
 
 		t.Run("idle", func(t *testing.T) {
 			token := newSession()
-			_, err := s.SignedInByToken(ctx, token, testNow.Add(models.SessionIdleTimeout))
-			if !errors.Is(err, models.ErrAdminSessionExpired) || !errors.Is(err, models.ErrNotFound) {
+			_, err := s.SignedInByToken(ctx, token, testNow.Add(auth.SessionIdleTimeout))
+			if !errors.Is(err, auth.ErrAdminSessionExpired) || !errors.Is(err, models.ErrNotFound) {
 				t.Fatalf("got %v, want ErrAdminSessionExpired (and ErrNotFound)", err)
 			}
 			if _, err := s.SessionByToken(ctx, token); !errors.Is(err, models.ErrNotFound) {
@@ -79,23 +82,23 @@ func TestSignedInByToken_Expiry(t *testing.T) {
 		t.Run("active until absolute expiry", func(t *testing.T) {
 			token := newSession()
 			now := testNow
-			for now.Before(testNow.Add(models.SessionMaxAge)) {
+			for now.Before(testNow.Add(auth.SessionMaxAge)) {
 				if _, err := s.SignedInByToken(ctx, token, now); err != nil {
 					t.Fatalf("at %v: got %v, want the active session valid", now.Sub(testNow), err)
 				}
-				now = now.Add(models.SessionIdleTimeout - time.Minute)
+				now = now.Add(auth.SessionIdleTimeout - time.Minute)
 			}
-			if _, err := s.SignedInByToken(ctx, token, now); !errors.Is(err, models.ErrAdminSessionExpired) {
+			if _, err := s.SignedInByToken(ctx, token, now); !errors.Is(err, auth.ErrAdminSessionExpired) {
 				t.Fatalf("after %v: got %v, want ErrAdminSessionExpired", now.Sub(testNow), err)
 			}
 		})
 		t.Run("delete expired", func(t *testing.T) {
 			fresh := newSession()
-			if _, err := s.SignedInByToken(ctx, fresh, testNow.Add(models.SessionIdleTimeout-time.Minute)); err != nil {
+			if _, err := s.SignedInByToken(ctx, fresh, testNow.Add(auth.SessionIdleTimeout-time.Minute)); err != nil {
 				t.Fatal(err)
 			}
 			stale := newSession()
-			n, err := s.DeleteExpiredSessions(ctx, testNow.Add(models.SessionIdleTimeout))
+			n, err := s.DeleteExpiredSessions(ctx, testNow.Add(auth.SessionIdleTimeout))
 			if err != nil || n != 1 {
 				t.Fatalf("got %d, %v; want the one idle session deleted", n, err)
 			}

@@ -1,4 +1,4 @@
-package models_test
+package auth_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/auth"
 	"smiledash/models/storetest"
 )
 
@@ -18,9 +19,9 @@ var testNow = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 
 const testPassword = "correct horse battery staple"
 
-func createAdmin(t *testing.T, s *models.Store, email, role string) models.Admin {
+func createAdmin(t *testing.T, s *auth.Store, email, role string) auth.Admin {
 	t.Helper()
-	a, err := s.CreateAdmin(context.Background(), models.NewAdmin{Email: email, Password: testPassword, Role: role}, testNow)
+	a, err := s.CreateAdmin(context.Background(), auth.NewAdmin{Email: email, Password: testPassword, Role: role}, testNow)
 	if err != nil {
 		t.Fatalf("create admin %s: %v", email, err)
 	}
@@ -29,10 +30,11 @@ func createAdmin(t *testing.T, s *models.Store, email, role string) models.Admin
 
 func TestCreateAdmin(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
+	storetest.Each(t, func(t *testing.T, m *models.Store) {
+		s := auth.New(m)
 		ctx := context.Background()
-		a := createAdmin(t, s, "  Alice@Example.COM ", models.RoleAdmin)
-		if a.Email != "alice@example.com" || a.ID == 0 || a.Role != models.RoleAdmin {
+		a := createAdmin(t, s, "  Alice@Example.COM ", auth.RoleAdmin)
+		if a.Email != "alice@example.com" || a.ID == 0 || a.Role != auth.RoleAdmin {
 			t.Fatalf("got %+v, want a stored admin alice@example.com", a)
 		}
 		if strings.Contains(a.PasswordHash, testPassword) || !strings.HasPrefix(a.PasswordHash, "$2") {
@@ -54,19 +56,20 @@ func TestCreateAdmin(t *testing.T) {
 
 func TestCreateAdmin_Refused(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		createAdmin(t, s, "alice@example.com", models.RoleAdmin)
+	storetest.Each(t, func(t *testing.T, m *models.Store) {
+		s := auth.New(m)
+		createAdmin(t, s, "alice@example.com", auth.RoleAdmin)
 		tests := []struct {
 			name string
-			in   models.NewAdmin
+			in   auth.NewAdmin
 			want error
 		}{
-			{"same email other case", models.NewAdmin{Email: "ALICE@example.com", Password: testPassword, Role: models.RoleViewer}, models.ErrAdminExists},
-			{"not an email", models.NewAdmin{Email: "alice", Password: testPassword, Role: models.RoleAdmin}, models.ErrInvalidEmail},
-			{"display name", models.NewAdmin{Email: "Al <al@example.com>", Password: testPassword, Role: models.RoleAdmin}, models.ErrInvalidEmail},
-			{"unknown role", models.NewAdmin{Email: "carol@example.com", Password: testPassword, Role: "root"}, models.ErrInvalidRole},
-			{"short password", models.NewAdmin{Email: "carol@example.com", Password: "hunter2", Role: models.RoleAdmin}, models.ErrPasswordTooWeak},
-			{"password over 72 bytes", models.NewAdmin{Email: "carol@example.com", Password: strings.Repeat("p", 73), Role: models.RoleAdmin}, models.ErrPasswordTooLong},
+			{"same email other case", auth.NewAdmin{Email: "ALICE@example.com", Password: testPassword, Role: auth.RoleViewer}, auth.ErrAdminExists},
+			{"not an email", auth.NewAdmin{Email: "alice", Password: testPassword, Role: auth.RoleAdmin}, auth.ErrInvalidEmail},
+			{"display name", auth.NewAdmin{Email: "Al <al@example.com>", Password: testPassword, Role: auth.RoleAdmin}, auth.ErrInvalidEmail},
+			{"unknown role", auth.NewAdmin{Email: "carol@example.com", Password: testPassword, Role: "root"}, auth.ErrInvalidRole},
+			{"short password", auth.NewAdmin{Email: "carol@example.com", Password: "hunter2", Role: auth.RoleAdmin}, auth.ErrPasswordTooWeak},
+			{"password over 72 bytes", auth.NewAdmin{Email: "carol@example.com", Password: strings.Repeat("p", 73), Role: auth.RoleAdmin}, auth.ErrPasswordTooLong},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -80,14 +83,15 @@ func TestCreateAdmin_Refused(t *testing.T) {
 
 func TestCreateFirstAdmin(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
+	storetest.Each(t, func(t *testing.T, m *models.Store) {
+		s := auth.New(m)
 		ctx := context.Background()
-		first := models.NewAdmin{Email: "first@example.com", Password: testPassword, Role: models.RoleAdmin}
+		first := auth.NewAdmin{Email: "first@example.com", Password: testPassword, Role: auth.RoleAdmin}
 		created, err := s.CreateFirstAdmin(ctx, first, testNow)
 		if err != nil || !created {
 			t.Fatalf("first call: got %v, %v; want created", created, err)
 		}
-		second := models.NewAdmin{Email: "second@example.com", Password: testPassword, Role: models.RoleAdmin}
+		second := auth.NewAdmin{Email: "second@example.com", Password: testPassword, Role: auth.RoleAdmin}
 		created, err = s.CreateFirstAdmin(ctx, second, testNow)
 		if err != nil || created {
 			t.Fatalf("second call: got %v, %v; want nothing created", created, err)
@@ -100,15 +104,16 @@ func TestCreateFirstAdmin(t *testing.T) {
 
 func TestAuthenticate(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
+	storetest.Each(t, func(t *testing.T, m *models.Store) {
+		s := auth.New(m)
 		ctx := context.Background()
-		createAdmin(t, s, "alice@example.com", models.RoleViewer)
+		createAdmin(t, s, "alice@example.com", auth.RoleViewer)
 		later := testNow.Add(time.Hour)
 		a, err := s.Authenticate(ctx, "Alice@example.com", testPassword, later)
 		if err != nil {
 			t.Fatalf("got %v, want success", err)
 		}
-		if a.LastSignInAt == nil || !a.LastSignInAt.Equal(later) || a.Role != models.RoleViewer {
+		if a.LastSignInAt == nil || !a.LastSignInAt.Equal(later) || a.Role != auth.RoleViewer {
 			t.Fatalf("got %+v, want viewer signed in at %v", a, later)
 		}
 		stored, _ := s.AdminByEmail(ctx, "alice@example.com")
@@ -121,7 +126,7 @@ func TestAuthenticate(t *testing.T) {
 			{"empty password", "alice@example.com", ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				if _, err := s.Authenticate(ctx, tc.email, tc.password, later); !errors.Is(err, models.ErrBadCredentials) {
+				if _, err := s.Authenticate(ctx, tc.email, tc.password, later); !errors.Is(err, auth.ErrBadCredentials) {
 					t.Fatalf("got %v, want ErrBadCredentials", err)
 				}
 			})
@@ -131,9 +136,10 @@ func TestAuthenticate(t *testing.T) {
 
 func TestTakeSignIn(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
+	storetest.Each(t, func(t *testing.T, m *models.Store) {
+		s := auth.New(m)
 		ctx := context.Background()
-		take := func(at models.SignInAttempt, now time.Time) time.Duration {
+		take := func(at auth.SignInAttempt, now time.Time) time.Duration {
 			t.Helper()
 			d, err := s.TakeSignIn(ctx, at, now)
 			if err != nil {
@@ -141,57 +147,57 @@ func TestTakeSignIn(t *testing.T) {
 			}
 			return d
 		}
-		alice := models.SignInAttempt{Email: "Alice@example.com", IP: "192.0.2.1"}
+		alice := auth.SignInAttempt{Email: "Alice@example.com", IP: "192.0.2.1"}
 		// Per (email, address): the sixth attempt within the window is refused.
-		for i := range models.LoginFailuresPerEmail {
+		for i := range auth.LoginFailuresPerEmail {
 			if d := take(alice, testNow.Add(time.Duration(i)*time.Minute)); d != 0 {
 				t.Fatalf("attempt %d: got wait %v, want 0", i+1, d)
 			}
 		}
 		now := testNow.Add(5 * time.Minute)
-		if d := take(models.SignInAttempt{Email: "alice@EXAMPLE.com", IP: "192.0.2.1"}, now); d != 10*time.Minute {
+		if d := take(auth.SignInAttempt{Email: "alice@EXAMPLE.com", IP: "192.0.2.1"}, now); d != 10*time.Minute {
 			t.Fatalf("sixth attempt: got wait %v, want 10m (the window started with the first)", d)
 		}
 		// Not from another address, and not for a trusted browser at this one:
 		// guessing locks nobody else out.
-		if d := take(models.SignInAttempt{Email: "alice@example.com", IP: "198.51.100.7"}, now); d != 0 {
+		if d := take(auth.SignInAttempt{Email: "alice@example.com", IP: "198.51.100.7"}, now); d != 0 {
 			t.Fatalf("other address: got wait %v, want 0", d)
 		}
-		if d := take(models.SignInAttempt{Email: "alice@example.com", IP: "192.0.2.1", Device: "dev1"}, now); d != 0 {
+		if d := take(auth.SignInAttempt{Email: "alice@example.com", IP: "192.0.2.1", Device: "dev1"}, now); d != 0 {
 			t.Fatalf("trusted browser: got wait %v, want 0", d)
 		}
-		if d := take(alice, testNow.Add(models.LoginThrottleWindow)); d != 0 {
+		if d := take(alice, testNow.Add(auth.LoginThrottleWindow)); d != 0 {
 			t.Fatalf("once the window ended: got wait %v, want 0", d)
 		}
 		// A right password forgets the (email, address) window.
 		if err := s.SignInSucceeded(ctx, alice, now); err != nil {
 			t.Fatal(err)
 		}
-		for i := range models.LoginFailuresPerEmail {
-			if d := take(alice, testNow.Add(models.LoginThrottleWindow)); d != 0 {
+		for i := range auth.LoginFailuresPerEmail {
+			if d := take(alice, testNow.Add(auth.LoginThrottleWindow)); d != 0 {
 				t.Fatalf("after success, attempt %d: got wait %v, want 0", i+1, d)
 			}
 		}
 
 		// Per address: many emails from one address.
-		for i := range models.LoginFailuresPerIP {
-			at := models.SignInAttempt{Email: strings.Repeat("x", i+1) + "@example.com", IP: "203.0.113.9"}
+		for i := range auth.LoginFailuresPerIP {
+			at := auth.SignInAttempt{Email: strings.Repeat("x", i+1) + "@example.com", IP: "203.0.113.9"}
 			if d := take(at, now); d != 0 {
 				t.Fatalf("address attempt %d: got wait %v, want 0", i+1, d)
 			}
 		}
-		if d := take(models.SignInAttempt{Email: "new@example.com", IP: "203.0.113.9"}, now); d != models.LoginThrottleWindow {
-			t.Fatalf("after %d attempts from one address: got wait %v, want %v", models.LoginFailuresPerIP, d, models.LoginThrottleWindow)
+		if d := take(auth.SignInAttempt{Email: "new@example.com", IP: "203.0.113.9"}, now); d != auth.LoginThrottleWindow {
+			t.Fatalf("after %d attempts from one address: got wait %v, want %v", auth.LoginFailuresPerIP, d, auth.LoginThrottleWindow)
 		}
 		// The refused attempt took nothing from new@example.com's own limit.
 		var n int64
-		if err := s.DB().Raw("SELECT count(*) FROM throttle_counters WHERE n = 0").Scan(&n).Error; err != nil || n != 1 {
+		if err := m.DB().Raw("SELECT count(*) FROM throttle_counters WHERE n = 0").Scan(&n).Error; err != nil || n != 1 {
 			t.Fatalf("got %d counters at zero (%v), want new@example.com's refunded", n, err)
 		}
 
 		// Per device: its own limit, whatever the email's and address's counts.
-		dev := models.SignInAttempt{Email: "alice@example.com", IP: "203.0.113.9", Device: "dev2"}
-		for i := range models.LoginFailuresPerDevice {
+		dev := auth.SignInAttempt{Email: "alice@example.com", IP: "203.0.113.9", Device: "dev2"}
+		for i := range auth.LoginFailuresPerDevice {
 			if d := take(dev, now); d != 0 {
 				t.Fatalf("device attempt %d: got wait %v, want 0", i+1, d)
 			}
@@ -205,12 +211,13 @@ func TestTakeSignIn(t *testing.T) {
 // TestTakeSignIn_Concurrent: parallel attempts cannot slip past the limit.
 func TestTakeSignIn_Concurrent(t *testing.T) {
 	t.Parallel()
-	storetest.Each(t, func(t *testing.T, s *models.Store) {
+	storetest.Each(t, func(t *testing.T, m *models.Store) {
+		s := auth.New(m)
 		var wg sync.WaitGroup
 		var allowed atomic.Int64
 		for range 40 {
 			wg.Go(func() {
-				d, err := s.TakeSignIn(context.Background(), models.SignInAttempt{Email: "alice@example.com", IP: "192.0.2.1"}, testNow)
+				d, err := s.TakeSignIn(context.Background(), auth.SignInAttempt{Email: "alice@example.com", IP: "192.0.2.1"}, testNow)
 				if err != nil {
 					t.Error(err)
 				}
@@ -220,8 +227,8 @@ func TestTakeSignIn_Concurrent(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if got := allowed.Load(); got != models.LoginFailuresPerEmail {
-			t.Fatalf("got %d of 40 parallel attempts allowed, want %d", got, models.LoginFailuresPerEmail)
+		if got := allowed.Load(); got != auth.LoginFailuresPerEmail {
+			t.Fatalf("got %d of 40 parallel attempts allowed, want %d", got, auth.LoginFailuresPerEmail)
 		}
 	})
 }

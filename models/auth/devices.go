@@ -1,4 +1,4 @@
-package models
+package auth
 
 import (
 	"context"
@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"smiledash/models"
+	"smiledash/models/internal/randtoken"
 )
 
 // DeviceCookieMaxAge is how long a device cookie marks a browser as one that
@@ -34,7 +37,7 @@ func (s *Store) IssueDeviceToken(ctx context.Context, a Admin, now time.Time) (s
 	if err != nil {
 		return "", err
 	}
-	id, err := randomToken(16)
+	id, err := randtoken.New(16)
 	if err != nil {
 		return "", err
 	}
@@ -70,7 +73,7 @@ func (s *Store) DeviceFor(ctx context.Context, token, email string, now time.Tim
 	}
 	a, err := s.AdminByEmail(ctx, email)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, models.ErrNotFound):
 		return "", nil
 	case err != nil:
 		return "", err
@@ -91,20 +94,20 @@ func deviceMAC(key []byte, payload, email string) string {
 // deviceKey is the device cookies' HMAC key, created on first use. It lives in
 // the database so that replicas share it.
 func (s *Store) deviceKey(ctx context.Context) ([]byte, error) {
-	v, err := s.Setting(ctx, deviceKeySetting)
-	if errors.Is(err, ErrNotFound) {
+	v, err := s.models.Setting(ctx, deviceKeySetting)
+	if errors.Is(err, models.ErrNotFound) {
 		var fresh [32]byte
 		if _, err := rand.Read(fresh[:]); err != nil {
-			return nil, fmt.Errorf("models: device key: %w", err)
+			return nil, fmt.Errorf("auth: device key: %w", err)
 		}
-		v, err = s.SettingOrCreate(ctx, deviceKeySetting, hex.EncodeToString(fresh[:]))
+		v, err = s.models.SettingOrCreate(ctx, deviceKeySetting, hex.EncodeToString(fresh[:]))
 	}
 	if err != nil {
 		return nil, err
 	}
 	key, err := hex.DecodeString(v)
 	if err != nil || len(key) < 32 {
-		return nil, fmt.Errorf("models: device key setting is not 32 hex bytes")
+		return nil, fmt.Errorf("auth: device key setting is not 32 hex bytes")
 	}
 	return key, nil
 }

@@ -1,4 +1,4 @@
-package models
+package auth
 
 import (
 	"context"
@@ -8,11 +8,14 @@ import (
 	"strings"
 	"time"
 
+	"smiledash/models"
+
 	"golang.org/x/crypto/bcrypt"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"smiledash/migrations"
+	"smiledash/models/internal/randtoken"
 )
 
 // Roles an admin account or API token can have.
@@ -30,12 +33,12 @@ const (
 
 // Errors of admin accounts and sign-in.
 var (
-	ErrAdminExists     = errors.New("models: an admin with this email already exists")
-	ErrBadCredentials  = errors.New("models: email or password is incorrect")
-	ErrInvalidEmail    = errors.New("models: not an email address")
-	ErrInvalidRole     = errors.New("models: role must be admin or viewer")
-	ErrPasswordTooWeak = fmt.Errorf("models: password must have at least %d characters", MinPasswordLength)
-	ErrPasswordTooLong = fmt.Errorf("models: password must be at most %d bytes", MaxPasswordBytes)
+	ErrAdminExists     = errors.New("auth: an admin with this email already exists")
+	ErrBadCredentials  = errors.New("auth: email or password is incorrect")
+	ErrInvalidEmail    = errors.New("auth: not an email address")
+	ErrInvalidRole     = errors.New("auth: role must be admin or viewer")
+	ErrPasswordTooWeak = fmt.Errorf("auth: password must have at least %d characters", MinPasswordLength)
+	ErrPasswordTooLong = fmt.Errorf("auth: password must be at most %d bytes", MaxPasswordBytes)
 )
 
 // dummyHash is compared against when an email is unknown, so that a sign-in
@@ -55,6 +58,11 @@ type Admin struct {
 
 // TableName implements gorm's tabler.
 func (Admin) TableName() string { return "admins" }
+
+// AuditActor names the admin in audit entries (models.AuditEntry.ByAdmin).
+func (a Admin) AuditActor() (int64, string) { return a.ID, a.Email }
+
+var _ models.Actor = Admin{}
 
 // IsAdmin reports whether the account may change things (not only view them).
 func (a Admin) IsAdmin() bool { return a.Role == RoleAdmin }
@@ -89,25 +97,25 @@ func CheckPassword(password string) error {
 func (s *Store) CreateAdmin(ctx context.Context, in NewAdmin, now time.Time) (Admin, error) {
 	email := NormalizeEmail(in.Email)
 	if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email {
-		return Admin{}, fmt.Errorf("models: create admin %q: %w", email, ErrInvalidEmail)
+		return Admin{}, fmt.Errorf("auth: create admin %q: %w", email, ErrInvalidEmail)
 	}
 	if !ValidRole(in.Role) {
-		return Admin{}, fmt.Errorf("models: create admin %s: %w", email, ErrInvalidRole)
+		return Admin{}, fmt.Errorf("auth: create admin %s: %w", email, ErrInvalidRole)
 	}
 	if err := CheckPassword(in.Password); err != nil {
-		return Admin{}, fmt.Errorf("models: create admin %s: %w", email, err)
+		return Admin{}, fmt.Errorf("auth: create admin %s: %w", email, err)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(in.Password), bcrypt.DefaultCost)
 	if err != nil {
-		return Admin{}, fmt.Errorf("models: hash password: %w", err)
+		return Admin{}, fmt.Errorf("auth: hash password: %w", err)
 	}
 	a := Admin{Email: email, PasswordHash: string(hash), Role: in.Role, CreatedAt: now.UTC()}
 	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&a)
 	if res.Error != nil {
-		return Admin{}, fmt.Errorf("models: create admin %s: %w", email, res.Error)
+		return Admin{}, fmt.Errorf("auth: create admin %s: %w", email, res.Error)
 	}
 	if res.RowsAffected == 0 {
-		return Admin{}, fmt.Errorf("models: create admin %s: %w", email, ErrAdminExists)
+		return Admin{}, fmt.Errorf("auth: create admin %s: %w", email, ErrAdminExists)
 	}
 	return a, nil
 }
@@ -133,17 +141,17 @@ func (s *Store) CreateFirstAdmin(ctx context.Context, in NewAdmin, now time.Time
 func (s *Store) AdminCount(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.db.WithContext(ctx).Model(&Admin{}).Count(&n).Error; err != nil {
-		return 0, fmt.Errorf("models: count admins: %w", err)
+		return 0, fmt.Errorf("auth: count admins: %w", err)
 	}
 	return n, nil
 }
 
-// AdminByEmail returns the account with that email, in any case, or ErrNotFound.
+// AdminByEmail returns the account with that email, in any case, or models.ErrNotFound.
 func (s *Store) AdminByEmail(ctx context.Context, email string) (Admin, error) {
 	var a Admin
 	err := s.db.WithContext(ctx).Where("lower(email) = ?", NormalizeEmail(email)).Take(&a).Error
 	if err != nil {
-		return Admin{}, fmt.Errorf("models: admin by email: %w", notFound(err))
+		return Admin{}, fmt.Errorf("auth: admin by email: %w", notFound(err))
 	}
 	return a, nil
 }
@@ -152,29 +160,29 @@ func (s *Store) AdminByEmail(ctx context.Context, email string) (Admin, error) {
 func (s *Store) Admins(ctx context.Context) ([]Admin, error) {
 	var list []Admin
 	if err := s.db.WithContext(ctx).Order("email").Find(&list).Error; err != nil {
-		return nil, fmt.Errorf("models: list admins: %w", err)
+		return nil, fmt.Errorf("auth: list admins: %w", err)
 	}
 	return list, nil
 }
 
 // Errors of managing admin accounts.
 var (
-	ErrLastAdmin  = errors.New("models: the last admin cannot lose the admin role or be removed")
-	ErrOwnAccount = errors.New("models: admins cannot change their own role or remove themselves")
+	ErrLastAdmin  = errors.New("auth: the last admin cannot lose the admin role or be removed")
+	ErrOwnAccount = errors.New("auth: admins cannot change their own role or remove themselves")
 )
 
-// AdminByID returns the account with that id, or ErrNotFound.
+// AdminByID returns the account with that id, or models.ErrNotFound.
 func (s *Store) AdminByID(ctx context.Context, id int64) (Admin, error) {
 	var a Admin
 	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&a).Error; err != nil {
-		return Admin{}, fmt.Errorf("models: admin %d: %w", id, notFound(err))
+		return Admin{}, fmt.Errorf("auth: admin %d: %w", id, notFound(err))
 	}
 	return a, nil
 }
 
 // NewPassword returns a random password of 24 URL-safe characters (144 bits),
 // for an account whose creator lets smiledash choose.
-func NewPassword() (string, error) { return randomToken(18) }
+func NewPassword() (string, error) { return randtoken.New(18) }
 
 // SetAdminRole gives the account id the role, on behalf of the admin by. It
 // refuses to change by's own role (ErrOwnAccount) and to demote the last
@@ -182,7 +190,7 @@ func NewPassword() (string, error) { return randomToken(18) }
 // the account as it was before.
 func (s *Store) SetAdminRole(ctx context.Context, id int64, role string, by int64) (Admin, error) {
 	if !ValidRole(role) {
-		return Admin{}, fmt.Errorf("models: set role of admin %d: %w", id, ErrInvalidRole)
+		return Admin{}, fmt.Errorf("auth: set role of admin %d: %w", id, ErrInvalidRole)
 	}
 	return s.changeAdmin(ctx, id, by, role != RoleAdmin, func(tx *gorm.DB) error {
 		return tx.Model(&Admin{}).Where("id = ?", id).Update("role", role).Error
@@ -204,12 +212,12 @@ func (s *Store) RemoveAdmin(ctx context.Context, id int64, by int64) (Admin, err
 // losesAdmin says whether the change takes the admin role away from id.
 func (s *Store) changeAdmin(ctx context.Context, id, by int64, losesAdmin bool, change func(tx *gorm.DB) error) (Admin, error) {
 	if id == by {
-		return Admin{}, fmt.Errorf("models: change admin %d: %w", id, ErrOwnAccount)
+		return Admin{}, fmt.Errorf("auth: change admin %d: %w", id, ErrOwnAccount)
 	}
 	var before Admin
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		admins := tx.Model(&Admin{}).Where("role = ?", RoleAdmin).Order("id")
-		if s.dialect == migrations.Postgres {
+		if s.models.Dialect() == migrations.Postgres {
 			admins = admins.Clauses(clause.Locking{Strength: "UPDATE"})
 		}
 		var adminIDs []int64
@@ -225,7 +233,7 @@ func (s *Store) changeAdmin(ctx context.Context, id, by int64, losesAdmin bool, 
 		return change(tx)
 	})
 	if err != nil {
-		return Admin{}, fmt.Errorf("models: change admin %d: %w", id, err)
+		return Admin{}, fmt.Errorf("auth: change admin %d: %w", id, err)
 	}
 	return before, nil
 }
@@ -236,7 +244,7 @@ func (s *Store) changeAdmin(ctx context.Context, id, by int64, losesAdmin bool, 
 func (s *Store) Authenticate(ctx context.Context, email, password string, now time.Time) (Admin, error) {
 	a, err := s.AdminByEmail(ctx, email)
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, models.ErrNotFound):
 		s.passwordChecks.Add(1)
 		_ = bcrypt.CompareHashAndPassword([]byte(dummyHash), []byte(password))
 		return Admin{}, ErrBadCredentials
@@ -249,7 +257,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password string, now ti
 	}
 	at := now.UTC()
 	if err := s.db.WithContext(ctx).Model(&Admin{}).Where("id = ?", a.ID).Update("last_sign_in_at", at).Error; err != nil {
-		return Admin{}, fmt.Errorf("models: record sign-in of admin %d: %w", a.ID, err)
+		return Admin{}, fmt.Errorf("auth: record sign-in of admin %d: %w", a.ID, err)
 	}
 	a.LastSignInAt = &at
 	return a, nil
@@ -282,22 +290,22 @@ type SignInAttempt struct {
 // signInLimits are the counters an attempt takes from, narrowest first.
 func signInLimits(at SignInAttempt) []string {
 	if at.Device != "" {
-		return []string{throttleKey("signin:device", at.Device)}
+		return []string{models.ThrottleKey("signin:device", at.Device)}
 	}
 	return []string{
-		throttleKey("signin:email-ip", attemptEmail(at.Email), at.IP),
-		throttleKey("signin:ip", at.IP),
+		models.ThrottleKey("signin:email-ip", attemptEmail(at.Email), at.IP),
+		models.ThrottleKey("signin:ip", at.IP),
 	}
 }
 
-func signInThrottle(key string) Throttle {
+func signInThrottle(key string) models.Throttle {
 	switch {
 	case strings.HasPrefix(key, "signin:device:"):
-		return Throttle{LoginFailuresPerDevice, LoginThrottleWindow}
+		return models.Throttle{Max: LoginFailuresPerDevice, Window: LoginThrottleWindow}
 	case strings.HasPrefix(key, "signin:ip:"):
-		return Throttle{LoginFailuresPerIP, LoginThrottleWindow}
+		return models.Throttle{Max: LoginFailuresPerIP, Window: LoginThrottleWindow}
 	}
-	return Throttle{LoginFailuresPerEmail, LoginThrottleWindow}
+	return models.Throttle{Max: LoginFailuresPerEmail, Window: LoginThrottleWindow}
 }
 
 // TakeSignIn counts one sign-in attempt before its password is checked. It
@@ -307,15 +315,15 @@ func signInThrottle(key string) Throttle {
 func (s *Store) TakeSignIn(ctx context.Context, at SignInAttempt, now time.Time) (time.Duration, error) {
 	keys := signInLimits(at)
 	for i, key := range keys {
-		v, err := s.TakeThrottle(ctx, key, signInThrottle(key), 1, now)
+		v, err := s.models.TakeThrottle(ctx, key, signInThrottle(key), 1, now)
 		if err != nil {
-			return 0, fmt.Errorf("models: sign-in throttle: %w", err)
+			return 0, fmt.Errorf("auth: sign-in throttle: %w", err)
 		}
 		if v.Allowed {
 			continue
 		}
 		for _, taken := range keys[:i] {
-			if err := s.RefundThrottle(ctx, taken, 1, now); err != nil {
+			if err := s.models.RefundThrottle(ctx, taken, 1, now); err != nil {
 				return 0, err
 			}
 		}
@@ -329,11 +337,11 @@ func (s *Store) TakeSignIn(ctx context.Context, at SignInAttempt, now time.Time)
 // attempt back (one valid account must not reset an address's failures).
 func (s *Store) SignInSucceeded(ctx context.Context, at SignInAttempt, now time.Time) error {
 	keys := signInLimits(at)
-	if err := s.ResetThrottle(ctx, keys[0]); err != nil {
+	if err := s.models.ResetThrottle(ctx, keys[0]); err != nil {
 		return err
 	}
 	for _, key := range keys[1:] {
-		if err := s.RefundThrottle(ctx, key, 1, now); err != nil {
+		if err := s.models.RefundThrottle(ctx, key, 1, now); err != nil {
 			return err
 		}
 	}
