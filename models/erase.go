@@ -172,11 +172,14 @@ func (s *Store) eraseIn(ctx context.Context, tx *sql.Tx, id string, key int64, r
 	if err := s.uncountEvents(ctx, tx, key); err != nil {
 		return err
 	}
+	if err := s.uncountHours(ctx, tx, key); err != nil {
+		return err
+	}
 	contains := "instr(%s, ?) > 0"
 	if s.dialect == migrations.Postgres {
 		contains = "strpos(%s, ?) > 0"
 	}
-	for _, step := range erasureSteps(contains) {
+	for _, step := range erasureSteps(contains, s.dialect != migrations.Postgres) {
 		args := step.args(id, key)
 		res, err := tx.ExecContext(ctx, s.rebind("DELETE FROM "+step.table+" WHERE "+step.where), args...)
 		if err != nil {
@@ -232,6 +235,48 @@ func (s *Store) uncountEvents(ctx context.Context, tx *sql.Tx, key int64) error 
 	}
 	if _, err := tx.ExecContext(ctx, "DELETE FROM event_counts WHERE stored <= 0"); err != nil {
 		return fmt.Errorf("drop empty counts: %w", err)
+	}
+	return nil
+}
+
+// uncountHours takes the user's events out of the overview's counters
+// (event_hourly, event_daily). Their rows hold no ids, but the counts must
+// equal a rebuild's. The keys are recomputed by replaying the user's events, in
+// the rebuild's order, through a fresh projection: an account event's provider
+// comes from its account row, and accounts belong to one user, so the replay
+// gives the same keys as the rebuild did. A row left with none is dropped, as
+// a rebuild would not create it.
+func (s *Store) uncountHours(ctx context.Context, tx *sql.Tx, key int64) error {
+	var rows []Event
+	if err := s.gormOn(tx).WithContext(ctx).Select("seq", "user_key", "flags", "body").
+		Where("user_key = ?", key).Order("seq").Find(&rows).Error; err != nil {
+		return fmt.Errorf("read events to uncount: %w", err)
+	}
+	p := newProjection()
+	for _, row := range rows {
+		ev, err := projectedFromStored(row)
+		if err != nil {
+			return err
+		}
+		p.apply(ev)
+	}
+	for k, n := range p.hourly {
+		day := k
+		day.hour = k.hour / 86400 * 86400
+		for _, c := range []struct {
+			table, column string
+			at            int64
+		}{{"event_hourly", "hour", k.hour}, {"event_daily", "day", day.hour}} {
+			q := "UPDATE " + c.table + " SET stored = stored - ? WHERE " + c.column + " = ? AND type = ? AND provider_id = ? AND error_code = ?"
+			if _, err := tx.ExecContext(ctx, s.rebind(q), n, c.at, k.typ, k.provider, k.code); err != nil {
+				return fmt.Errorf("uncount %s: %w", c.table, err)
+			}
+		}
+	}
+	for _, table := range []string{"event_hourly", "event_daily"} {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE stored <= 0"); err != nil {
+			return fmt.Errorf("drop empty %s: %w", table, err)
+		}
 	}
 	return nil
 }

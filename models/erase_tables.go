@@ -27,8 +27,20 @@ const userLinks = "link_id IN (SELECT id FROM connect_links WHERE user_key = ? O
 // walks every table's text columns and fails until it is listed. Dependent
 // rows go before what they refer to. contains is the dialect's substring test
 // with %s for the column (instr / strpos).
-func erasureSteps(contains string) []erasureStep {
-	return []erasureStep{
+// fullText is whether the dialect keeps search text apart from search_docs
+// (SQLite's FTS4 table search_text; PostgreSQL keeps it in search_docs.words).
+func erasureSteps(contains string, fullText bool) []erasureStep {
+	var steps []erasureStep
+	if fullText {
+		// The search index's text goes first: its rows are found by their docs.
+		steps = append(steps, erasureStep{"search_text", "docid IN (SELECT doc_id FROM search_docs WHERE " + userSearchDocs + ")", bySearchDocs})
+	}
+	return append(steps, []erasureStep{
+		// The search index's documents of their events and callbacks, found
+		// before those rows go.
+		{"search_docs", userSearchDocs, bySearchDocs},
+		// Reconciliation gaps between the widget's claims and their webhooks.
+		{"gaps", "user_key = ?", byKey},
 		// Delivery records of their events (Smile's retries) and rejected
 		// attempts whose excerpt names them.
 		{"deliveries", "event_id IN (SELECT event_id FROM events WHERE user_key = ?) OR " + fmt.Sprintf(contains, "excerpt"),
@@ -44,5 +56,12 @@ func erasureSteps(contains string) []erasureStep {
 		{"invites", "user_key = ?", byKey},
 		{"archives", "user_key = ?", byKey},
 		{"accounts", "user_key = ?", byKey},
-	}
+	}...)
 }
+
+// userSearchDocs selects the search documents of the user's events and
+// callbacks (a callback may name the user only by its connect link).
+const userSearchDocs = "user_key = ? OR (kind = '" + SearchKindEvent + "' AND source_id IN (SELECT seq FROM events WHERE user_key = ?)) OR " +
+	"(kind = '" + SearchKindCallback + "' AND source_id IN (SELECT id FROM callbacks WHERE user_key = ? OR " + userLinks + "))"
+
+func bySearchDocs(id string, key int64) []any { return []any{key, key, key, key, id} }
