@@ -230,10 +230,16 @@ func TestConnectFlowInChromium(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](stickyWidgetJS)); err != nil {
 		t.Fatal(err)
 	}
-	do(t, ctx, "reopen with a widget that stays", chromedp.Click(`[data-sbx=expire-token]`), screen("consent"))
-	do(t, ctx, "expire the token of a widget that stays", chromedp.Click(`[data-sbx=expire-token]`), screen("consent"))
+	// Each expiry replaces the modal after a token refresh: wait for the new
+	// instance before clicking again, or the click can land on the old one as
+	// it is taken away.
+	do(t, ctx, "reopen with a widget that stays", chromedp.Click(`[data-sbx=expire-token]`))
+	eventually(t, "the second reopen", func() bool { return pageAttr(t, ctx, "data-opens") == "3" })
+	do(t, ctx, "the reopened widget", screen("consent"))
+	do(t, ctx, "expire the token of a widget that stays", chromedp.Click(`[data-sbx=expire-token]`))
 	e.waitCallback(t, "onTokenExpired", "", 3)
 	eventually(t, "the third reopen", func() bool { return pageAttr(t, ctx, "data-opens") == "4" })
+	do(t, ctx, "the widget reopened once more", screen("consent"))
 	for _, sel := range []string{"[data-testid=test-modal]", "[data-testid=sbx-overlay]"} {
 		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("`+sel+`").length`))
 		if err != nil || n != 1 {
