@@ -28,8 +28,18 @@ var projectionQueries = []string{
 // stores (or one store before and after a rebuild) can be compared with ==.
 func Projections(t testing.TB, s *models.Store) string {
 	t.Helper()
+	return Dump(t, s, projectionQueries...)
+}
+
+// ProjectionQueries returns the queries Projections runs, for callers that
+// compare more tables than these.
+func ProjectionQueries() []string { return append([]string(nil), projectionQueries...) }
+
+// Dump renders the rows of each query as text, one row a line.
+func Dump(t testing.TB, s *models.Store, queries ...string) string {
+	t.Helper()
 	var b strings.Builder
-	for _, q := range projectionQueries {
+	for _, q := range queries {
 		rows, err := s.DB().Raw(q).Rows()
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
