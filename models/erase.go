@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +12,8 @@ import (
 
 	"smiledash/migrations"
 	"smiledash/smile"
+
+	"gorm.io/gorm"
 )
 
 // ErasureKey hashes a Smile user id for the audit log: the entry can be
@@ -99,18 +100,18 @@ func (s *Store) EraseUser(ctx context.Context, req EraseRequest) (ErasureReport,
 			return report, err
 		}
 	}
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return report, fmt.Errorf("models: erase user: begin: %w", err)
+	tx := s.writer.WithContext(ctx).Begin()
+	if tx.Error != nil {
+		return report, fmt.Errorf("models: erase user: begin: %w", tx.Error)
 	}
-	if err := s.eraseIn(ctx, tx, id, key, &report, req); err != nil {
-		_ = tx.Rollback()
+	if err := s.eraseIn(tx, id, key, &report, req); err != nil {
+		_ = tx.Rollback().Error
 		return report, fmt.Errorf("models: erase user: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := tx.Commit().Error; err != nil {
 		return report, fmt.Errorf("models: erase user: commit: %w", err)
 	}
-	// The ingest writer caches projection rows; this one's are gone.
+	// The projector caches projection rows; this user's are gone.
 	s.projectionGen.Add(1)
 	return report, nil
 }
@@ -118,16 +119,16 @@ func (s *Store) EraseUser(ctx context.Context, req EraseRequest) (ErasureReport,
 // erasureSubject finds the user's key (0 when only connect links name the id)
 // and whether there is anything to erase.
 func (s *Store) erasureSubject(ctx context.Context, id string) (key int64, found bool, err error) {
-	err = s.sqlDB.QueryRowContext(ctx, s.rebind("SELECT user_key FROM smile_users WHERE id = ?"), id).Scan(&key)
-	if err == nil {
-		return key, true, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	db := s.db.WithContext(ctx)
+	var keys []int64
+	if err := db.Model(&SmileUser{}).Where("id = ?", id).Pluck("user_key", &keys).Error; err != nil {
 		return 0, false, fmt.Errorf("models: erase user: find user: %w", err)
 	}
+	if len(keys) > 0 {
+		return keys[0], true, nil
+	}
 	var links int64
-	err = s.sqlDB.QueryRowContext(ctx, s.rebind("SELECT count(*) FROM connect_links WHERE smile_user_id = ?"), id).Scan(&links)
-	if err != nil {
+	if err := db.Table("connect_links").Where("smile_user_id = ?", id).Count(&links).Error; err != nil {
 		return 0, false, fmt.Errorf("models: erase user: find links: %w", err)
 	}
 	return 0, links > 0, nil
@@ -162,17 +163,21 @@ func (s *Store) revokeAtSmile(ctx context.Context, r AccountRevoker, id string, 
 }
 
 // eraseIn runs the erasure steps in tx.
-func (s *Store) eraseIn(ctx context.Context, tx *sql.Tx, id string, key int64, report *ErasureReport, req EraseRequest) error {
-	if s.dialect == migrations.Postgres {
-		// The projection writers' lock: no replica projects this user meanwhile.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(7243)"); err != nil {
-			return fmt.Errorf("lock: %w", err)
-		}
-	}
-	if err := s.uncountEvents(ctx, tx, key); err != nil {
+// The user's events the projector has not reached are deleted unprojected:
+// only the projected ones are taken out of the counters.
+func (s *Store) eraseIn(tx *gorm.DB, id string, key int64, report *ErasureReport, req EraseRequest) error {
+	// The projection lock: no replica projects this user meanwhile.
+	if _, err := s.lockProjections(tx, true); err != nil {
 		return err
 	}
-	if err := s.uncountHours(ctx, tx, key); err != nil {
+	pos, err := s.projectorPosition(tx)
+	if err != nil {
+		return err
+	}
+	if err := s.uncountEvents(tx, key, pos); err != nil {
+		return err
+	}
+	if err := s.uncountHours(tx, key, pos); err != nil {
 		return err
 	}
 	contains := "instr(%s, ?) > 0"
@@ -181,25 +186,21 @@ func (s *Store) eraseIn(ctx context.Context, tx *sql.Tx, id string, key int64, r
 	}
 	for _, step := range erasureSteps(contains, s.dialect != migrations.Postgres) {
 		args := step.args(id, key)
-		res, err := tx.ExecContext(ctx, s.rebind("DELETE FROM "+step.table+" WHERE "+step.where), args...)
-		if err != nil {
-			return fmt.Errorf("delete from %s: %w", step.table, err)
+		res := tx.Exec("DELETE FROM "+step.table+" WHERE "+step.where, args...)
+		if res.Error != nil {
+			return fmt.Errorf("delete from %s: %w", step.table, res.Error)
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return fmt.Errorf("delete from %s: %w", step.table, err)
-		}
-		if n > 0 {
+		if n := res.RowsAffected; n > 0 {
 			report.Removed[step.table] += n
 		}
 	}
 	if key != 0 {
-		if _, err := tx.ExecContext(ctx, s.rebind(tombstoneUser), fmt.Sprintf("erased-%d", key), key); err != nil {
+		if err := tx.Exec(tombstoneUser, fmt.Sprintf("erased-%d", key), key).Error; err != nil {
 			return fmt.Errorf("tombstone user: %w", err)
 		}
 		report.Removed["smile_users"] = 1
 	}
-	return s.insertErasureAudit(ctx, tx, req, *report)
+	return insertErasureAudit(tx, req, *report)
 }
 
 // tombstoneUser clears the user's row down to its key: no id, nothing projected.
@@ -207,56 +208,49 @@ const tombstoneUser = "UPDATE smile_users SET id = ?, created_at = NULL, first_s
 	"event_count = 0, session_status = '', session_channel = '', session_at = NULL, session_rank = 0, session_event_id = '' " +
 	"WHERE user_key = ?"
 
-// uncountEvents takes the user's events out of the per-type counts; a type
-// left with none loses its row, as a rebuild would not create it.
-func (s *Store) uncountEvents(ctx context.Context, tx *sql.Tx, key int64) error {
-	rows, err := tx.QueryContext(ctx, s.rebind("SELECT type, count(*) FROM events WHERE user_key = ? GROUP BY type"), key)
-	if err != nil {
+// uncountEvents takes the user's projected events out of the per-type
+// counts; a type left with none loses its row, as a rebuild would not create
+// it.
+func (s *Store) uncountEvents(tx *gorm.DB, key int64, pos logPosition) error {
+	cond, args := s.projectedBy(pos)
+	var counts []struct {
+		Type string `gorm:"column:type"`
+		N    int64  `gorm:"column:n"`
+	}
+	if err := tx.Raw("SELECT type, count(*) AS n FROM events WHERE user_key = ? AND "+cond+" GROUP BY type",
+		append([]any{key}, args...)...).Scan(&counts).Error; err != nil {
 		return fmt.Errorf("count events: %w", err)
 	}
-	counts := map[string]int64{}
-	for rows.Next() {
-		var typ string
-		var n int64
-		if err := rows.Scan(&typ, &n); err != nil {
-			rows.Close()
-			return fmt.Errorf("count events: %w", err)
-		}
-		counts[typ] = n
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("count events: %w", err)
-	}
-	for typ, n := range counts {
-		if _, err := tx.ExecContext(ctx, s.rebind("UPDATE event_counts SET stored = stored - ? WHERE type = ?"), n, typ); err != nil {
-			return fmt.Errorf("uncount %s: %w", typ, err)
+	for _, c := range counts {
+		if err := tx.Exec("UPDATE event_counts SET stored = stored - ? WHERE type = ?", c.N, c.Type).Error; err != nil {
+			return fmt.Errorf("uncount %s: %w", c.Type, err)
 		}
 	}
-	if _, err := tx.ExecContext(ctx, "DELETE FROM event_counts WHERE stored <= 0"); err != nil {
+	if err := tx.Exec("DELETE FROM event_counts WHERE stored <= 0").Error; err != nil {
 		return fmt.Errorf("drop empty counts: %w", err)
 	}
 	return nil
 }
 
-// uncountHours takes the user's events out of the overview's counters
-// (event_hourly, event_daily). Their rows hold no ids, but the counts must
-// equal a rebuild's. The keys are recomputed by replaying the user's events, in
-// the rebuild's order, through a fresh projection: an account event's provider
-// comes from its account row, and accounts belong to one user, so the replay
-// gives the same keys as the rebuild did. A row left with none is dropped, as
-// a rebuild would not create it.
-func (s *Store) uncountHours(ctx context.Context, tx *sql.Tx, key int64) error {
+// uncountHours takes the user's projected events out of the overview's
+// counters (event_hourly, event_daily). Their rows hold no ids, but the counts
+// must equal a rebuild's. The keys are recomputed by replaying the user's
+// events, in the rebuild's order, through a fresh projection: an account
+// event's provider comes from its account row, and accounts belong to one
+// user, so the replay gives the same keys as the rebuild did. A row left with
+// none is dropped, as a rebuild would not create it.
+func (s *Store) uncountHours(tx *gorm.DB, key int64, pos logPosition) error {
+	cond, args := s.projectedBy(pos)
 	var rows []Event
-	if err := s.gormOn(tx).WithContext(ctx).Select("seq", "user_key", "flags", "body").
-		Where("user_key = ?", key).Order("seq").Find(&rows).Error; err != nil {
+	if err := tx.Select("seq", "user_key", "flags", "body").
+		Where("user_key = ?", key).Where(cond, args...).Order("seq").Find(&rows).Error; err != nil {
 		return fmt.Errorf("read events to uncount: %w", err)
 	}
 	p := newProjection()
 	for _, row := range rows {
 		ev, err := projectedFromStored(row)
 		if err != nil {
-			return err
+			continue // parked: it was never counted
 		}
 		p.apply(ev)
 	}
@@ -268,13 +262,13 @@ func (s *Store) uncountHours(ctx context.Context, tx *sql.Tx, key int64) error {
 			at            int64
 		}{{"event_hourly", "hour", k.hour}, {"event_daily", "day", day.hour}} {
 			q := "UPDATE " + c.table + " SET stored = stored - ? WHERE " + c.column + " = ? AND type = ? AND provider_id = ? AND error_code = ?"
-			if _, err := tx.ExecContext(ctx, s.rebind(q), n, c.at, k.typ, k.provider, k.code); err != nil {
+			if err := tx.Exec(q, n, c.at, k.typ, k.provider, k.code).Error; err != nil {
 				return fmt.Errorf("uncount %s: %w", c.table, err)
 			}
 		}
 	}
 	for _, table := range []string{"event_hourly", "event_daily"} {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE stored <= 0"); err != nil {
+		if err := tx.Exec("DELETE FROM " + table + " WHERE stored <= 0").Error; err != nil {
 			return fmt.Errorf("drop empty %s: %w", table, err)
 		}
 	}

@@ -1,9 +1,9 @@
 package models
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
+
+	"gorm.io/gorm"
 )
 
 // AuditUserErased is the audit action of an erasure. Its target is the
@@ -13,10 +13,10 @@ const AuditUserErased = "user_erased"
 
 // insertErasureAudit records the erasure in the audit log in the same
 // transaction as the erasure itself, so one never commits without the other.
-func (s *Store) insertErasureAudit(ctx context.Context, tx *sql.Tx, req EraseRequest, r ErasureReport) error {
-	_, err := tx.ExecContext(ctx, s.rebind("INSERT INTO audit_log (at, actor_admin_id, actor, action, target, details) VALUES (?, ?, ?, ?, ?, ?)"),
+func insertErasureAudit(tx *gorm.DB, req EraseRequest, r ErasureReport) error {
+	err := tx.Exec("INSERT INTO audit_log (at, actor_admin_id, actor, action, target, details) VALUES (?, ?, ?, ?, ?, ?)",
 		req.Now.UTC(), req.ActorAdminID, auditText(req.Actor, auditActorMax), AuditUserErased,
-		auditText(r.UserKey, auditTargetMax), auditText(r.AuditDetails(), auditDetailsMax))
+		auditText(r.UserKey, auditTargetMax), auditText(r.AuditDetails(), auditDetailsMax)).Error
 	if err != nil {
 		return fmt.Errorf("record audit entry: %w", err)
 	}

@@ -2,7 +2,6 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -136,16 +135,18 @@ func (s *Store) GapWindow() time.Duration {
 // when a matching webhook is stored (the webhook often arrives first). Only
 // the four claiming callbacks, and only those of a known user, open gaps.
 //
-// It runs in the callback's transaction. On PostgreSQL it takes the ingest
-// writer's lock first, so a webhook projected at the same moment either is
-// seen here or sees this gap; SQLite serialises writers anyway.
+// It runs in the callback's transaction. On PostgreSQL it takes the
+// projection lock first, so a webhook projected at the same moment either is
+// seen here or sees this gap; SQLite serialises writers anyway. It matches
+// against the log, not the projections: a webhook stored but not yet
+// projected closes the claim at once.
 func (s *Store) openCallbackGap(db *gorm.DB, cb *Callback) error {
 	rule, ok := ruleForCallback(cb.Name)
 	if !ok || cb.UserKey == nil {
 		return nil
 	}
 	if s.dialect == migrations.Postgres {
-		if err := db.Exec("SELECT pg_advisory_xact_lock(7243)").Error; err != nil {
+		if err := db.Exec("SELECT pg_advisory_xact_lock(?)", projectionLockKey).Error; err != nil {
 			return fmt.Errorf("models: gap lock: %w", err)
 		}
 	}
@@ -215,19 +216,19 @@ func newGapHook() *gapHook { return &gapHook{seen: map[int64]struct{}{}} }
 
 // project closes the gaps events answer and opens no_link gaps for users no
 // connect link is bound to.
-func (h *gapHook) project(ctx context.Context, s *Store, tx *sql.Tx, events []ProjectedEvent) error {
+func (h *gapHook) project(tx *gorm.DB, events []ProjectedEvent) error {
 	for _, ev := range events {
 		if ev.UserKey == 0 || ev.Future {
 			continue
 		}
-		if err := h.noLink(ctx, s, tx, ev); err != nil {
+		if err := h.noLink(tx, ev); err != nil {
 			return err
 		}
 		rule, ok := ruleForEvent(ev.Type)
 		if !ok {
 			continue
 		}
-		if err := closeGaps(ctx, s, tx, rule, ev); err != nil {
+		if err := closeGaps(tx, rule, ev); err != nil {
 			return err
 		}
 	}
@@ -237,11 +238,11 @@ func (h *gapHook) project(ctx context.Context, s *Store, tx *sql.Tx, events []Pr
 const noLinkInsert = "INSERT INTO gaps (kind, user_key, event_id, claimed_at) SELECT ?, ?, ?, ? " +
 	"WHERE NOT EXISTS (SELECT 1 FROM connect_links WHERE user_key = ?) ON CONFLICT DO NOTHING"
 
-func (h *gapHook) noLink(ctx context.Context, s *Store, tx *sql.Tx, ev ProjectedEvent) error {
+func (h *gapHook) noLink(tx *gorm.DB, ev ProjectedEvent) error {
 	if _, ok := h.seen[ev.UserKey]; ok {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, s.rebind(noLinkInsert), GapNoLink, ev.UserKey, ev.Stamp.EventID, ev.Stamp.At.UTC(), ev.UserKey); err != nil {
+	if err := tx.Exec(noLinkInsert, GapNoLink, ev.UserKey, ev.Stamp.EventID, ev.Stamp.At.UTC(), ev.UserKey).Error; err != nil {
 		return fmt.Errorf("models: no-link gap of user %d: %w", ev.UserKey, err)
 	}
 	if len(h.seen) >= maxGapSeenUsers {
@@ -251,40 +252,23 @@ func (h *gapHook) noLink(ctx context.Context, s *Store, tx *sql.Tx, ev Projected
 	return nil
 }
 
-func closeGaps(ctx context.Context, s *Store, tx *sql.Tx, rule gapRule, ev ProjectedEvent) error {
-	q := "SELECT id, claimed_at, closed_at, closed_by FROM gaps WHERE user_key = ? AND kind = ? AND claimed_at <= ?"
-	args := []any{ev.UserKey, rule.kind, ev.Stamp.At.Add(claimLookback).UTC()}
+func closeGaps(tx *gorm.DB, rule gapRule, ev ProjectedEvent) error {
+	q := tx.Table("gaps").Select("id, claimed_at, closed_at, closed_by").
+		Where("user_key = ? AND kind = ? AND claimed_at <= ?", ev.UserKey, rule.kind, ev.Stamp.At.Add(claimLookback).UTC())
 	if rule.byAccount {
-		q += " AND (account_id = '' OR account_id = ?)"
-		args = append(args, ev.Data.Account())
+		q = q.Where("account_id = '' OR account_id = ?", ev.Data.Account())
 	}
-	rows, err := tx.QueryContext(ctx, s.rebind(q), args...)
-	if err != nil {
+	var open []Gap
+	if err := q.Find(&open).Error; err != nil {
 		return fmt.Errorf("models: gaps closed by %s: %w", ev.Stamp.EventID, err)
 	}
-	var closing []Gap
-	for rows.Next() {
-		var g Gap
-		var closedAt sql.NullTime
-		if err := rows.Scan(&g.ID, &g.ClaimedAt, &closedAt, &g.ClosedBy); err != nil {
-			rows.Close()
-			return fmt.Errorf("models: read gap: %w", err)
+	for _, g := range open {
+		if !closesEarlier(g, ev.Stamp.EventID, ev.Stamp.At) {
+			continue
 		}
-		if closedAt.Valid {
-			g.ClosedAt = &closedAt.Time
-		}
-		if closesEarlier(g, ev.Stamp.EventID, ev.Stamp.At) {
-			closing = append(closing, g)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("models: read gaps: %w", err)
-	}
-	for _, g := range closing {
 		closeGapRow(&g, ev.Stamp.EventID, ev.Stamp.At)
-		_, err := tx.ExecContext(ctx, s.rebind("UPDATE gaps SET closed_at = ?, closed_by = ?, lag_seconds = ? WHERE id = ?"),
-			*g.ClosedAt, g.ClosedBy, *g.LagSeconds, g.ID)
+		err := tx.Exec("UPDATE gaps SET closed_at = ?, closed_by = ?, lag_seconds = ? WHERE id = ?",
+			*g.ClosedAt, g.ClosedBy, *g.LagSeconds, g.ID).Error
 		if err != nil {
 			return fmt.Errorf("models: close gap %d: %w", g.ID, err)
 		}
@@ -294,14 +278,14 @@ func closeGaps(ctx context.Context, s *Store, tx *sql.Tx, rule gapRule, ev Proje
 
 // resetGaps starts a rebuild: every gap goes, and each claiming callback opens
 // its gap again, so the replayed events close exactly what ingest closed.
-func (s *Store) resetGaps(ctx context.Context, tx *sql.Tx) error {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM gaps"); err != nil {
+func resetGaps(tx *gorm.DB) error {
+	if err := tx.Exec("DELETE FROM gaps").Error; err != nil {
 		return fmt.Errorf("clear gaps: %w", err)
 	}
 	for _, r := range gapRules {
-		_, err := tx.ExecContext(ctx, s.rebind("INSERT INTO gaps (kind, user_key, account_id, callback_id, claimed_at) "+
-			"SELECT ?, user_key, account_id, id, received_at FROM callbacks WHERE name = ? AND user_key IS NOT NULL"),
-			r.kind, string(r.callback))
+		err := tx.Exec("INSERT INTO gaps (kind, user_key, account_id, callback_id, claimed_at) "+
+			"SELECT ?, user_key, account_id, id, received_at FROM callbacks WHERE name = ? AND user_key IS NOT NULL",
+			r.kind, string(r.callback)).Error
 		if err != nil {
 			return fmt.Errorf("reopen %s gaps: %w", r.kind, err)
 		}

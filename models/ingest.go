@@ -1,18 +1,14 @@
 package models
 
 import (
+	"cmp"
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
 	"sync"
 	"time"
-
-	"gorm.io/gorm"
-
-	"smiledash/migrations"
 )
 
 // maxCachedUserKeys bounds the writer's map of Smile user ids to user keys.
@@ -32,10 +28,10 @@ type outcome struct {
 	err    error
 }
 
-// Ingester is the single writer of the event log. Handlers Submit verified
-// events and wait; the writer commits whatever is queued in one transaction
-// (group commit) together with the projections, then wakes every waiter. A
-// handler is answered only after its event is durable.
+// Ingester is this process's writer of the event log. Handlers Submit
+// verified events and wait; the writer commits whatever is queued in one
+// transaction (group commit), then wakes every waiter and its projector. A
+// handler is answered only after its event is durable; the projections follow.
 type Ingester struct {
 	store      *Store
 	opts       IngestOptions
@@ -50,8 +46,8 @@ type Ingester struct {
 	// userKeys caches Smile user id → user_key; keys never change once made.
 	userKeys   map[string]int64
 	sincePrune int
-	stmts      *ingestStatements
-	projector  *projector
+	// projector projects what this writer appends (projector.go).
+	projector *Projector
 }
 
 // NewIngester starts the writer goroutine. Close stops it after draining.
@@ -71,17 +67,7 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	stmts, err := s.prepareIngest(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	// On SQLite this writer is the only one writing projections, so it may
-	// cache them; on PostgreSQL other replicas write too.
-	pr, err := s.newProjector(s.dialect == migrations.SQLite)
-	if err != nil {
-		_ = stmts.close()
-		return nil, err
-	}
+	opts.Projector.Logger = cmp.Or(opts.Projector.Logger, opts.Logger)
 	in := &Ingester{
 		store:      s,
 		opts:       opts,
@@ -90,8 +76,7 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 		rejections: make(chan Rejection, 1024),
 		stopped:    make(chan struct{}),
 		userKeys:   map[string]int64{},
-		stmts:      stmts,
-		projector:  pr,
+		projector:  s.StartProjector(opts.Projector),
 	}
 	go in.run()
 	return in, nil
@@ -161,8 +146,15 @@ func (in *Ingester) Close(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("models: ingest drain: %w", ctx.Err())
 	}
-	return errors.Join(in.stmts.close(), in.projector.close())
+	return in.projector.Close(ctx)
 }
+
+// SyncProjections waits until everything stored so far is projected (see
+// Store.SyncProjections).
+func (in *Ingester) SyncProjections(ctx context.Context) error { return in.store.SyncProjections(ctx) }
+
+// Projector is the projector following what this writer appends.
+func (in *Ingester) Projector() *Projector { return in.projector }
 
 func (in *Ingester) run() {
 	defer close(in.stopped)
@@ -293,6 +285,9 @@ func (in *Ingester) commitAll(batch []pending, rejections []Rejection) {
 	if err != nil {
 		in.log.Error("Ingest batch failed", slog.Int("size", len(batch)), slog.Int("rejections_lost", lost), slog.Any("error", err))
 	}
+	if len(stored) > 0 {
+		in.projector.Wake()
+	}
 	for _, ev := range stored {
 		in.store.publish(Change{Kind: ChangeEvent, ID: ev.Seq, UserKey: ev.UserKey, AccountID: ev.AccountID, At: ev.CreatedAt, Label: ev.Type})
 	}
@@ -304,29 +299,28 @@ func (in *Ingester) commitAll(batch []pending, rejections []Rejection) {
 	}
 }
 
-// commit stores a batch in one transaction bounded by the ingest timeout:
-// events and projections first, then the delivery records (duplicates and
-// rejections) under a savepoint, so a record the database refuses costs only
-// itself. lost counts such records.
+// commit appends a batch in one transaction bounded by the ingest timeout:
+// events first, then the delivery records (duplicates and rejections) under a
+// savepoint, so a record the database refuses costs only itself. lost counts
+// such records. The projections follow behind, in the projector's own
+// transactions (projector.go): an event is acknowledged once it is in the log.
 func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []Result, stored []CommittedEvent, lost int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), in.opts.Timeout)
 	defer cancel()
-	tx, err := in.store.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, nil, 0, fmt.Errorf("models: ingest begin: %w", err)
+	tx := in.store.writer.WithContext(ctx).Begin()
+	if tx.Error != nil {
+		return nil, nil, 0, fmt.Errorf("models: ingest begin: %w", tx.Error)
 	}
 	newKeys := map[string]int64{}
-	var projected *projection
 	defer func() {
 		if err != nil {
-			_ = tx.Rollback()
+			_ = tx.Rollback().Error
 			return
 		}
-		if err = tx.Commit(); err != nil {
+		if err = tx.Commit().Error; err != nil {
 			err = fmt.Errorf("models: ingest commit: %w", err)
 			return
 		}
-		in.projector.committed(projected)
 		for id, key := range newKeys {
 			if len(in.userKeys) > maxCachedUserKeys {
 				clear(in.userKeys) // bound memory; keys are reloaded on demand
@@ -334,38 +328,18 @@ func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []R
 			in.userKeys[id] = key
 		}
 	}()
-	if err = in.store.lockWriter(ctx, tx); err != nil {
-		return nil, nil, 0, err
-	}
-	st := in.stmts.in(ctx, tx)
-	var events []ProjectedEvent
 	var duplicates []Rejection
-	switch {
-	case len(batch) == 0:
-	case in.store.dialect == migrations.Postgres:
-		results, stored, events, duplicates, err = in.insertBatchPostgres(ctx, tx, batch, newKeys)
-	default:
-		results, stored, events, duplicates, err = in.insertBatchSQLite(ctx, st, batch, newKeys)
-	}
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	if projected, err = in.projector.project(ctx, tx, events); err != nil {
-		return nil, nil, 0, err
+	if len(batch) > 0 {
+		if results, stored, duplicates, err = in.appendBatch(tx, batch, newKeys); err != nil {
+			return nil, nil, 0, err
+		}
 	}
 	records := append(duplicates, rejections...)
-	if lost, err = in.recordDeliveries(ctx, tx, st, records); err != nil {
+	if lost, err = in.recordDeliveries(tx, records); err != nil {
 		return nil, nil, 0, err
 	}
 	// A lost duplicate record is still a duplicate answered 200; only lost
 	// rejections are reported.
 	lost = max(0, lost-len(duplicates))
 	return results, stored, lost, nil
-}
-
-// gormOn returns a GORM handle whose statements run in the given transaction.
-func (s *Store) gormOn(tx *sql.Tx) *gorm.DB {
-	g := s.db.Session(&gorm.Session{NewDB: true, Context: context.Background()})
-	g.Statement.ConnPool = tx
-	return g
 }

@@ -2,42 +2,19 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
-
-	"smiledash/migrations"
+	"gorm.io/gorm"
 )
 
-// writerLockKey is the PostgreSQL advisory lock that serialises every
-// replica's writer and rebuilds: projections are read-modify-write.
-const writerLockKey = 7243
-
-// lockWriter takes the writer's lock for tx, waiting no longer than ctx
-// allows. On SQLite the single writer connection (and its busy timeout) is the
-// lock, and BeginTx already waited for it within ctx.
-func (s *Store) lockWriter(ctx context.Context, tx *sql.Tx) error {
-	if s.dialect != migrations.Postgres {
-		return nil
-	}
-	if deadline, ok := ctx.Deadline(); ok {
-		// lock_timeout makes the server give up the wait itself, leaving the
-		// connection usable, rather than the client cancelling the query.
-		wait := max(time.Until(deadline).Milliseconds(), 1)
-		if _, err := tx.ExecContext(ctx, "SELECT set_config('lock_timeout', $1, true)", fmt.Sprintf("%dms", wait)); err != nil {
-			return fmt.Errorf("models: ingest lock timeout: %w", err)
-		}
-	}
-	if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", writerLockKey); err != nil {
-		return fmt.Errorf("models: ingest lock: %w", err)
-	}
-	return nil
-}
+// projectionLockKey is the PostgreSQL advisory lock held by whoever writes
+// projections: one replica's projector at a time, a rebuild, an erasure, and
+// a callback opening a gap. Appending to the log never takes it.
+const projectionLockKey = 7243
 
 // isUnavailable reports whether err means the database could not be reached or
 // locked in time, rather than that it refused this batch's content.
@@ -61,21 +38,18 @@ func isUnavailable(err error) bool {
 // its events, under a savepoint: a record the database refuses is rolled back
 // alone and reported as lost, never failing the events. err is set only when
 // the transaction itself is broken.
-func (in *Ingester) recordDeliveries(ctx context.Context, tx *sql.Tx, st *txStatements, records []Rejection) (lost int, err error) {
+func (in *Ingester) recordDeliveries(tx *gorm.DB, records []Rejection) (lost int, err error) {
 	if len(records) == 0 {
 		return 0, nil
 	}
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT deliveries"); err != nil {
+	if err := tx.SavePoint("deliveries").Error; err != nil {
 		return 0, fmt.Errorf("models: deliveries savepoint: %w", err)
 	}
-	writeErr := in.writeDeliveries(ctx, tx, st, records)
+	writeErr := in.writeDeliveries(tx, records)
 	if writeErr == nil {
-		if _, err := tx.ExecContext(ctx, "RELEASE SAVEPOINT deliveries"); err != nil {
-			return 0, fmt.Errorf("models: release deliveries savepoint: %w", err)
-		}
 		return 0, nil
 	}
-	if _, err := tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT deliveries"); err != nil {
+	if err := tx.RollbackTo("deliveries").Error; err != nil {
 		return 0, fmt.Errorf("models: roll back delivery records: %w", errors.Join(writeErr, err))
 	}
 	in.log.Warn("Delivery records not stored", slog.Int("count", len(records)), slog.Any("error", writeErr))
@@ -83,26 +57,18 @@ func (in *Ingester) recordDeliveries(ctx context.Context, tx *sql.Tx, st *txStat
 }
 
 // writeDeliveries inserts the records and prunes the table now and then.
-func (in *Ingester) writeDeliveries(ctx context.Context, tx *sql.Tx, st *txStatements, records []Rejection) error {
+func (in *Ingester) writeDeliveries(tx *gorm.DB, records []Rejection) error {
 	for i := range records {
 		records[i] = records[i].storable()
 	}
-	if in.store.dialect == migrations.Postgres {
-		if err := insertRejectionsPostgres(ctx, tx, records); err != nil {
-			return err
-		}
-	} else {
-		for _, r := range records {
-			if err := st.recordRejection(r); err != nil {
-				return err
-			}
-		}
+	if err := insertDeliveries(tx, records); err != nil {
+		return err
 	}
 	if in.sincePrune+len(records) < 1000 {
 		in.sincePrune += len(records)
 		return nil
 	}
-	if err := st.pruneDeliveries(in.opts.MaxDeliveries); err != nil {
+	if err := pruneDeliveries(tx, in.opts.MaxDeliveries); err != nil {
 		return err
 	}
 	in.sincePrune = 0

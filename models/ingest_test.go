@@ -40,6 +40,10 @@ func submit(t testing.TB, in *models.Ingester, body []byte) models.Result {
 	if err != nil {
 		t.Fatalf("submit: %v", err)
 	}
+	// The projections follow the acknowledgement; these tests read them next.
+	if err := in.SyncProjections(context.Background()); err != nil {
+		t.Fatalf("sync projections: %v", err)
+	}
 	return res
 }
 
@@ -182,6 +186,7 @@ func TestIngest_DuplicateStoredOnceAndCounted(t *testing.T) {
 		if dups != copies-1 {
 			t.Errorf("got %d duplicate delivery records, want %d", dups, copies-1)
 		}
+		storetest.Sync(t, s)
 		var acc models.Account
 		if err := s.DB().Take(&acc).Error; err != nil {
 			t.Fatal(err)
@@ -302,6 +307,7 @@ func syntheticHistory(users int) [][]byte {
 
 func dumpProjections(t *testing.T, s *models.Store) string {
 	t.Helper()
+	storetest.Sync(t, s)
 	// The overview's counters are projections too; a rebuild must give them back.
 	return storetest.Dump(t, s, append(storetest.ProjectionQueries(),
 		"SELECT * FROM event_hourly ORDER BY hour, type, provider_id, error_code",

@@ -82,4 +82,7 @@ type IngestOptions struct {
 	// OnBatch, if set, is called after every batch, from the writer goroutine.
 	OnBatch func(BatchReport)
 	Logger  *slog.Logger
+	// Projector tunes the projector the writer starts (its Logger defaults
+	// to Logger).
+	Projector ProjectorOptions
 }

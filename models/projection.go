@@ -9,6 +9,7 @@ import (
 
 // ProjectedEvent is what the projections read of a stored event.
 type ProjectedEvent struct {
+	Seq     int64 // the event's place in the log; 0 before it is stored
 	Stamp   Stamp
 	Type    smile.EventType
 	UserKey int64 // 0 when the event names no user

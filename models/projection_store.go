@@ -2,46 +2,12 @@ package models
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
+	"reflect"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
-
-// stmtCache holds statements prepared up front, outside any transaction: on
-// SQLite the writer handle has a single connection, which a transaction holds.
-type stmtCache struct {
-	stmts map[string]*sql.Stmt
-}
-
-func prepareAll(ctx context.Context, db *sql.DB, queries ...string) (*stmtCache, error) {
-	c := &stmtCache{stmts: map[string]*sql.Stmt{}}
-	for _, q := range queries {
-		st, err := db.PrepareContext(ctx, q)
-		if err != nil {
-			_ = c.close()
-			return nil, fmt.Errorf("models: prepare %q: %w", q, err)
-		}
-		c.stmts[q] = st
-	}
-	return c, nil
-}
-
-func (c *stmtCache) get(_ context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := c.stmts[query]; ok {
-		return st, nil
-	}
-	return nil, fmt.Errorf("models: statement not prepared: %q", query)
-}
-
-func (c *stmtCache) close() error {
-	var errs []error
-	for _, st := range c.stmts {
-		errs = append(errs, st.Close())
-	}
-	return errors.Join(errs...)
-}
 
 // rowValues holds projection rows by value, one map per table: a copy that
 // later changes to a projection's rows cannot reach.
@@ -187,46 +153,58 @@ func copyRows[K comparable, V any](m map[K]*V) map[K]V {
 	return out
 }
 
-// save writes the projection's rows back: rows that did not exist are upserted
-// whole, existing rows get one UPDATE of the column groups that changed.
-func (p *projection) save(ctx context.Context, t *tables, before rowValues, stmts *stmtCache, bind func(*sql.Stmt) *sql.Stmt) error {
-	return errors.Join(
-		saveRows(ctx, t.users, p.users, before.users, stmts, bind),
-		saveRows(ctx, t.accounts, p.accounts, before.accounts, stmts, bind),
-		saveRows(ctx, t.archives, p.archives, before.archives, stmts, bind),
-		saveRows(ctx, t.invites, p.invites, before.invites, stmts, bind),
-		saveRows(ctx, t.tasks, p.tasks, before.tasks, stmts, bind),
-		saveRows(ctx, t.data, p.data, before.data, stmts, bind),
-		saveRows(ctx, t.records, p.records, before.records, stmts, bind),
-		saveRows(ctx, t.verifications, p.verifications, before.verifications, stmts, bind),
-	)
-}
-
-func saveRows[K comparable, V any](ctx context.Context, t *table[K, V], rows map[K]*V, before map[K]V,
-	stmts *stmtCache, bind func(*sql.Stmt) *sql.Stmt) error {
-	for k, row := range rows {
-		old, existed := before[k]
-		if !existed {
-			st, err := stmts.get(ctx, t.upsert)
-			if err != nil {
-				return err
-			}
-			if _, err := bind(st).ExecContext(ctx, t.args(ctx, row)...); err != nil {
-				return fmt.Errorf("save %s: %w", t.name, err)
-			}
-			continue
-		}
-		mask := t.changed(ctx, row, old)
-		if mask == 0 {
-			continue
-		}
-		st, err := stmts.get(ctx, t.updates[mask])
+// save writes the rows that differ from how they were loaded: one multi-row
+// upsert per table through GORM (INSERT … ON CONFLICT (key) DO UPDATE SET
+// every projected column = excluded's), the same statement on SQLite and
+// PostgreSQL. The projector computed each row from the stored one under the
+// projection lock, so the row it writes is the whole truth; then the event
+// counts, which only ever add up.
+func (p *projection) save(tx *gorm.DB, before rowValues) error {
+	g := tx.Clauses(clause.OnConflict{UpdateAll: true})
+	for _, err := range []error{
+		upsertChanged(g, "users", p.users, before.users), upsertChanged(g, "accounts", p.accounts, before.accounts),
+		upsertChanged(g, "archives", p.archives, before.archives), upsertChanged(g, "invites", p.invites, before.invites),
+		upsertChanged(g, "tasks", p.tasks, before.tasks), upsertChanged(g, "data availability", p.data, before.data),
+		upsertChanged(g, "records", p.records, before.records), upsertChanged(g, "verifications", p.verifications, before.verifications),
+	} {
 		if err != nil {
 			return err
 		}
-		if _, err := bind(st).ExecContext(ctx, t.updateArgs(ctx, mask, row)...); err != nil {
-			return fmt.Errorf("update %s: %w", t.name, err)
+	}
+	return saveCounts(tx, p.counts)
+}
+
+// upsertChanged writes the rows that differ from how they were loaded, in
+// multi-row upserts.
+func upsertChanged[K comparable, V any](g *gorm.DB, name string, rows map[K]*V, before map[K]V) error {
+	var changed []*V
+	for k, row := range rows {
+		if old, ok := before[k]; !ok || !reflect.DeepEqual(*row, old) {
+			changed = append(changed, row)
 		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	if err := g.CreateInBatches(changed, 500).Error; err != nil {
+		return fmt.Errorf("save %s: %w", name, err)
+	}
+	return nil
+}
+
+// saveCounts adds a batch's stored events per type to event_counts.
+func saveCounts(tx *gorm.DB, counts map[string]int64) error {
+	if len(counts) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 2*len(counts))
+	for typ, n := range counts {
+		args = append(args, typ, n)
+	}
+	err := tx.Exec("INSERT INTO event_counts (type, stored) VALUES "+valuesList(len(counts), 2)+
+		" ON CONFLICT (type) DO UPDATE SET stored = event_counts.stored + excluded.stored", args...).Error
+	if err != nil {
+		return fmt.Errorf("save event counts: %w", err)
 	}
 	return nil
 }

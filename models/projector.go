@@ -2,109 +2,374 @@ package models
 
 import (
 	"context"
-	"database/sql"
+	"errors"
 	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"gorm.io/gorm"
 
 	"smiledash/migrations"
 )
 
-const countsUpsert = "INSERT INTO event_counts (type, stored) VALUES (?, ?) " +
-	"ON CONFLICT (type) DO UPDATE SET stored = event_counts.stored + excluded.stored"
-
-// projector folds newly stored events into the projections inside a writer
-// transaction: load the touched rows (from its cache when it has one), apply
-// each event, upsert the rows with prepared statements.
-type projector struct {
-	store  *Store
-	tables *tables
-	stmts  *stmtCache
-	// cache is nil where another process may write projections (PostgreSQL).
-	cache *projectionCache
-	gen   uint64 // the store's reprojection generation the cache belongs to
-	// gaps keeps the reconciliation gaps in step with projected events (gaps.go).
-	gaps *gapHook
+// ProjectorOptions tunes the projector.
+type ProjectorOptions struct {
+	// MaxBatch caps the events one projector transaction applies (default
+	// 1024): larger batches amortise loading rows and committing, smaller ones
+	// hold the writer for less time.
+	MaxBatch int
+	// Poll is how often an idle projector looks for events it was not woken
+	// for: those other replicas appended (default 200 ms).
+	Poll time.Duration
+	// LagWarn is the lag past which the projector says loudly that it is
+	// behind (default DefaultLagWarn). Webhooks are still acknowledged: the log
+	// is the truth.
+	LagWarn time.Duration
+	Logger  *slog.Logger
+	// OnBatch, if set, is called after every projector transaction.
+	OnBatch func(ProjectorReport)
 }
 
-func (s *Store) newProjector(useCache bool) (*projector, error) {
-	t, err := s.projectionTables()
-	if err != nil {
-		return nil, err
+// DefaultLagWarn is how far behind the projector may fall before warnings.
+const DefaultLagWarn = time.Minute
+
+// ProjectorReport describes one projector transaction, for metrics.
+type ProjectorReport struct {
+	Projected int
+	Parked    int
+	Duration  time.Duration
+	Err       error
+}
+
+// Projector folds the event log into the projections (users, accounts,
+// uploads, tasks, data availability, the overview's counters and the
+// reconciliation gaps), behind the acknowledgement: it follows the log from
+// the position recorded in projector_state, applies a batch of events in one
+// transaction of the writer handle and moves the position in that same
+// transaction, so each event is projected exactly once. An event that cannot
+// be projected is parked (parked_events) instead of stopping the others.
+//
+// On PostgreSQL each batch takes the projection lock without waiting: with
+// several replicas one projects while the others' projectors stand by, and
+// any of them takes over when it stops. On SQLite the single writer
+// connection serialises the projector with the appends, so it may keep the
+// rows it wrote in a cache and load only the rows it has not seen.
+type Projector struct {
+	store *Store
+	opts  ProjectorOptions
+	log   *slog.Logger
+	wake  chan struct{}
+	stop  chan struct{}
+	done  chan struct{}
+
+	// cache is nil on PostgreSQL, where the projecting replica may change.
+	cache *projectionCache
+	gen   uint64 // the store's projection generation the cache belongs to
+	gaps  *gapHook
+
+	projected, parked atomic.Int64
+	lastWarn          time.Time
+}
+
+// StartProjector starts a projector goroutine; Close stops it.
+func (s *Store) StartProjector(opts ProjectorOptions) *Projector {
+	p := s.newProjector(opts)
+	s.running.Store(p)
+	go p.run()
+	return p
+}
+
+func (s *Store) newProjector(opts ProjectorOptions) *Projector {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 1024
 	}
-	stmts, err := prepareAll(context.Background(), s.writer, append(t.statements(), s.rebind(countsUpsert))...)
-	if err != nil {
-		return nil, err
+	if opts.Poll <= 0 {
+		opts.Poll = 200 * time.Millisecond
 	}
-	pr := &projector{store: s, tables: t, stmts: stmts, gen: s.projectionGen.Load(), gaps: newGapHook()}
-	if useCache {
-		pr.cache = newProjectionCache()
+	if opts.LagWarn <= 0 {
+		opts.LagWarn = DefaultLagWarn
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	p := &Projector{store: s, opts: opts, log: opts.Logger, wake: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{}), gen: s.projectionGen.Load(), gaps: newGapHook()}
+	if s.dialect == migrations.SQLite {
+		p.cache = newProjectionCache()
+	}
+	return p
+}
+
+// Wake tells the projector there are new events, without waiting.
+func (p *Projector) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops the projector once its current batch is done. What it has not
+// projected yet stays in the log for the next start.
+func (p *Projector) Close(ctx context.Context) error {
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+	}
+	p.store.running.CompareAndSwap(p, nil)
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("models: projector stop: %w", ctx.Err())
+	}
+}
+
+// Projected and Parked count the events this projector has applied and parked.
+func (p *Projector) Projected() int64 { return p.projected.Load() }
+func (p *Projector) Parked() int64    { return p.parked.Load() }
+
+func (p *Projector) run() {
+	defer close(p.done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-p.stop:
+			cancel()
+		case <-p.done:
+		}
+	}()
+	retry := p.opts.Poll
+	for {
+		n, err := p.step(ctx, false)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil:
+			// The database is down or refused the batch as a whole; the
+			// events stay in the log. Back off, up to ten seconds.
+			p.log.Error("Projector batch failed; retrying", slog.Duration("in", retry), slog.Any("error", err))
+			retry = min(2*retry, 10*time.Second)
+			if !p.sleep(retry) {
+				return
+			}
+			continue
+		case n >= p.opts.MaxBatch:
+			retry = p.opts.Poll
+			if p.stopped() {
+				return
+			}
+			continue // more is waiting
+		}
+		retry = p.opts.Poll
+		if !p.sleep(p.opts.Poll) {
+			return
+		}
+	}
+}
+
+// sleep waits for a wake-up or d; false once the projector is stopping.
+func (p *Projector) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-p.stop:
+		return false
+	case <-p.wake:
+		return true
+	case <-t.C:
+		return true
+	}
+}
+
+func (p *Projector) stopped() bool {
+	select {
+	case <-p.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// step projects the next batch of the log and returns how many events it
+// applied or parked. Without wait, on PostgreSQL, it returns 0 at once when
+// another replica's projector holds the projection lock.
+func (p *Projector) step(ctx context.Context, wait bool) (n int, err error) {
+	start := time.Now()
+	parked := 0
+	defer func() {
+		if n > 0 || err != nil {
+			p.report(ProjectorReport{Projected: n - parked, Parked: parked, Duration: time.Since(start), Err: err})
+		}
+	}()
+	tx := p.store.writer.WithContext(ctx).Begin()
+	if tx.Error != nil {
+		return 0, fmt.Errorf("models: projector begin: %w", tx.Error)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback().Error
+		}
+	}()
+	if locked, err := p.store.lockProjections(tx, wait); err != nil || !locked {
+		return 0, err
+	}
+	pos, err := p.store.projectorPosition(tx)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := p.store.unprojected(tx, pos, p.opts.MaxBatch)
+	if err != nil || len(rows) == 0 {
+		return 0, err
+	}
+	if gen := p.store.projectionGen.Load(); p.cache != nil && gen != p.gen {
+		// Projections were rebuilt or erased since the cache was filled.
+		p.cache, p.gen = newProjectionCache(), gen
+	}
+	projected, parked, err := p.applyRows(ctx, tx, rows, p.cache)
+	if err != nil {
+		return 0, err
+	}
+	if err := p.store.setProjectorPosition(tx, positionOf(rows[len(rows)-1])); err != nil {
+		return 0, err
+	}
+	if err := tx.Commit().Error; err != nil {
+		return 0, fmt.Errorf("models: projector commit: %w", err)
+	}
+	committed = true
+	if p.cache != nil {
+		if projected != nil {
+			p.cache.remember(projected)
+		} else {
+			p.cache = newProjectionCache() // rows were written around it
+		}
+	}
+	p.afterCommit(rows, parked)
+	return len(rows), nil
+}
+
+// applyRows projects rows in tx. Should the batch fail for its content, it is
+// rolled back to a savepoint and redone event by event, each under its own
+// savepoint, and the events the projections refuse are parked: one bad event
+// must not hold up the rest. Projected is nil when that happened (the rows
+// were then read around the cache, which must be dropped).
+func (p *Projector) applyRows(ctx context.Context, tx *gorm.DB, rows []logRow, cache *projectionCache) (
+	projected *projection, parked int, err error) {
+	events, poisoned := decodeLog(rows)
+	for _, bad := range poisoned {
+		if err := parkEvent(tx, bad.row, bad.err); err != nil {
+			return nil, 0, err
+		}
+	}
+	if err := tx.SavePoint("batch").Error; err != nil {
+		return nil, 0, fmt.Errorf("models: projector savepoint: %w", err)
+	}
+	projected, perr := p.project(ctx, tx, events, cache)
+	if perr == nil {
+		return projected, len(poisoned), nil
+	}
+	if isUnavailable(perr) {
+		return nil, 0, perr
+	}
+	if err := tx.RollbackTo("batch").Error; err != nil {
+		return nil, 0, fmt.Errorf("models: projector roll back batch: %w", errors.Join(perr, err))
+	}
+	parked = len(poisoned)
+	bySeq := make(map[int64]logRow, len(rows))
+	for _, r := range rows {
+		bySeq[r.Seq] = r
+	}
+	for i, ev := range events {
+		if err := tx.SavePoint("event").Error; err != nil {
+			return nil, 0, fmt.Errorf("models: projector savepoint: %w", err)
+		}
+		_, perr := p.project(ctx, tx, events[i:i+1], nil)
+		if perr == nil {
+			continue
+		}
+		if isUnavailable(perr) {
+			return nil, 0, perr
+		}
+		if err := tx.RollbackTo("event").Error; err != nil {
+			return nil, 0, fmt.Errorf("models: projector roll back %s: %w", ev.Stamp.EventID, errors.Join(perr, err))
+		}
+		if err := parkEvent(tx, bySeq[ev.Seq], perr); err != nil {
+			return nil, 0, err
+		}
+		parked++
+	}
+	return nil, parked, nil
+}
+
+func (p *Projector) afterCommit(rows []logRow, parked int) {
+	p.projected.Add(int64(len(rows) - parked))
+	p.parked.Add(int64(parked))
+	if parked > 0 {
+		p.log.Error("Events parked: the projections could not take them; a rebuild retries them", slog.Int("count", parked))
+	}
+	if lag := time.Since(rows[len(rows)-1].ReceivedAt); lag > p.opts.LagWarn && time.Since(p.lastWarn) > 10*time.Second {
+		p.lastWarn = time.Now()
+		p.log.Warn("Projections are behind the event log", slog.Duration("lag", lag.Round(time.Second)),
+			slog.Duration("warn_after", p.opts.LagWarn))
+	}
+}
+
+func (p *Projector) report(r ProjectorReport) {
+	if p.opts.OnBatch != nil {
+		p.opts.OnBatch(r)
+	}
+}
+
+// project applies events in tx: load the touched rows (from cache where it
+// has them), apply each event, write the rows that changed, then the
+// overview's counters and the reconciliation gaps. It returns the rows for
+// the cache, to be remembered once tx commits.
+func (p *Projector) project(ctx context.Context, tx *gorm.DB, events []ProjectedEvent, cache *projectionCache) (*projection, error) {
+	if len(events) == 0 {
+		return nil, nil
+	}
+	pr, err := loadProjection(ctx, tx, touchedBy(events), cache)
+	if err != nil {
+		return nil, fmt.Errorf("models: project: %w", err)
+	}
+	before := pr.loaded()
+	for _, ev := range events {
+		pr.apply(ev)
+	}
+	if err := pr.save(tx, before); err != nil {
+		return nil, fmt.Errorf("models: project: %w", err)
+	}
+	if err := p.store.saveHourly(tx, pr.hourly); err != nil {
+		return nil, fmt.Errorf("models: project: %w", err)
+	}
+	if err := p.gaps.project(tx, events); err != nil {
+		return nil, fmt.Errorf("models: project: %w", err)
 	}
 	return pr, nil
 }
 
-// project applies events in tx and returns the rows it wrote; call committed
-// with them once tx commits.
-func (pr *projector) project(ctx context.Context, tx *sql.Tx, events []ProjectedEvent) (*projection, error) {
-	if len(events) == 0 {
-		return nil, nil
-	}
-	if gen := pr.store.projectionGen.Load(); pr.cache != nil && gen != pr.gen {
-		// Projections were rebuilt since the cache was filled.
-		pr.cache, pr.gen = newProjectionCache(), gen
-	}
-	t := touchedBy(events)
-	p, err := loadProjection(ctx, pr.store.gormOn(tx), t, pr.cache)
-	if err != nil {
-		return nil, fmt.Errorf("models: project: %w", err)
-	}
-	before := p.loaded()
-	for _, ev := range events {
-		p.apply(ev)
-	}
-	// insight-overview hook: the overview's hourly counters, same transaction.
-	if err := pr.store.saveHourly(ctx, tx, p.hourly); err != nil {
-		return nil, fmt.Errorf("models: project: %w", err)
-	}
-	// Reconciliation: close the gaps these events answer (gaps.go).
-	if err := pr.gaps.project(ctx, pr.store, tx, events); err != nil {
-		return nil, fmt.Errorf("models: project: %w", err)
-	}
-	if pr.store.dialect == migrations.Postgres {
-		if err := p.saveSetBased(ctx, pr.store, tx, before); err != nil {
-			return nil, fmt.Errorf("models: project: %w", err)
-		}
-		return p, nil
-	}
-	// Each statement is bound to the transaction once per batch.
-	bound := map[*sql.Stmt]*sql.Stmt{}
-	bind := func(st *sql.Stmt) *sql.Stmt {
-		if b, ok := bound[st]; ok {
-			return b
-		}
-		b := tx.StmtContext(ctx, st)
-		bound[st] = b
-		return b
-	}
-	if err := p.save(ctx, pr.tables, before, pr.stmts, bind); err != nil {
-		return nil, fmt.Errorf("models: project: %w", err)
-	}
-	counts, err := pr.stmts.get(ctx, pr.store.rebind(countsUpsert))
-	if err != nil {
-		return nil, fmt.Errorf("models: prepare event counts: %w", err)
-	}
-	counts = bind(counts)
-	for typ, n := range p.counts {
-		if _, err := counts.ExecContext(ctx, typ, n); err != nil {
-			return nil, fmt.Errorf("models: save event counts: %w", err)
-		}
-	}
-	return p, nil
+// poisonedRow is a stored event that no longer decodes.
+type poisonedRow struct {
+	row logRow
+	err error
 }
 
-// committed records the rows of a committed batch in the cache.
-func (pr *projector) committed(p *projection) {
-	if pr.cache != nil && p != nil {
-		pr.cache.remember(p)
+// decodeLog turns log rows into projected events, setting aside those whose
+// stored body no longer parses.
+func decodeLog(rows []logRow) ([]ProjectedEvent, []poisonedRow) {
+	events := make([]ProjectedEvent, 0, len(rows))
+	var bad []poisonedRow
+	for _, r := range rows {
+		ev, err := projectedFromStored(Event{Seq: r.Seq, UserKey: r.UserKey, Flags: r.Flags, Body: r.Body})
+		if err != nil {
+			bad = append(bad, poisonedRow{row: r, err: err})
+			continue
+		}
+		ev.Seq = r.Seq
+		events = append(events, ev)
 	}
+	return events, bad
 }
-
-func (pr *projector) close() error { return pr.stmts.close() }

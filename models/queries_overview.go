@@ -2,13 +2,14 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"smiledash/smile"
+
+	"gorm.io/gorm"
 )
 
 // Event families group Smile's event types for the overview's volume chart and
@@ -97,7 +98,7 @@ func (p *projection) countHour(ev ProjectedEvent) {
 
 // saveHourly adds a batch's counters to event_hourly and, summed by day, to
 // event_daily, in tx, in multi-row upserts.
-func (s *Store) saveHourly(ctx context.Context, tx *sql.Tx, rows map[hourKey]int64) error {
+func (s *Store) saveHourly(tx *gorm.DB, rows map[hourKey]int64) error {
 	days := make(map[hourKey]int64, len(rows))
 	for k, n := range rows {
 		k.hour = k.hour / 86400 * 86400
@@ -119,7 +120,7 @@ func (s *Store) saveHourly(ctx context.Context, tx *sql.Tx, rows map[hourKey]int
 			q := "INSERT INTO " + c.table + " (" + c.column + ", type, provider_id, error_code, stored) VALUES " +
 				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", len(chunk)), ",") +
 				" ON CONFLICT (" + c.column + ", type, provider_id, error_code) DO UPDATE SET stored = " + c.table + ".stored + excluded.stored"
-			if _, err := tx.ExecContext(ctx, s.rebind(q), args...); err != nil {
+			if err := tx.Exec(q, args...).Error; err != nil {
 				return fmt.Errorf("save %s: %w", c.table, err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 
 	"smiledash/migrations"
@@ -11,95 +12,108 @@ import (
 
 // projectionTables are rebuilt from the event log by Reproject.
 var projectionTables = []string{
-	"data_availability", "tasks", "invites", "archives", "accounts", "records", "verifications", "event_counts",
+	"parked_events", "data_availability", "tasks", "invites", "archives", "accounts", "records", "verifications", "event_counts",
 	"event_hourly", "event_daily", // insight-overview: the overview's counters (queries_overview.go)
 }
 
-// Reproject rebuilds every projection from the stored events, in one transaction
-// on the writer's connection, and returns how many events it replayed. Users keep
-// their keys (events refer to them); their projected columns are reset and
-// recomputed. In a running server the ingest writer waits meanwhile (its
-// webhooks answer 503 past the ingest timeout) and drops its cache afterwards;
-// with several replicas, the advisory lock serialises it with every replica's
-// writer. StopRebuilds cancels it: it then rolls back and changes nothing.
+// Reproject rebuilds every projection from the stored events, in one
+// transaction of the writer handle, and returns how many events it replayed.
+// Users keep their keys (events refer to them); their projected columns are
+// reset and recomputed. Parked events are tried again (and parked again if
+// they still fail). The projector's position moves to the end of what was
+// replayed, in the same transaction, so the projector carries on from there.
+// In a running server appends and the projector wait meanwhile (webhooks answer
+// 503 past the ingest timeout on SQLite; on PostgreSQL only the projector
+// waits, for the projection lock). StopRebuilds cancels it: it then rolls back
+// and changes nothing.
 func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 	ctx, done, err := s.rebuilds.start(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer done()
-	pr, err := s.newProjector(false)
-	if err != nil {
-		return 0, err
-	}
-	defer pr.close()
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, fmt.Errorf("models: reproject begin: %w", err)
+	pr := s.newProjector(ProjectorOptions{})
+	tx := s.writer.WithContext(ctx).Begin()
+	if tx.Error != nil {
+		return 0, fmt.Errorf("models: reproject begin: %w", tx.Error)
 	}
 	defer func() {
 		if err != nil {
-			_ = tx.Rollback()
+			_ = tx.Rollback().Error
 			err = fmt.Errorf("models: reproject: %w", err)
 			return
 		}
 		s.rebuilds.hook(ctx, beforeRebuildCommit)
 		// The generation moves while this transaction still holds the writer,
-		// so the ingest writer can never begin a batch after the commit with
-		// the cache of before it. Should the commit fail, the cache is merely
+		// so the projector can never begin a batch after the commit with the
+		// cache of before it. Should the commit fail, the cache is merely
 		// dropped for nothing.
 		s.projectionGen.Add(1)
-		if err = tx.Commit(); err != nil {
+		if err = tx.Commit().Error; err != nil {
 			err = fmt.Errorf("models: reproject commit: %w", err)
 			return
 		}
 		s.rebuilds.hook(ctx, afterRebuildCommit)
 	}()
-	if s.dialect == migrations.Postgres {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", writerLockKey); err != nil {
-			return 0, fmt.Errorf("lock: %w", err)
-		}
+	if _, err := s.lockProjections(tx, true); err != nil {
+		return 0, err
 	}
 	s.rebuilds.hook(ctx, rebuildLocked)
+	// On PostgreSQL, replay the events of every finished transaction; the
+	// projector takes the rest from there.
+	var horizon string
+	if s.dialect == migrations.Postgres {
+		if err := tx.Raw("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").Scan(&horizon).Error; err != nil {
+			return 0, fmt.Errorf("read the log horizon: %w", err)
+		}
+	}
 	for _, table := range projectionTables {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table); err != nil {
+		if err := tx.Exec("DELETE FROM " + table).Error; err != nil {
 			return 0, fmt.Errorf("clear %s: %w", table, err)
 		}
 	}
 	// Reconciliation: reopen every claim's gap; the replay closes them (gaps.go).
-	if err := s.resetGaps(ctx, tx); err != nil {
+	if err := resetGaps(tx); err != nil {
 		return 0, err
 	}
-	_, err = tx.ExecContext(ctx, "UPDATE smile_users SET created_at = NULL, first_seen_at = NULL, last_seen_at = NULL, "+
-		"event_count = 0, session_status = '', session_channel = '', session_at = NULL, session_event_id = ''")
+	err = tx.Exec("UPDATE smile_users SET created_at = NULL, first_seen_at = NULL, last_seen_at = NULL, " +
+		"event_count = 0, session_status = '', session_channel = '', session_at = NULL, session_event_id = ''").Error
 	if err != nil {
 		return 0, fmt.Errorf("reset users: %w", err)
 	}
-	g := s.gormOn(tx)
 	const chunk = 2000
-	var after int64
+	end := logPosition{}
 	for {
-		var rows []Event
-		if err := g.WithContext(ctx).Select("seq", "user_key", "flags", "body").Where("seq > ?", after).Order("seq").Limit(chunk).Find(&rows).Error; err != nil {
-			return n, fmt.Errorf("read events after %d: %w", after, err)
+		var rows []logRow
+		q := tx.Table("events").Select("seq", "event_id", "user_key", "flags", "body", "received_at").
+			Where("seq > ?", end.Seq).Order("seq").Limit(chunk)
+		if horizon != "" {
+			q = q.Where("tx IS NULL OR tx < ?::xid8", horizon)
+		}
+		if err := q.Find(&rows).Error; err != nil {
+			return n, fmt.Errorf("read events after %d: %w", end.Seq, err)
 		}
 		if len(rows) == 0 {
-			return n, nil
+			break
 		}
-		events := make([]ProjectedEvent, 0, len(rows))
-		for _, row := range rows {
-			ev, err := projectedFromStored(row)
-			if err != nil {
-				return n, err
-			}
-			events = append(events, ev)
-		}
-		if _, err := pr.project(ctx, tx, events); err != nil {
+		if _, _, err := pr.applyRows(ctx, tx, rows, nil); err != nil {
 			return n, err
 		}
 		n += len(rows)
-		after = rows[len(rows)-1].Seq
+		end.Seq = rows[len(rows)-1].Seq
 	}
+	if horizon != "" {
+		// Everything before the horizon is replayed; its events come next.
+		h, err := strconv.ParseInt(horizon, 10, 64)
+		if err != nil {
+			return n, fmt.Errorf("log horizon %q: %w", horizon, err)
+		}
+		end = logPosition{Tx: h, Seq: 0}
+	}
+	if err := s.setProjectorPosition(tx, end); err != nil {
+		return n, err
+	}
+	return n, nil
 }
 
 // projectedFromStored decodes a stored event again from its raw body, as

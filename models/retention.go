@@ -2,11 +2,12 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // retentionBodiesSetting remembers the highest event seq whose body retention
@@ -21,59 +22,42 @@ const retentionBodiesSetting = "retention_bodies_after_seq"
 // order from where the previous call stopped; an event whose body no longer
 // parses is left as it is and passed over.
 func (s *Store) CompactOldBodies(ctx context.Context, cutoff time.Time, batch int, now time.Time) (n int, done bool, err error) {
-	err = s.retentionTx(ctx, func(tx *sql.Tx) error {
-		after, err := s.retentionPosition(ctx, tx)
+	err = s.retentionTx(ctx, func(tx *gorm.DB) error {
+		after, err := retentionPosition(tx)
 		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, s.rebind("SELECT seq, received_at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?"), after, batch)
-		if err != nil {
+		var rows []Event
+		if err := tx.Select("seq", "received_at", "body").Where("seq > ?", after).Order("seq").Limit(batch).Find(&rows).Error; err != nil {
 			return fmt.Errorf("read events after %d: %w", after, err)
 		}
-		type oldBody struct {
-			seq  int64
-			body []byte
-		}
-		var old []oldBody
-		read := 0
-		for rows.Next() {
-			var b oldBody
-			var received time.Time
-			if err := rows.Scan(&b.seq, &received, &b.body); err != nil {
-				rows.Close()
-				return fmt.Errorf("scan event: %w", err)
-			}
-			read++
-			if !received.Before(cutoff) {
-				done = true
-				break
-			}
-			old = append(old, b)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("read events: %w", err)
-		}
-		if read < batch {
+		if len(rows) < batch {
 			done = true
 		}
+		old := rows
+		for i, r := range rows {
+			if !r.ReceivedAt.Before(cutoff) {
+				old, done = rows[:i], true
+				break
+			}
+		}
 		for _, b := range old {
-			if _, ok := RetainedOf(b.body); ok {
+			if _, ok := RetainedOf(b.Body); ok {
 				continue
 			}
-			compact, err := CompactBody(b.body, now)
+			compact, err := CompactBody(b.Body, now)
 			if err != nil {
 				continue // no longer parses: kept as it is, for inspection
 			}
-			if _, err := tx.ExecContext(ctx, s.rebind("UPDATE events SET body = ? WHERE seq = ?"), compact, b.seq); err != nil {
-				return fmt.Errorf("compact event %d: %w", b.seq, err)
+			if err := tx.Exec("UPDATE events SET body = ? WHERE seq = ?", compact, b.Seq).Error; err != nil {
+				return fmt.Errorf("compact event %d: %w", b.Seq, err)
 			}
 			n++
 		}
 		if len(old) == 0 {
 			return nil
 		}
-		return s.setRetentionPosition(ctx, tx, old[len(old)-1].seq)
+		return setRetentionPosition(tx, old[len(old)-1].Seq)
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("models: compact old bodies: %w", err)
@@ -86,14 +70,11 @@ func (s *Store) CompactOldBodies(ctx context.Context, cutoff time.Time, batch in
 // many went. The events themselves, and their delivery counts, stay.
 func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time, batch int) (int64, error) {
 	var n int64
-	err := s.retentionTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.rebind("DELETE FROM deliveries WHERE id IN "+
-			"(SELECT id FROM deliveries WHERE received_at < ? ORDER BY id LIMIT ?)"), cutoff.UTC(), batch)
-		if err != nil {
-			return err
-		}
-		n, err = res.RowsAffected()
-		return err
+	err := s.retentionTx(ctx, func(tx *gorm.DB) error {
+		res := tx.Exec("DELETE FROM deliveries WHERE id IN "+
+			"(SELECT id FROM deliveries WHERE received_at < ? ORDER BY id LIMIT ?)", cutoff.UTC(), batch)
+		n = res.RowsAffected
+		return res.Error
 	})
 	if err != nil {
 		return 0, fmt.Errorf("models: prune deliveries: %w", err)
@@ -101,42 +82,41 @@ func (s *Store) PruneDeliveries(ctx context.Context, cutoff time.Time, batch int
 	return n, nil
 }
 
-// retentionTx runs f in a transaction on the writer's connection: on SQLite
-// it queues behind the ingest writer's group commits instead of contending
-// for the file lock, and each batch is short, so ingest waits at most one.
-func (s *Store) retentionTx(ctx context.Context, f func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+// retentionTx runs f in a transaction of the writer handle: on SQLite it
+// queues behind the ingest writer's group commits instead of contending for
+// the file lock, and each batch is short, so ingest waits at most one.
+func (s *Store) retentionTx(ctx context.Context, f func(tx *gorm.DB) error) error {
+	tx := s.writer.WithContext(ctx).Begin()
+	if tx.Error != nil {
+		return fmt.Errorf("begin: %w", tx.Error)
 	}
 	if err := f(tx); err != nil {
-		return errors.Join(err, tx.Rollback())
+		return errors.Join(err, tx.Rollback().Error)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := tx.Commit().Error; err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) retentionPosition(ctx context.Context, tx *sql.Tx) (int64, error) {
-	var v string
-	err := tx.QueryRowContext(ctx, s.rebind("SELECT value FROM settings WHERE name = ?"), retentionBodiesSetting).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	if err != nil {
+func retentionPosition(tx *gorm.DB) (int64, error) {
+	var v []string
+	if err := tx.Raw("SELECT value FROM settings WHERE name = ?", retentionBodiesSetting).Scan(&v).Error; err != nil {
 		return 0, fmt.Errorf("read retention position: %w", err)
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
+	if len(v) == 0 {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v[0], 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("retention position %q: %w", v, err)
+		return 0, fmt.Errorf("retention position %q: %w", v[0], err)
 	}
 	return n, nil
 }
 
-func (s *Store) setRetentionPosition(ctx context.Context, tx *sql.Tx, seq int64) error {
-	_, err := tx.ExecContext(ctx, s.rebind("INSERT INTO settings (name, value) VALUES (?, ?) "+
-		"ON CONFLICT (name) DO UPDATE SET value = excluded.value"), retentionBodiesSetting, strconv.FormatInt(seq, 10))
+func setRetentionPosition(tx *gorm.DB, seq int64) error {
+	err := tx.Exec("INSERT INTO settings (name, value) VALUES (?, ?) "+
+		"ON CONFLICT (name) DO UPDATE SET value = excluded.value", retentionBodiesSetting, strconv.FormatInt(seq, 10)).Error
 	if err != nil {
 		return fmt.Errorf("save retention position: %w", err)
 	}

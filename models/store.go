@@ -5,8 +5,10 @@
 // database handle.
 //
 // Data access: GORM's builder for entities and page queries; SQL text through
-// GORM's Exec and Raw where the builder cannot say it (the throttle upsert).
-// The ingest writer's hot path is SQL text as well (ingest*.go).
+// GORM's Exec and Raw where the builder cannot say it (the throttle upsert,
+// and the ingest hot path: multi-row appends in ingest_append.go, the
+// projector's position and log reads in projector_log.go). Projections are
+// written with GORM's Create and an ON CONFLICT clause (projection_store.go).
 package models
 
 import (
@@ -39,11 +41,17 @@ type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
 	dialect migrations.Dialect
-	// writer is a separate single-connection handle for the ingest writer on
-	// SQLite, so group commits never queue behind page reads for a connection.
-	writer *sql.DB
+	// writer is the handle the event log and the projections are written
+	// through. On SQLite it is a second GORM handle on a single connection: group commits never queue behind page reads for a
+	// connection, and the projector, rebuilds and erasures take turns on it
+	// without SQLite's busy waits. On PostgreSQL it is db itself.
+	writer *gorm.DB
+	// writerSQL is writer's own pool on SQLite (nil on PostgreSQL), for Close.
+	writerSQL *sql.DB
 	// changes hears about every timeline item this process stores.
 	changes live.Bus
+	// running is the projector this process runs, if any (projector.go).
+	running atomic.Pointer[Projector]
 	// projectionGen counts rebuilds of the projections, so the ingest writer
 	// knows when its cache of projection rows is stale.
 	projectionGen atomic.Uint64
@@ -107,15 +115,19 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	sqlDB.SetMaxIdleConns(8)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 
-	writer, err := sql.Open("sqlite3", sqliteDSN(path, writerCacheKiB))
+	writer, err := gorm.Open(sqlite.Open(sqliteDSN(path, writerCacheKiB)), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("models: open sqlite writer: %w", err)
 	}
-	writer.SetMaxOpenConns(1)
-	writer.SetMaxIdleConns(1)
-	writer.SetConnMaxLifetime(0)
-	writer.SetConnMaxIdleTime(0)
-	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, writer: writer}
+	writerSQL, err := writer.DB()
+	if err != nil {
+		return nil, fmt.Errorf("models: sqlite writer handle: %w", err)
+	}
+	writerSQL.SetMaxOpenConns(1)
+	writerSQL.SetMaxIdleConns(1)
+	writerSQL.SetConnMaxLifetime(0)
+	writerSQL.SetConnMaxIdleTime(0)
+	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, writer: writer, writerSQL: writerSQL}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -135,7 +147,7 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 	sqlDB.SetMaxOpenConns(20)
 	sqlDB.SetMaxIdleConns(10)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.Postgres, writer: sqlDB}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.Postgres, writer: db}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -183,30 +195,11 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 // Close closes every handle.
 func (s *Store) Close() error {
 	var errs []error
-	if s.writer != nil && s.writer != s.sqlDB {
-		errs = append(errs, s.writer.Close())
+	if s.writerSQL != nil {
+		errs = append(errs, s.writerSQL.Close())
 	}
 	errs = append(errs, s.sqlDB.Close())
 	return errors.Join(errs...)
-}
-
-// rebind turns `?` placeholders into PostgreSQL's `$n`. Hot-path SQL is written
-// once with `?`; none of it contains a literal question mark.
-func (s *Store) rebind(query string) string {
-	if s.dialect != migrations.Postgres {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 func notFound(err error) error {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -28,7 +29,20 @@ var projectionQueries = []string{
 // stores (or one store before and after a rebuild) can be compared with ==.
 func Projections(t testing.TB, s *models.Store) string {
 	t.Helper()
+	Sync(t, s)
 	return Dump(t, s, projectionQueries...)
+}
+
+// Sync waits until the projector has projected every stored event: the
+// projections follow the acknowledgement, so a test reading them after
+// ingesting waits for them first.
+func Sync(t testing.TB, s *models.Store) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.SyncProjections(ctx); err != nil {
+		t.Fatalf("sync projections: %v", err)
+	}
 }
 
 // ProjectionQueries returns the queries Projections runs, for callers that

@@ -1,0 +1,187 @@
+package models
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"gorm.io/gorm"
+)
+
+// The acknowledgement path appends to the log and nothing else: the batch's
+// new users get their keys, its events are inserted in multi-row statements
+// that skip ids already stored, and duplicates are counted on their event.
+// The statements are SQL text run through GORM's Exec and Raw, the same on
+// SQLite and PostgreSQL; no lock is taken, so replicas append side by side and
+// the unique event id is what makes a delivery exactly-once.
+
+// Rows per multi-row statement: well under SQLite's 32,766 and PostgreSQL's
+// 65,535 bound variables for the widest row (10 columns).
+const appendChunk = 256
+
+// appendBatch stores the batch's new events and returns, per submission,
+// whether it was stored or a duplicate; the duplicates' delivery records are
+// returned for the caller to write with the rejections. newKeys receives the
+// keys of users created or looked up here.
+func (in *Ingester) appendBatch(tx *gorm.DB, batch []pending, newKeys map[string]int64) (
+	results []Result, stored []CommittedEvent, duplicates []Rejection, err error) {
+	if err := in.resolveUserKeys(tx, batch, newKeys); err != nil {
+		return nil, nil, nil, err
+	}
+	keyOf := func(p pending) int64 {
+		subject := p.in.Envelope.Data.Subject()
+		if subject == "" {
+			return 0
+		}
+		if k, ok := in.userKeys[subject]; ok {
+			return k
+		}
+		return newKeys[subject]
+	}
+	seqs := map[string]int64{}
+	for chunk := range slices.Chunk(batch, appendChunk) {
+		if err := insertEvents(tx, chunk, keyOf, seqs); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	results = make([]Result, len(batch))
+	dups := map[string]int64{}
+	for i, p := range batch {
+		env := p.in.Envelope
+		seq, ok := seqs[env.ID]
+		if !ok {
+			// Stored before, or an earlier copy in this very batch.
+			results[i] = Duplicate
+			dups[env.ID]++
+			duplicates = append(duplicates, duplicateOf(p.in))
+			continue
+		}
+		delete(seqs, env.ID)
+		results[i] = Stored
+		stored = append(stored, CommittedEvent{Seq: seq, EventID: env.ID, Type: string(env.Type), UserKey: keyOf(p),
+			AccountID: env.Data.Account(), CreatedAt: env.CreatedAt})
+	}
+	if err := countDuplicates(tx, dups); err != nil {
+		return nil, nil, nil, err
+	}
+	return results, stored, duplicates, nil
+}
+
+// insertEvents inserts one chunk, recording the sequence number of each event
+// it stored; ids already stored (or earlier in the chunk) are skipped.
+func insertEvents(tx *gorm.DB, chunk []pending, keyOf func(pending) int64, seqs map[string]int64) error {
+	args := make([]any, 0, 10*len(chunk))
+	for _, p := range chunk {
+		env := p.in.Envelope
+		var user *int64
+		if k := keyOf(p); k != 0 {
+			user = &k
+		}
+		args = append(args, env.ID, string(env.Type), env.CreatedAt, p.in.ReceivedAt.UTC(), user, env.Data.Account(),
+			p.in.SourceIP, p.in.SecretIndex, eventFlags(env, p.in.ReceivedAt), p.in.Body)
+	}
+	rows, err := tx.Raw("INSERT INTO events (event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, flags, body) VALUES "+
+		valuesList(len(chunk), 10)+" ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id", args...).Rows()
+	if err != nil {
+		return fmt.Errorf("models: insert events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var id string
+		if err := rows.Scan(&seq, &id); err != nil {
+			return fmt.Errorf("models: insert events: %w", err)
+		}
+		seqs[id] = seq
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("models: insert events: %w", err)
+	}
+	return nil
+}
+
+// resolveUserKeys creates the batch's unknown users and learns their keys.
+func (in *Ingester) resolveUserKeys(tx *gorm.DB, batch []pending, newKeys map[string]int64) error {
+	var missing []string
+	seen := map[string]bool{}
+	for _, p := range batch {
+		s := p.in.Envelope.Data.Subject()
+		if _, cached := in.userKeys[s]; s == "" || cached || seen[s] {
+			continue
+		}
+		seen[s] = true
+		missing = append(missing, s)
+	}
+	for chunk := range slices.Chunk(missing, appendChunk) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if err := tx.Exec("INSERT INTO smile_users (id) VALUES "+valuesList(len(chunk), 1)+" ON CONFLICT (id) DO NOTHING", args...).Error; err != nil {
+			return fmt.Errorf("models: create users: %w", err)
+		}
+		var keys []struct {
+			ID      string `gorm:"column:id"`
+			UserKey int64  `gorm:"column:user_key"`
+		}
+		if err := tx.Raw("SELECT id, user_key FROM smile_users WHERE id IN ?", chunk).Scan(&keys).Error; err != nil {
+			return fmt.Errorf("models: user keys: %w", err)
+		}
+		for _, k := range keys {
+			newKeys[k.ID] = k.UserKey
+		}
+	}
+	return nil
+}
+
+// countDuplicates adds each duplicate delivery to its event's count, one
+// statement per distinct count (almost always just 1).
+func countDuplicates(tx *gorm.DB, dups map[string]int64) error {
+	byCount := map[int64][]string{}
+	for id, n := range dups {
+		byCount[n] = append(byCount[n], id)
+	}
+	for n, ids := range byCount {
+		for chunk := range slices.Chunk(ids, appendChunk) {
+			if err := tx.Exec("UPDATE events SET deliveries = deliveries + ? WHERE event_id IN ?", n, chunk).Error; err != nil {
+				return fmt.Errorf("models: count duplicates: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// insertDeliveries records refused and duplicate attempts.
+func insertDeliveries(tx *gorm.DB, rs []Rejection) error {
+	for chunk := range slices.Chunk(rs, appendChunk) {
+		args := make([]any, 0, 9*len(chunk))
+		for _, r := range chunk {
+			outcome := OutcomeRejected
+			if r.Reason == ReasonDuplicate {
+				outcome = OutcomeDuplicate
+			}
+			args = append(args, r.ReceivedAt.UTC(), r.SourceIP, outcome, r.Reason, r.Status, r.EventID, r.EventType, r.BodyBytes, r.Excerpt)
+		}
+		err := tx.Exec("INSERT INTO deliveries (received_at, source_ip, outcome, reason, status, event_id, event_type, body_bytes, excerpt) VALUES "+
+			valuesList(len(chunk), 9), args...).Error
+		if err != nil {
+			return fmt.Errorf("models: record deliveries: %w", err)
+		}
+	}
+	return nil
+}
+
+// pruneDeliveries keeps only the newest max delivery records.
+func pruneDeliveries(tx *gorm.DB, max int) error {
+	err := tx.Exec("DELETE FROM deliveries WHERE id <= (SELECT id FROM deliveries ORDER BY id DESC LIMIT 1 OFFSET ?)", max).Error
+	if err != nil {
+		return fmt.Errorf("models: prune deliveries: %w", err)
+	}
+	return nil
+}
+
+// valuesList is "(?, ?), (?, ?)" for rows of cols placeholders.
+func valuesList(rows, cols int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
+}

@@ -1,0 +1,280 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"smiledash/migrations"
+)
+
+// How the projector follows the log (projector_state, migration 00017).
+//
+// SQLite has one writer connection, so events commit in sequence order: the
+// position is the last projected seq.
+//
+// On PostgreSQL replicas append side by side and a sequence number can commit
+// after a larger one, so "seq > position" could skip an event. Each event row
+// records its appending transaction (events.tx, an xid8). The projector reads
+// only events of transactions older than every transaction still running
+// (pg_snapshot_xmin of its snapshot): those are all finished, so no event can
+// appear behind it later. It takes them in (tx, seq) order, and its position
+// is the (tx, seq) of the last one. Events from before that column have no
+// tx: they were projected when they were stored.
+
+const projectorName = "projections"
+
+// logPosition is how far the projector has got.
+type logPosition struct {
+	Tx  int64 // PostgreSQL only: the appending transaction's id
+	Seq int64
+}
+
+// logRow is what the projector reads of an event.
+type logRow struct {
+	Seq        int64     `gorm:"column:seq"`
+	Tx         int64     `gorm:"column:tx"`
+	EventID    string    `gorm:"column:event_id"`
+	UserKey    *int64    `gorm:"column:user_key"`
+	Flags      string    `gorm:"column:flags"`
+	Body       []byte    `gorm:"column:body"`
+	ReceivedAt time.Time `gorm:"column:received_at"`
+}
+
+func positionOf(r logRow) logPosition { return logPosition{Tx: r.Tx, Seq: r.Seq} }
+
+// lockProjections takes the projection lock for tx on PostgreSQL, waiting for
+// it or not; SQLite's single writer connection already serialises writers.
+func (s *Store) lockProjections(tx *gorm.DB, wait bool) (bool, error) {
+	if s.dialect != migrations.Postgres {
+		return true, nil
+	}
+	if wait {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", projectionLockKey).Error; err != nil {
+			return false, fmt.Errorf("models: projection lock: %w", err)
+		}
+		return true, nil
+	}
+	var locked bool
+	if err := tx.Raw("SELECT pg_try_advisory_xact_lock(?)", projectionLockKey).Scan(&locked).Error; err != nil {
+		return false, fmt.Errorf("models: projection lock: %w", err)
+	}
+	return locked, nil
+}
+
+func (s *Store) projectorPosition(tx *gorm.DB) (logPosition, error) {
+	var pos logPosition
+	res := tx.Raw("SELECT position_tx AS tx, position_seq AS seq FROM projector_state WHERE name = ?", projectorName).Scan(&pos)
+	if res.Error != nil {
+		return pos, fmt.Errorf("models: projector position: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return pos, fmt.Errorf("models: projector position: no %q row (migrations not applied?)", projectorName)
+	}
+	return pos, nil
+}
+
+func (s *Store) setProjectorPosition(tx *gorm.DB, pos logPosition) error {
+	err := tx.Exec("UPDATE projector_state SET position_tx = ?, position_seq = ?, updated_at = ? WHERE name = ?",
+		pos.Tx, pos.Seq, time.Now().UTC(), projectorName).Error
+	if err != nil {
+		return fmt.Errorf("models: move projector position: %w", err)
+	}
+	return nil
+}
+
+// unprojected reads up to limit events after pos that are safe to project.
+func (s *Store) unprojected(tx *gorm.DB, pos logPosition, limit int) ([]logRow, error) {
+	var rows []logRow
+	var err error
+	if s.dialect == migrations.Postgres {
+		err = tx.Raw("SELECT seq, tx::text::bigint AS tx, event_id, user_key, flags, body, received_at FROM events "+
+			"WHERE (tx, seq) > (?::text::xid8, ?) AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, seq LIMIT ?",
+			strconv.FormatInt(pos.Tx, 10), pos.Seq, limit).Scan(&rows).Error
+	} else {
+		err = tx.Raw("SELECT seq, 0 AS tx, event_id, user_key, flags, body, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+			pos.Seq, limit).Scan(&rows).Error
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: read the log after %d: %w", pos.Seq, err)
+	}
+	return rows, nil
+}
+
+// beyond is the SQL condition (and its arguments) for events the projector
+// has not reached at pos, whether or not they are safe to project yet.
+func (s *Store) beyond(pos logPosition) (string, []any) {
+	if s.dialect == migrations.Postgres {
+		return "tx IS NOT NULL AND (tx, seq) > (?::text::xid8, ?)", []any{strconv.FormatInt(pos.Tx, 10), pos.Seq}
+	}
+	return "seq > ?", []any{pos.Seq}
+}
+
+// projectedBy is the SQL condition (and its arguments) for events the
+// projector has reached at pos.
+func (s *Store) projectedBy(pos logPosition) (string, []any) {
+	cond, args := s.beyond(pos)
+	return "NOT (" + cond + ")", args
+}
+
+// parkEvent sets aside an event the projections could not take.
+func parkEvent(tx *gorm.DB, r logRow, cause error) error {
+	msg := storableText(cause.Error())
+	if len(msg) > 2000 {
+		msg = msg[:2000]
+	}
+	err := tx.Exec("INSERT INTO parked_events (seq, event_id, error, parked_at) VALUES (?, ?, ?, ?) "+
+		"ON CONFLICT (seq) DO UPDATE SET error = excluded.error, parked_at = excluded.parked_at",
+		r.Seq, r.EventID, msg, time.Now().UTC()).Error
+	if err != nil {
+		return fmt.Errorf("models: park event %d: %w", r.Seq, err)
+	}
+	return nil
+}
+
+// ParkedEvent is an event the projections could not take.
+type ParkedEvent struct {
+	Seq      int64     `gorm:"column:seq;primaryKey"`
+	EventID  string    `gorm:"column:event_id"`
+	Error    string    `gorm:"column:error"`
+	ParkedAt time.Time `gorm:"column:parked_at"`
+}
+
+// TableName implements gorm's tabler.
+func (ParkedEvent) TableName() string { return "parked_events" }
+
+// ParkedEvents lists up to limit parked events, newest first, and how many there are.
+func (s *Store) ParkedEvents(ctx context.Context, limit int) ([]ParkedEvent, int64, error) {
+	var total int64
+	if err := s.db.WithContext(ctx).Model(&ParkedEvent{}).Count(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("models: count parked events: %w", err)
+	}
+	var out []ParkedEvent
+	if err := s.db.WithContext(ctx).Order("seq DESC").Limit(limit).Find(&out).Error; err != nil {
+		return nil, 0, fmt.Errorf("models: parked events: %w", err)
+	}
+	return out, total, nil
+}
+
+// ParkedEvent says why an event is parked; ErrNotFound when it is not.
+func (s *Store) ParkedEvent(ctx context.Context, seq int64) (ParkedEvent, error) {
+	var p ParkedEvent
+	err := s.db.WithContext(ctx).Where("seq = ?", seq).Take(&p).Error
+	return p, notFound(err)
+}
+
+// ProjectorLag is how far the projections are behind the event log.
+type ProjectorLag struct {
+	// Events is how many stored events are not projected yet (counted up to
+	// maxLagCount).
+	Events int64
+	// Oldest is when the oldest of them was received; zero when none.
+	Oldest time.Time
+	// Parked is how many events the projections could not take.
+	Parked int64
+}
+
+// Behind is how long the oldest unprojected event has waited at now.
+func (l ProjectorLag) Behind(now time.Time) time.Duration {
+	if l.Events == 0 || l.Oldest.IsZero() {
+		return 0
+	}
+	return max(now.Sub(l.Oldest), 0)
+}
+
+// maxLagCount bounds the count behind ProjectorLag, so a page asking for it
+// never scans a huge backlog.
+const maxLagCount = 1_000_000
+
+// ProjectorLag reads how far the projections are behind the log.
+func (s *Store) ProjectorLag(ctx context.Context) (ProjectorLag, error) {
+	var lag ProjectorLag
+	db := s.db.WithContext(ctx)
+	pos, err := s.projectorPosition(db)
+	if err != nil {
+		return lag, err
+	}
+	cond, args := s.beyond(pos)
+	if err := db.Raw("SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE "+cond+" LIMIT ?) AS behind", append(args, maxLagCount)...).
+		Scan(&lag.Events).Error; err != nil {
+		return lag, fmt.Errorf("models: projector lag: %w", err)
+	}
+	if lag.Events > 0 {
+		order := "seq"
+		if s.dialect == migrations.Postgres {
+			order = "tx, seq"
+		}
+		var oldest []time.Time
+		if err := db.Raw("SELECT received_at FROM events WHERE "+cond+" ORDER BY "+order+" LIMIT 1", args...).
+			Scan(&oldest).Error; err != nil {
+			return lag, fmt.Errorf("models: projector lag: %w", err)
+		}
+		if len(oldest) > 0 {
+			lag.Oldest = oldest[0]
+		}
+	}
+	if err := db.Model(&ParkedEvent{}).Count(&lag.Parked).Error; err != nil {
+		return lag, fmt.Errorf("models: projector lag: %w", err)
+	}
+	return lag, nil
+}
+
+// SyncProjections waits until every event stored before the call is
+// projected (or parked), or ctx ends. With a projector running in this
+// process it wakes it and waits; without one (a command, or another replica
+// projecting) it projects itself, taking turns through the projection lock.
+func (s *Store) SyncProjections(ctx context.Context) error {
+	var last int64
+	if err := s.db.WithContext(ctx).Raw("SELECT COALESCE(MAX(seq), 0) FROM events").Scan(&last).Error; err != nil {
+		return fmt.Errorf("models: sync projections: %w", err)
+	}
+	var own *Projector
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		pending, err := s.unprojectedUpTo(ctx, last)
+		if err != nil || !pending {
+			return err
+		}
+		if p := s.running.Load(); p != nil {
+			p.Wake()
+		} else {
+			if own == nil {
+				own = s.newProjector(ProjectorOptions{})
+			}
+			n, err := own.step(ctx, true)
+			if err != nil {
+				return fmt.Errorf("models: sync projections: %w", err)
+			}
+			if own.cache != nil {
+				// Another projector may run in this process after us.
+				s.projectionGen.Add(1)
+			}
+			if n > 0 {
+				continue
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("models: sync projections: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// unprojectedUpTo reports whether an event with seq ≤ last is not projected yet.
+func (s *Store) unprojectedUpTo(ctx context.Context, last int64) (bool, error) {
+	db := s.db.WithContext(ctx)
+	pos, err := s.projectorPosition(db)
+	if err != nil {
+		return false, err
+	}
+	cond, args := s.beyond(pos)
+	var n int64
+	if err := db.Raw("SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE seq <= ? AND "+cond+" LIMIT 1) AS pending",
+		append([]any{last}, args...)...).Scan(&n).Error; err != nil {
+		return false, fmt.Errorf("models: sync projections: %w", err)
+	}
+	return n > 0, nil
+}
