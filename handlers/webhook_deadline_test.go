@@ -13,8 +13,9 @@ import (
 	"smiledash/smile/smiletest"
 )
 
-// holdWriterLock takes the writer's lock from another connection, as another
-// replica (PostgreSQL) or another process (SQLite) would, and returns its release.
+// holdWriterLock blocks appends to the log from another connection, as a
+// stuck migration or maintenance job on PostgreSQL (replicas' appends take no
+// lock) or another process on SQLite would, and returns its release.
 func holdWriterLock(t *testing.T, s *models.Store) (release func()) {
 	t.Helper()
 	ctx := context.Background()
@@ -26,19 +27,15 @@ func holdWriterLock(t *testing.T, s *models.Store) (release func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Dialect() == migrations.Postgres {
-		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7243)"); err != nil {
-			t.Fatal(err)
-		}
-		return func() {
-			_, _ = conn.ExecContext(ctx, "SELECT pg_advisory_unlock(7243)")
-			conn.Close()
-		}
-	}
-	// Store connections begin IMMEDIATE: this takes SQLite's write lock.
+	// Store connections begin IMMEDIATE: on SQLite this takes the write lock.
 	tx, err := conn.BeginTx(ctx, &sql.TxOptions{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s.Dialect() == migrations.Postgres {
+		if _, err := tx.ExecContext(ctx, "LOCK TABLE events IN EXCLUSIVE MODE"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return func() {
 		_ = tx.Rollback()

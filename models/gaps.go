@@ -7,7 +7,6 @@ import (
 
 	"gorm.io/gorm"
 
-	"smiledash/migrations"
 	"smiledash/smile"
 )
 
@@ -145,10 +144,8 @@ func (s *Store) openCallbackGap(db *gorm.DB, cb *Callback) error {
 	if !ok || cb.UserKey == nil {
 		return nil
 	}
-	if s.dialect == migrations.Postgres {
-		if err := db.Exec("SELECT pg_advisory_xact_lock(?)", projectionLockKey).Error; err != nil {
-			return fmt.Errorf("models: gap lock: %w", err)
-		}
+	if _, err := s.lockProjections(db, true); err != nil {
+		return fmt.Errorf("models: gap lock: %w", err)
 	}
 	g := Gap{Kind: rule.kind, UserKey: *cb.UserKey, AccountID: cb.AccountID, CallbackID: &cb.ID, ClaimedAt: cb.ReceivedAt.UTC()}
 	q := db.Table("events").Select("event_id, created_at").

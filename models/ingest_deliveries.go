@@ -11,11 +11,6 @@ import (
 	"gorm.io/gorm"
 )
 
-// projectionLockKey is the PostgreSQL advisory lock held by whoever writes
-// projections: one replica's projector at a time, a rebuild, an erasure, and
-// a callback opening a gap. Appending to the log never takes it.
-const projectionLockKey = 7243
-
 // isUnavailable reports whether err means the database could not be reached or
 // locked in time, rather than that it refused this batch's content.
 func isUnavailable(err error) bool {

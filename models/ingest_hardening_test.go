@@ -386,12 +386,12 @@ func TestIngest_DeadlineWhileWriterHeld(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7243)"); err != nil {
+			if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+models.ProjectionLockArgs+")"); err != nil {
 				t.Fatal(err)
 			}
 			res, err := waitSubmit(t, in, bodies[2])
 			lag, lagErr := s.ProjectorLag(ctx)
-			if _, uerr := conn.ExecContext(ctx, "SELECT pg_advisory_unlock(7243)"); uerr != nil {
+			if _, uerr := conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+models.ProjectionLockArgs+")"); uerr != nil {
 				t.Fatal(uerr)
 			}
 			if err != nil || res != models.Stored {

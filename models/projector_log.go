@@ -46,6 +46,14 @@ type logRow struct {
 
 func positionOf(r logRow) logPosition { return logPosition{Tx: r.Tx, Seq: r.Seq} }
 
+// ProjectionLockArgs is the PostgreSQL advisory lock (two int4 keys) held by
+// whoever writes projections (one replica's projector at a time, a rebuild,
+// an erasure, a callback opening a gap; appending to the log never takes it),
+// as SQL: the class 7243 and the store's schema, so stores in different
+// schemas of one database (tests, or several deployments) do not wait for
+// each other.
+const ProjectionLockArgs = "7243, hashtext(current_schema())"
+
 // lockProjections takes the projection lock for tx on PostgreSQL, waiting for
 // it or not; SQLite's single writer connection already serialises writers.
 func (s *Store) lockProjections(tx *gorm.DB, wait bool) (bool, error) {
@@ -53,13 +61,13 @@ func (s *Store) lockProjections(tx *gorm.DB, wait bool) (bool, error) {
 		return true, nil
 	}
 	if wait {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(?)", projectionLockKey).Error; err != nil {
+		if err := tx.Exec("SELECT pg_advisory_xact_lock(" + ProjectionLockArgs + ")").Error; err != nil {
 			return false, fmt.Errorf("models: projection lock: %w", err)
 		}
 		return true, nil
 	}
 	var locked bool
-	if err := tx.Raw("SELECT pg_try_advisory_xact_lock(?)", projectionLockKey).Scan(&locked).Error; err != nil {
+	if err := tx.Raw("SELECT pg_try_advisory_xact_lock(" + ProjectionLockArgs + ")").Scan(&locked).Error; err != nil {
 		return false, fmt.Errorf("models: projection lock: %w", err)
 	}
 	return locked, nil
