@@ -65,7 +65,7 @@ func laterApp(t *testing.T, a *connectApp, d time.Duration) *connectApp {
 	t.Helper()
 	deps := handlers.Deps{Store: a.store, Auth: a.auth, Assets: nil, Now: func() time.Time { return time.Now().Add(d) }}
 	deps.Connect = handlers.ConnectDeps{Smile: nil, PublicURL: testPublicURL}
-	return &connectApp{testApp: &testApp{app: handlers.NewApp(deps), store: a.store, auth: a.auth, in: a.in}, api: a.api, sim: a.sim}
+	return &connectApp{testApp: &testApp{app: handlers.NewApp(deps), store: a.store, auth: a.auth, in: a.in, projected: a.projected}, api: a.api, sim: a.sim}
 }
 
 func TestShowConnect_FirstOpenCreatesUserAndSession(t *testing.T) {

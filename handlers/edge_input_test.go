@@ -34,7 +34,7 @@ func newTestAppOn(t *testing.T, store *models.Store) *testApp {
 	app := handlers.NewApp(handlers.Deps{Store: store, Auth: au, Assets: assets, Ingester: in, Webhooks: handlers.WebhookConfig{
 		Secrets: [][]byte{[]byte(smiletest.FixtureSecret)}, AllowedIPs: allowed, MaxBytes: 64 << 10,
 	}})
-	return &testApp{app: app, store: store, auth: au, in: in}
+	return &testApp{app: app, store: store, auth: au, in: in, projected: store}
 }
 
 // TestHostileInput_NULIsABadRequest sends NUL in every filter of every page and

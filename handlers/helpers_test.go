@@ -25,6 +25,9 @@ type testApp struct {
 	store *models.Store
 	auth  *auth.Store
 	in    *models.Ingester
+	// projected is the store the app's webhooks go to: do waits for its
+	// projections after each accepted webhook, as tests read them next.
+	projected *models.Store
 }
 
 // fiber's app.Test connects from 0.0.0.0.
@@ -59,7 +62,7 @@ func newTestApp(t *testing.T, mutate ...func(*handlers.Deps)) *testApp {
 	if deps.Auth == nil && deps.Store != nil {
 		deps.Auth = auth.New(deps.Store)
 	}
-	return &testApp{app: handlers.NewApp(deps), store: store, auth: authOf(deps), in: in}
+	return &testApp{app: handlers.NewApp(deps), store: store, auth: authOf(deps), in: in, projected: deps.Store}
 }
 
 type response struct {
@@ -76,6 +79,9 @@ func (a *testApp) do(t *testing.T, req *http.Request) response {
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	if req.URL.Path == "/webhooks/smile" && resp.StatusCode == http.StatusOK && a.projected != nil {
+		storetest.Sync(t, a.projected)
+	}
 	return response{status: resp.StatusCode, body: string(b), header: resp.Header}
 }
 

@@ -139,7 +139,10 @@ func (s *Store) erasureSubject(ctx context.Context, id string) (key int64, found
 func (s *Store) revokeAtSmile(ctx context.Context, r AccountRevoker, id string, key int64) (int, error) {
 	ids := map[string]bool{}
 	var ours []string
-	if err := s.db.WithContext(ctx).Model(&Account{}).Where("user_key = ?", key).Pluck("id", &ours).Error; err != nil {
+	// From the log, not the projections: an account whose events the
+	// projector has not reached yet is the user's all the same.
+	if err := s.db.WithContext(ctx).Model(&Event{}).Distinct("account_id").
+		Where("user_key = ? AND account_id <> ''", key).Pluck("account_id", &ours).Error; err != nil {
 		return 0, fmt.Errorf("models: erase user: list accounts: %w", err)
 	}
 	for _, a := range ours {
