@@ -30,8 +30,12 @@ type PagesDeps struct {
 	Background func(job func())
 	// ProjectorLag and Gaps feed the overview's projector-lag and open-gaps
 	// panels (overview.go); each panel is left out while its field is nil.
+	// ProjectorLag also feeds every page's lag banner (projector_lag.go).
 	ProjectorLag ProjectorLagReader
 	Gaps         GapCounter
+	// LagWarn is the projector lag past which the banner turns into a
+	// warning (default models.DefaultLagWarn).
+	LagWarn time.Duration
 }
 
 // SettingsInfo is the configuration the settings page explains.

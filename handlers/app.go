@@ -22,7 +22,7 @@ func NewApp(deps Deps) *fiber.App {
 	if deps.Metrics == nil {
 		deps.Metrics = NewMetrics()
 	}
-	h := &Handler{log: deps.Log, deps: deps, now: deps.Now, requestIDs: newRequestIDs(),
+	h := &Handler{log: deps.Log, deps: deps, now: deps.Now, requestIDs: newRequestIDs(), lag: newLagCache(deps.Pages.ProjectorLag),
 		edge: &edge{hsts: isHTTPS(deps.Admin.PublicURL) || isHTTPS(deps.Connect.PublicURL)}}
 	h.renderErrorPage = h.errorPage
 	app := fiber.New(fiber.Config{

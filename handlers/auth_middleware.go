@@ -170,5 +170,6 @@ func (h *Handler) layout(c *fiber.Ctx, title, active string) views.LayoutVM {
 	if h.deps.Assets != nil {
 		vm.Scripts = []string{h.deps.Assets.URL("js/htmx.min.js"), h.deps.Assets.URL("js/theme.js")}
 	}
+	vm.Lag = h.lagBanner(c.UserContext())
 	return vm
 }

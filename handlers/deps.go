@@ -70,6 +70,8 @@ type Handler struct {
 	renderErrorPage func(c *fiber.Ctx, status int, public string) error
 	// edge is what runs on fasthttp's hooks, below the router (edge.go).
 	edge *edge
+	// lag is the projector's lag, read at most once a second (projector_lag.go).
+	lag *lagCache
 }
 
 // AdminDeps is what sign-in and the signed-in dashboard need beyond the store.

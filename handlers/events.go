@@ -138,6 +138,10 @@ func (h *Handler) showEvent(c *fiber.Ctx) error {
 		UserID: d.UserID, AccountID: d.AccountID, SourceIP: d.SourceIP, Deliveries: d.Deliveries,
 		SecretLabel: secretLabel(d.SecretIndex), Body: views.RawView(d.Body, int64(len(d.Body)), eventURL(d.Seq)+"/body"),
 		Replayed: eff.Replayed, Truncated: eff.Truncated, RecordsURL: recordsURLOf(d.Type, d.Body),
+		Unprojected: d.Unprojected,
+	}
+	if d.Parked != nil {
+		vm.ParkedError = d.Parked.Error
 	}
 	if r, ok := models.RetainedOf(d.Body); ok {
 		vm.Retained = &views.RetainedVM{At: r.At, OriginalBytes: r.OriginalBytes}

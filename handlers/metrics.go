@@ -1,6 +1,9 @@
 package handlers
 
 import (
+	"context"
+	"time"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,6 +23,10 @@ type Metrics struct {
 	batchTime  prometheus.Histogram
 	batchFails prometheus.Counter
 	dropped    prometheus.Counter
+	// The projector (models.Projector) behind the acknowledgement.
+	projected     *prometheus.CounterVec
+	projectorTime prometheus.Histogram
+	projectorFail prometheus.Counter
 }
 
 // NewMetrics registers the series on a new registry.
@@ -43,7 +50,7 @@ func NewMetrics() *Metrics {
 		}),
 		batchTime: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "smiledash_ingest_batch_seconds",
-			Help:    "Time to commit one batch, projections included.",
+			Help:    "Time to commit one batch to the event log (the projections follow).",
 			Buckets: []float64{.0005, .001, .002, .005, .01, .025, .05, .1, .25, 1},
 		}),
 		batchFails: prometheus.NewCounter(prometheus.CounterOpts{
@@ -54,8 +61,22 @@ func NewMetrics() *Metrics {
 			Name: "smiledash_webhook_rejections_unrecorded_total",
 			Help: "Rejected attempts not written to the deliveries table: the writer was busy, or the database refused the record.",
 		}),
+		projected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "smiledash_projector_events_total",
+			Help: "Events this process's projector applied to the projections (projected) or could not (parked).",
+		}, []string{"outcome"}),
+		projectorTime: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "smiledash_projector_batch_seconds",
+			Help:    "Time to project and commit one batch of the event log.",
+			Buckets: []float64{.001, .002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
+		projectorFail: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "smiledash_projector_batch_failures_total",
+			Help: "Projector batches that failed as a whole (the database was unavailable); they are retried.",
+		}),
 	}
 	reg.MustRegister(m.deliveries, m.latency, m.batchSize, m.batchTime, m.batchFails, m.dropped,
+		m.projected, m.projectorTime, m.projectorFail,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -78,6 +99,48 @@ func (m *Metrics) ObserveBatch(r models.BatchReport) {
 		m.batchFails.Inc()
 	}
 	m.dropped.Add(float64(r.RejectionsLost))
+}
+
+// ObserveProjector records one projector batch; pass it as
+// models.ProjectorOptions.OnBatch.
+func (m *Metrics) ObserveProjector(r models.ProjectorReport) {
+	if r.Err != nil {
+		m.projectorFail.Inc()
+		return
+	}
+	m.projected.WithLabelValues("projected").Add(float64(r.Projected))
+	m.projected.WithLabelValues("parked").Add(float64(r.Parked))
+	m.projectorTime.Observe(r.Duration.Seconds())
+}
+
+// WatchProjectorLag exports how far the projections are behind the event log,
+// read from the database at scrape time (at most once a second), so every
+// replica reports the same, whichever of them is projecting.
+func (m *Metrics) WatchProjectorLag(r ProjectorLagReader) {
+	cache := newLagCache(r)
+	read := func(f func(models.ProjectorLag) float64) func() float64 {
+		return func() float64 {
+			lag, err := cache.read(context.Background())
+			if err != nil {
+				return -1
+			}
+			return f(lag)
+		}
+	}
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "smiledash_projector_lag_events",
+			Help: "Stored events not projected yet (-1 when it cannot be read).",
+		}, read(func(l models.ProjectorLag) float64 { return float64(l.Events) })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "smiledash_projector_lag_seconds",
+			Help: "How long the oldest unprojected event has waited (-1 when it cannot be read).",
+		}, read(func(l models.ProjectorLag) float64 { return l.Behind(time.Now()).Seconds() })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "smiledash_projector_parked_events",
+			Help: "Events the projections could not take; a rebuild retries them (-1 when it cannot be read).",
+		}, read(func(l models.ProjectorLag) float64 { return float64(l.Parked) })),
+	)
 }
 
 // delivery counts one attempt. Types Smile has not documented share one label,

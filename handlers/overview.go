@@ -15,11 +15,16 @@ import (
 )
 
 // ProjectorLagReader tells how far the projector is behind the event log:
-// events stored but not yet projected, and the age of the oldest of them.
-// The overview shows it in webhook health when PagesDeps.ProjectorLag is set.
+// events stored but not yet projected, the oldest of them, and how many are
+// parked. The overview shows it in webhook health, and every page says so in
+// a banner when it matters (projector_lag.go), when PagesDeps.ProjectorLag is
+// set.
 type ProjectorLagReader interface {
-	ProjectorLag(ctx context.Context) (events int64, behind time.Duration, err error)
+	ProjectorLag(ctx context.Context) (models.ProjectorLag, error)
+	ParkedEvents(ctx context.Context, limit int) ([]models.ParkedEvent, int64, error)
 }
+
+var _ ProjectorLagReader = (*models.Store)(nil)
 
 // GapCounter counts open reconciliation gaps (widget claims without their
 // signed webhook) by kind. The overview shows them when PagesDeps.Gaps is set.
@@ -259,12 +264,22 @@ func (h *Handler) projectorLagVM(ctx context.Context) *views.ProjectorLagVM {
 	if h.deps.Pages.ProjectorLag == nil {
 		return nil
 	}
-	n, behind, err := h.deps.Pages.ProjectorLag.ProjectorLag(ctx)
+	lag, err := h.lag.read(ctx)
 	if err != nil {
 		h.log.Error("Overview: projector lag", "error", err)
 		return &views.ProjectorLagVM{Error: "Could not read the projector's position."}
 	}
-	return &views.ProjectorLagVM{OK: n == 0, Events: views.Thousands(n), Behind: behind.Round(time.Second).String()}
+	vm := lagVM(lag, h.now())
+	if lag.Parked > 0 {
+		parked, _, err := h.deps.Pages.ProjectorLag.ParkedEvents(ctx, 20)
+		if err != nil {
+			h.log.Error("Overview: parked events", "error", err)
+		}
+		for _, p := range parked {
+			vm.ParkedList = append(vm.ParkedList, views.ParkedEventVM{EventID: p.EventID, URL: eventURL(p.Seq), Error: p.Error, At: p.ParkedAt})
+		}
+	}
+	return vm
 }
 
 // gapsVM counts open gaps by kind; nil when gap detection is not wired.

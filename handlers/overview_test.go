@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"strings"
@@ -20,10 +21,20 @@ var overviewNow = time.Date(2026, 2, 1, 12, 30, 0, 0, time.UTC)
 type fakeLag struct {
 	n      int64
 	behind time.Duration
+	parked int64
 }
 
-func (f fakeLag) ProjectorLag(context.Context) (int64, time.Duration, error) {
-	return f.n, f.behind, nil
+func (f fakeLag) ParkedEvents(context.Context, int) ([]models.ParkedEvent, int64, error) {
+	var out []models.ParkedEvent
+	for i := range f.parked {
+		out = append(out, models.ParkedEvent{Seq: i + 1, EventID: fmt.Sprintf("et-parked-%d", i), Error: "stored event no longer parses", ParkedAt: overviewNow})
+	}
+	return out, f.parked, nil
+}
+
+// ProjectorLag is behind as of the overview's fixed clock.
+func (f fakeLag) ProjectorLag(context.Context) (models.ProjectorLag, error) {
+	return models.ProjectorLag{Events: f.n, Oldest: overviewNow.Add(-f.behind), Parked: f.parked}, nil
 }
 
 type fakeGaps map[string]int64
@@ -137,11 +148,12 @@ func TestOverview_AnswersForTheRange(t *testing.T) {
 
 func TestOverview_PanelsOfWiredDependencies(t *testing.T) {
 	a := newTestApp(t, withOverviewClock, func(d *handlers.Deps) {
-		d.Pages.ProjectorLag = fakeLag{n: 42, behind: 3 * time.Second}
+		d.Pages.ProjectorLag = fakeLag{n: 42, behind: 3 * time.Second, parked: 2}
 		d.Pages.Gaps = fakeGaps{"connected_without_webhook": 2, "removed_without_webhook": 0}
 	})
 	body := a.signIn(t, handlers.RoleViewer).get(t, "/admin").body
 	for _, want := range []string{`data-testid="health-lag"`, "42 events, 3s behind", `data-testid="open-gaps"`,
+		`data-testid="parked-event"`, "et-parked-1", "stored event no longer parses", `data-testid="lag-banner"`,
 		`href="/admin/attention?kind=connected_without_webhook&amp;status=open#gaps"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("overview lacks %s", want)

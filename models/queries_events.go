@@ -172,6 +172,10 @@ type EventDetail struct {
 	// Attempts are the deliveries of the same id after the first: duplicates,
 	// and rejections that named this id.
 	Attempts []Delivery
+	// Unprojected says the projector has not reached the event yet; Parked,
+	// that it could not project it (and why).
+	Unprojected bool
+	Parked      *ParkedEvent
 }
 
 // EventBySeq returns one event with its body and every other delivery attempt
@@ -204,6 +208,23 @@ func (s *Store) fillEventDetail(ctx context.Context, d *EventDetail) error {
 	}
 	if err := db.Where("event_id = ?", d.EventID).Order("id").Limit(500).Find(&d.Attempts).Error; err != nil {
 		return fmt.Errorf("models: attempts of event %d: %w", d.Seq, err)
+	}
+	pos, err := s.projectorPosition(db)
+	if err != nil {
+		return err
+	}
+	cond, args := s.beyond(pos)
+	var pending int64
+	if err := db.Model(&Event{}).Where("seq = ?", d.Seq).Where(cond, args...).Count(&pending).Error; err != nil {
+		return fmt.Errorf("models: is event %d projected: %w", d.Seq, err)
+	}
+	d.Unprojected = pending > 0
+	var parked []ParkedEvent
+	if err := db.Where("seq = ?", d.Seq).Limit(1).Find(&parked).Error; err != nil {
+		return fmt.Errorf("models: is event %d parked: %w", d.Seq, err)
+	}
+	if len(parked) > 0 {
+		d.Parked = &parked[0]
 	}
 	return nil
 }

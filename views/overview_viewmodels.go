@@ -85,6 +85,16 @@ type ProjectorLagVM struct {
 	Behind string
 	Error  string
 	OK     bool
+	// Parked counts the events the projections could not take; ParkedList
+	// shows the newest of them.
+	Parked     string
+	ParkedList []ParkedEventVM
+}
+
+// ParkedEventVM is an event the projections could not take.
+type ParkedEventVM struct {
+	EventID, URL, Error string
+	At                  time.Time
 }
 
 // GapsVM counts open gaps (widget claims without a matching webhook) by kind.

@@ -248,6 +248,10 @@ type EventPageVM struct {
 	// RecordsURL shows the record or verification a RECORD_* or
 	// VERIFICATION_* event concerns; "" for other events.
 	RecordsURL string
+	// Unprojected says the projector has not reached the event yet;
+	// ParkedError, that it could not project it, and why.
+	Unprojected bool
+	ParkedError string
 }
 
 // FieldChangeVM is one projected value an event changed.

@@ -31,4 +31,13 @@ type LayoutVM struct {
 	Sandbox bool
 	// Scripts are content-hashed script URLs loaded with defer (theme, htmx, live updates).
 	Scripts []string
+	// Lag, when set, says the projections are behind the event log.
+	Lag *LagBannerVM
+}
+
+// LagBannerVM says on every page that the projections are behind the log
+// (Text) or that events are parked (Parked); Loud past the warning bound.
+type LagBannerVM struct {
+	Text, Parked, ParkedURL string
+	Loud                    bool
 }

@@ -47,6 +47,9 @@ type Config struct {
 	GapWindow   time.Duration
 	StaleAfter  time.Duration
 	CheckBudget int
+	// LagWarn is how far behind the log the projector may fall before pages,
+	// logs and /metrics say so loudly.
+	LagWarn time.Duration
 }
 
 // Sandbox reports whether smiledash runs its built-in Smile simulator: it does
@@ -120,7 +123,7 @@ func loadConfig(args []string, getenv func(string) string) (Config, error) {
 // -h lists them where and how that command prints its help.
 func loadConfigFlags(fs *flag.FlagSet, args []string, getenv func(string) string) (Config, error) {
 	var c Config
-	var secrets, maxBytes, widgetHosts string
+	var secrets, maxBytes, widgetHosts, lagWarn string
 	var recon reconSettings
 	settings := []setting{
 		{"SMILEDASH_ADDR", "addr", ":8080", "listen address", &c.Addr},
@@ -141,6 +144,7 @@ func loadConfigFlags(fs *flag.FlagSet, args []string, getenv func(string) string
 		{"SMILE_WIDGET_HOSTS", "smile-widget-hosts", "", "comma-separated https origins the connect page also admits for Smile's widget", &widgetHosts},
 		{"SMILEDASH_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", &c.LogLevel},
 		{"SMILEDASH_DEBUG_ADDR", "debug-addr", "", "serve pprof profiles on this address (e.g. 127.0.0.1:6060)", &c.DebugAddr},
+		{"SMILEDASH_PROJECTOR_LAG_WARN", "projector-lag-warn", "1m", "warn (pages, log) when the projections fall this far behind the event log", &lagWarn},
 	}
 	settings = append(settings, c.Retention.settings()...) // retention.go
 	settings = append(settings, recon.settings()...)       // recon_wiring.go
@@ -180,6 +184,9 @@ func loadConfigFlags(fs *flag.FlagSet, args []string, getenv func(string) string
 	}
 	if err := recon.apply(&c); err != nil {
 		return Config{}, err
+	}
+	if c.LagWarn, err = parseAge(lagWarn); err != nil || c.LagWarn <= 0 {
+		return Config{}, fmt.Errorf("SMILEDASH_PROJECTOR_LAG_WARN must be a positive duration such as 1m, got %q", lagWarn)
 	}
 	if c.WidgetScriptURL == "" {
 		c.WidgetScriptURL = defaultWidgetScriptURL

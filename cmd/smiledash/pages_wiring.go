@@ -26,7 +26,9 @@ func pagesDeps(ctx context.Context, cfg Config, store *models.Store, secrets []s
 			AllowedIPs: allowedIPsText(cfg),
 			Sandbox:    cfg.Sandbox(),
 		},
-		Gaps: handlers.OpenGaps{Store: store},
+		Gaps:         handlers.OpenGaps{Store: store},
+		ProjectorLag: store,
+		LagWarn:      cfg.LagWarn,
 	}
 	if smileClient != nil && !cfg.Sandbox() {
 		deps.Registrar = smileClient

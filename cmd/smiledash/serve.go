@@ -42,7 +42,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	metrics := handlers.NewMetrics()
-	ingester, err := store.NewIngester(models.IngestOptions{Logger: log, OnBatch: metrics.ObserveBatch})
+	ingester, err := store.NewIngester(models.IngestOptions{Logger: log, OnBatch: metrics.ObserveBatch,
+		Projector: models.ProjectorOptions{LagWarn: cfg.LagWarn, OnBatch: metrics.ObserveProjector}})
 	if err != nil {
 		return err
 	}
@@ -59,6 +60,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	})
 	defer func() { _ = drain() }()
 	metrics.WatchQueue(ingester.QueueDepth)
+	metrics.WatchProjectorLag(store)
 	// Retention (retention.go): batched, on its own goroutine, stopped before
 	// the store closes.
 	stopRetention := startRetention(cfg, store, log)
