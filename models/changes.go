@@ -11,6 +11,8 @@ const (
 	ChangeCallback = live.KindCallback
 	ChangeAction   = live.KindAction
 	ChangeDelivery = live.KindDelivery
+	// ChangeProjection names no timeline item: the projections moved on.
+	ChangeProjection = live.KindProjection
 )
 
 // Changes is the bus this store publishes every stored timeline item to,

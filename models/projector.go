@@ -310,6 +310,8 @@ func (p *Projector) afterCommit(rows []logRow, parked int) {
 	if parked > 0 {
 		p.log.Error("Events parked: the projections could not take them; a rebuild retries them", slog.Int("count", parked))
 	}
+	// Pages showing users, accounts or the overview refresh.
+	p.store.publish(Change{Kind: ChangeProjection, ID: rows[len(rows)-1].Seq, At: time.Now().UTC()})
 	if lag := time.Since(rows[len(rows)-1].ReceivedAt); lag > p.opts.LagWarn && time.Since(p.lastWarn) > 10*time.Second {
 		p.lastWarn = time.Now()
 		p.log.Warn("Projections are behind the event log", slog.Duration("lag", lag.Round(time.Second)),

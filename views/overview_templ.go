@@ -45,7 +45,7 @@ func OverviewPage(vm OverviewPageVM) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section id=\"overview-live\" data-testid=\"overview-page\" data-live-region=\"event,delivery\" data-live-auto><div class=\"overview-head\"><h1>Overview</h1><nav class=\"range-choice\" aria-label=\"Time range\" data-testid=\"overview-range\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<section id=\"overview-live\" data-testid=\"overview-page\" data-live-region=\"event,delivery,projection\" data-live-auto><div class=\"overview-head\"><h1>Overview</h1><nav class=\"range-choice\" aria-label=\"Time range\" data-testid=\"overview-range\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

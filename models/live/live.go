@@ -22,12 +22,16 @@ const (
 	// KindDelivery says delivery attempts (refusals, duplicates) were
 	// recorded; it names no item, only that the deliveries list changed.
 	KindDelivery = "delivery"
+	// KindProjection says the projector applied events up to ID (events.seq)
+	// to the projections: pages showing users, accounts or the overview's
+	// counters refresh.
+	KindProjection = "projection"
 )
 
 // Change tells live views that a timeline item was stored. Bridge carries it
 // between replicas as JSON.
 type Change struct {
-	Kind      string // KindEvent, KindCallback, KindAction or KindDelivery
+	Kind      string // KindEvent, KindCallback, KindAction, KindDelivery or KindProjection
 	ID        int64  // events.seq, callbacks.id or actions.id
 	UserKey   int64  // 0 when the item names no user
 	AccountID string
