@@ -62,7 +62,7 @@ func TestLogin_StoreDown(t *testing.T) {
 	t.Parallel()
 	for _, step := range []string{"device", "throttle", "password", "refund", "session"} {
 		t.Run(step, func(t *testing.T) {
-			a := newTestApp(t, func(d *handlers.Deps) { d.Auth = downAuth{failAt: step} })
+			a := newTestApp(t, func(d *handlers.Deps) { d.Stores.Auth = downAuth{failAt: step} })
 			got := a.do(t, loginRequest(url.Values{"email": {"alice@example.com"}, "password": {testAdminPassword}}))
 			if got.status != http.StatusInternalServerError {
 				t.Fatalf("got %d, want 500", got.status)

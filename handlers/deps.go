@@ -31,7 +31,12 @@ type WebhookConfig struct {
 	MaxBytes int
 }
 
-// Deps is everything the HTTP layer is built from.
+// Deps is everything the HTTP layer is built from. NewApp decides once what
+// may be absent: Log, Now, Metrics and Assets get defaults; Ingester and every
+// Stores field are required (NewApp panics without one: no part of the app
+// runs without its store, so there is no half-built mode to guard against);
+// the optional collaborators say in their own comments what their absence
+// turns off.
 type Deps struct {
 	Log      *slog.Logger
 	Webhooks WebhookConfig
@@ -41,14 +46,10 @@ type Deps struct {
 	// migrations current); nil means always ready.
 	Ready func(ctx context.Context) error
 	Now   func() time.Time
-	// Assets are the embedded CSS and JS.
+	// Assets are the embedded CSS and JS; nil means static.New().
 	Assets *static.Assets
-	// Store is the database. Feature files declare the small interfaces they use
-	// of it and check *models.Store satisfies them.
-	Store *models.Store
-	// Auth is admins, sign-in, sessions and API tokens (an *auth.Store); nil
-	// means nobody can sign in.
-	Auth AdminStore
+	// Stores is the database, as each group of handlers uses it.
+	Stores Stores
 	// Connect serves end users' connect links (connect.go).
 	Connect ConnectDeps
 	// Admin is sign-in, sessions and API tokens (auth.go).
@@ -57,6 +58,47 @@ type Deps struct {
 	Pages PagesDeps
 	// Recon is reconciliation: gaps, stale data, Check with Smile (gaps.go).
 	Recon ReconDeps
+}
+
+// Stores is the database as each group of handlers uses it: every field is
+// the small interface declared next to the handlers that use it, so a test
+// can put a fake behind one group (connect_fake_test.go, auth_fake_test.go)
+// while the others run on a real store. cmd/smiledash fills them from one
+// *models.Store and its *auth.Store. All are required.
+type Stores struct {
+	// Pages is what the dashboard pages and the JSON API read, and the
+	// actions on them write (admin_pages.go).
+	Pages PageStore
+	// Links is the admins' management of connect links (links.go).
+	Links LinkStore
+	// Connect is the end users' side of connect links (connect.go).
+	Connect ConnectStore
+	// Recon is gaps, stale data and Check with Smile (gaps.go).
+	Recon ReconStore
+	// Audit records who changed what, and reads it back (admins.go).
+	Audit AuditStore
+	// Auth is admins, sign-in, sessions and API tokens (auth.go, admins.go).
+	Auth AdminStore
+	// Changes is where the live stream hears of stored items (stream.go).
+	Changes ChangeFeed
+}
+
+// missing names the Stores fields that are nil.
+func (s Stores) missing() []string {
+	var out []string
+	for _, f := range []struct {
+		name string
+		nil  bool
+	}{
+		{"Pages", s.Pages == nil}, {"Links", s.Links == nil}, {"Connect", s.Connect == nil},
+		{"Recon", s.Recon == nil}, {"Audit", s.Audit == nil}, {"Auth", s.Auth == nil},
+		{"Changes", s.Changes == nil},
+	} {
+		if f.nil {
+			out = append(out, "Stores."+f.name)
+		}
+	}
+	return out
 }
 
 // Handler holds the dependencies every route handler shares.
