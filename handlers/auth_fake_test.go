@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,20 +12,18 @@ import (
 	"smiledash/models/auth"
 )
 
-// errStoreDown is what a store that cannot be reached returns.
-var errStoreDown = errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
-
-// downAuth is an auth store whose database is down at the step named by
+// downAuth is an auth store that fails with err at the step named by
 // failAt; the steps before it succeed. Methods sign-in never calls are left
 // to the nil embedded interface: calling one panics the test.
 type downAuth struct {
 	handlers.AdminStore
 	failAt string
+	err    error
 }
 
 func (d downAuth) fail(step string) error {
 	if d.failAt == step {
-		return errStoreDown
+		return d.err
 	}
 	return nil
 }
@@ -56,23 +53,30 @@ func (d downAuth) CreateSession(context.Context, int64, auth.SessionClient, time
 }
 
 // TestLogin_StoreDown checks that a sign-in whose store fails at any step is
-// a 500 page in plain words: nobody is signed in, no session cookie is set,
-// and the cause stays in the log.
+// the page in plain words with the failure's status (503 with Retry-After when
+// the store is busy or unreachable, storeFailures): nobody is signed in, no
+// session cookie is set, and the cause stays in the log.
 func TestLogin_StoreDown(t *testing.T) {
 	t.Parallel()
 	for _, step := range []string{"device", "throttle", "password", "refund", "session"} {
-		t.Run(step, func(t *testing.T) {
-			a := newTestApp(t, func(d *handlers.Deps) { d.Stores.Auth = downAuth{failAt: step} })
-			got := a.do(t, loginRequest(url.Values{"email": {"alice@example.com"}, "password": {testAdminPassword}}))
-			if got.status != http.StatusInternalServerError {
-				t.Fatalf("got %d, want 500", got.status)
-			}
-			if strings.Contains(got.body, "connection refused") {
-				t.Error("the page shows the store's error")
-			}
-			if c := sessionCookieOf(got); c != nil && c.Value != "" {
-				t.Errorf("got session cookie %q, want none", c.Value)
-			}
-		})
+		for _, sf := range storeFailures {
+			t.Run(step+"/"+sf.name, func(t *testing.T) {
+				t.Parallel()
+				a := newTestApp(t, func(d *handlers.Deps) { d.Stores.Auth = downAuth{failAt: step, err: sf.err} })
+				got := a.do(t, loginRequest(url.Values{"email": {"alice@example.com"}, "password": {testAdminPassword}}))
+				if got.status != sf.wantStatus {
+					t.Fatalf("got %d, want %d", got.status, sf.wantStatus)
+				}
+				if strings.Contains(got.body, sf.leak) {
+					t.Errorf("the page shows the store's error (%q)", sf.leak)
+				}
+				if got := got.header.Get("Retry-After"); (sf.wantStatus == http.StatusServiceUnavailable) != (got != "") {
+					t.Errorf("got Retry-After %q with %d", got, sf.wantStatus)
+				}
+				if c := sessionCookieOf(got); c != nil && c.Value != "" {
+					t.Errorf("got session cookie %q, want none", c.Value)
+				}
+			})
+		}
 	}
 }
