@@ -18,10 +18,7 @@ import (
 // (Deps says why): that is a wiring mistake, found when the app is built
 // rather than as a nil dereference in the middle of a request.
 func NewApp(deps Deps) *fiber.App {
-	if missing := deps.Stores.missing(); deps.Ingester == nil || len(missing) > 0 {
-		if deps.Ingester == nil {
-			missing = append(missing, "Ingester")
-		}
+	if missing := deps.missing(); len(missing) > 0 {
 		panic("handlers: NewApp without " + strings.Join(missing, ", "))
 	}
 	if deps.Assets == nil {

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -32,11 +33,17 @@ type WebhookConfig struct {
 }
 
 // Deps is everything the HTTP layer is built from. NewApp decides once what
-// may be absent: Log, Now, Metrics and Assets get defaults; Ingester and every
-// Stores field are required (NewApp panics without one: no part of the app
-// runs without its store, so there is no half-built mode to guard against);
-// the optional collaborators say in their own comments what their absence
-// turns off.
+// may be absent:
+//   - Log, Now, Metrics and Assets get defaults;
+//   - Ingester and every Stores field are required, and NewApp panics without
+//     one: no part of the app runs without its store, so no handler checks
+//     for a missing one;
+//   - the rest turn one feature off when nil, and only the handlers of that
+//     feature look: Ready (always ready), Connect.Sandbox (no /sandbox
+//     route), Pages.Registrar (no webhook registration from the settings
+//     page), Recon.Smile (no Check with Smile), Connect.Smile (no revoking at
+//     Smile on erasure; the connect pages need it), Pages.ProjectorLag (no lag
+//     panel).
 type Deps struct {
 	Log      *slog.Logger
 	Webhooks WebhookConfig
@@ -83,21 +90,19 @@ type Stores struct {
 	Changes ChangeFeed
 }
 
-// missing names the Stores fields that are nil.
-func (s Stores) missing() []string {
+// missing names the required dependencies that are nil.
+func (d Deps) missing() []string {
 	var out []string
-	for _, f := range []struct {
-		name string
-		nil  bool
-	}{
-		{"Pages", s.Pages == nil}, {"Links", s.Links == nil}, {"Connect", s.Connect == nil},
-		{"Recon", s.Recon == nil}, {"Audit", s.Audit == nil}, {"Auth", s.Auth == nil},
-		{"Changes", s.Changes == nil},
+	for name, absent := range map[string]bool{
+		"Ingester": d.Ingester == nil, "Stores.Pages": d.Stores.Pages == nil, "Stores.Links": d.Stores.Links == nil,
+		"Stores.Connect": d.Stores.Connect == nil, "Stores.Recon": d.Stores.Recon == nil, "Stores.Audit": d.Stores.Audit == nil,
+		"Stores.Auth": d.Stores.Auth == nil, "Stores.Changes": d.Stores.Changes == nil,
 	} {
-		if f.nil {
-			out = append(out, "Stores."+f.name)
+		if absent {
+			out = append(out, name)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 

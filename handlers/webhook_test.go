@@ -252,4 +252,3 @@ func TestReceiveWebhook_ConcurrentDuplicates(t *testing.T) {
 		t.Errorf("got %d deliveries counted, want 64", ev.Deliveries)
 	}
 }
-
