@@ -55,8 +55,9 @@ func unavailable(public string, err error) error {
 	return &Error{Status: fiber.StatusServiceUnavailable, Public: public, Err: err}
 }
 
-// msgBusy is what anyone is told when the database is busy or unreachable.
-const msgBusy = "We could not reach our database just now. Please try again in a minute."
+// msgBusy is what anyone is told when the database (or another service we
+// depend on) is busy or cannot be reached.
+const msgBusy = "This service is busy just now. Please try again in a minute."
 
 // busyRetryAfter is the Retry-After, in seconds, of a 503 that does not set
 // its own: long enough for a lock to clear or a database to restart.

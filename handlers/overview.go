@@ -63,7 +63,7 @@ func (h *Handler) overviewStore() OverviewStore { return h.deps.Stores.Pages }
 
 // showOverview is GET /admin?range=24h|7d|30d: totals, event volume by family,
 // the connection funnel, top error codes and webhook health for the range,
-// plus projector lag and open gaps when those are wired. Every part reads
+// open gaps by kind, and projector lag when it is wired. Every part reads
 // counters or index ranges (models.Insight), never the whole event log. An
 // unknown range is a 400 that names the three choices; a failing lag or gap
 // source shows in its panel rather than failing the page.
