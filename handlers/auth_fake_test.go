@@ -3,12 +3,14 @@ package handlers_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"smiledash/handlers"
+	"smiledash/models"
 	"smiledash/models/auth"
 )
 
@@ -52,6 +54,22 @@ func (d downAuth) CreateSession(context.Context, int64, auth.SessionClient, time
 	return "", auth.AdminSession{}, d.fail("session")
 }
 
+// SignedInByToken and APITokenByToken know no session or token unless their
+// step fails.
+func (d downAuth) SignedInByToken(context.Context, string, time.Time) (auth.SignedIn, error) {
+	if err := d.fail("session check"); err != nil {
+		return auth.SignedIn{}, err
+	}
+	return auth.SignedIn{}, models.ErrNotFound
+}
+
+func (d downAuth) APITokenByToken(context.Context, string, time.Time) (auth.APIToken, error) {
+	if err := d.fail("token check"); err != nil {
+		return auth.APIToken{}, err
+	}
+	return auth.APIToken{}, models.ErrNotFound
+}
+
 // TestLogin_StoreDown checks that a sign-in whose store fails at any step is
 // the page in plain words with the failure's status (503 with Retry-After when
 // the store is busy or unreachable, storeFailures): nobody is signed in, no
@@ -78,5 +96,46 @@ func TestLogin_StoreDown(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestSignedIn_StoreDown: when the store cannot check a session, a signed-in
+// admin gets 503 with Retry-After in plain words, and keeps the session: a
+// busy store must not sign anyone out or send them to the sign-in page. An
+// API token that cannot be checked is a 503 JSON error, not "invalid token".
+func TestSignedIn_StoreDown(t *testing.T) {
+	t.Parallel()
+	for _, sf := range storeFailures {
+		t.Run(sf.name, func(t *testing.T) {
+			t.Parallel()
+			a := newTestApp(t, func(d *handlers.Deps) {
+				d.Stores.Auth = downAuth{failAt: "session check", err: sf.err}
+			})
+			req := httptest.NewRequest(http.MethodGet, "/admin/users", nil)
+			req.AddCookie(&http.Cookie{Name: sessionCookieName, Value: "a-session-token"})
+			got := a.do(t, req)
+			if got.status != http.StatusServiceUnavailable || got.header.Get("Retry-After") == "" {
+				t.Fatalf("got %d (Retry-After %q), want 503 with Retry-After", got.status, got.header.Get("Retry-After"))
+			}
+			if strings.Contains(got.body, sf.leak) || !strings.Contains(got.body, "Sign-in cannot be checked") {
+				t.Errorf("got body %.300s, want the plain-words page without %q", got.body, sf.leak)
+			}
+			if c := sessionCookieOf(got); c != nil {
+				t.Errorf("got Set-Cookie %s=%q, want the session left alone", c.Name, c.Value)
+			}
+
+			a = newTestApp(t, func(d *handlers.Deps) {
+				d.Stores.Auth = downAuth{failAt: "token check", err: sf.err}
+			})
+			req = httptest.NewRequest(http.MethodGet, "/api/v1/users", nil)
+			req.Header.Set("Authorization", "Bearer smd_some-token")
+			got = a.do(t, req)
+			if got.status != http.StatusServiceUnavailable || got.header.Get("Retry-After") == "" {
+				t.Fatalf("API: got %d (Retry-After %q), want 503 with Retry-After", got.status, got.header.Get("Retry-After"))
+			}
+			if strings.Contains(got.body, sf.leak) || got.header.Get("WWW-Authenticate") != "" {
+				t.Errorf("API: got body %s and WWW-Authenticate %q, want a plain 503", got.body, got.header.Get("WWW-Authenticate"))
+			}
+		})
 	}
 }
