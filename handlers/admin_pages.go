@@ -28,11 +28,9 @@ type PagesDeps struct {
 	// Background runs long admin jobs (re-projection) after the response is
 	// sent; nil runs them on a new goroutine. Tests run them in place.
 	Background func(job func())
-	// ProjectorLag and Gaps feed the overview's projector-lag and open-gaps
-	// panels (overview.go); each panel is left out while its field is nil.
-	// ProjectorLag also feeds every page's lag banner (projector_lag.go).
+	// ProjectorLag feeds the overview's projector-lag panel (overview.go) and
+	// every page's lag banner (projector_lag.go), left out while it is nil.
 	ProjectorLag ProjectorLagReader
-	Gaps         GapCounter
 	// LagWarn is the projector lag past which the banner turns into a
 	// warning (default models.DefaultLagWarn).
 	LagWarn time.Duration
@@ -48,8 +46,15 @@ type SettingsInfo struct {
 	Sandbox    bool
 }
 
-// PageStore is what the dashboard pages read (and the two actions write).
+// PageStore is what the dashboard pages and the JSON API read, and the
+// actions on them (re-projection, erasure) write. The pages with a store
+// interface of their own (records.go, search.go, overview.go, erase.go) get it
+// from this one, so one fake serves the whole page group.
 type PageStore interface {
+	RecordStore
+	SearchStore
+	OverviewStore
+	ErasureStore
 	Users(ctx context.Context, q models.UsersQuery) (models.UsersPage, error)
 	Providers(ctx context.Context) ([]string, error)
 	UserByID(ctx context.Context, id string) (models.SmileUser, error)
@@ -77,17 +82,15 @@ type ChangeFeed interface {
 
 var _ ChangeFeed = (*live.Bus)(nil)
 
-func (h *Handler) changes() ChangeFeed { return h.deps.Store.Changes() }
+func (h *Handler) changes() ChangeFeed { return h.deps.Stores.Changes }
 
-func (h *Handler) pages() PageStore { return h.deps.Store }
+func (h *Handler) pages() PageStore { return h.deps.Stores.Pages }
 
 // pageLayout is the layout with the clock (time zone, copy buttons) and live
 // scripts added, in that order: live.js uses the clock.
 func (h *Handler) pageLayout(c *fiber.Ctx, title, active string) views.LayoutVM {
 	vm := h.layout(c, title, active)
-	if h.deps.Assets != nil {
-		vm.Scripts = append(vm.Scripts, h.deps.Assets.URL("js/clock.js"), h.deps.Assets.URL("js/live.js"))
-	}
+	vm.Scripts = append(vm.Scripts, h.deps.Assets.URL("js/clock.js"), h.deps.Assets.URL("js/live.js"))
 	return vm
 }
 

@@ -28,7 +28,7 @@ type AccessStore interface {
 
 var _ AccessStore = (*auth.Store)(nil)
 
-func (h *Handler) access() AccessStore { return h.deps.Auth }
+func (h *Handler) access() AccessStore { return h.deps.Stores.Auth }
 
 // AuditStore is the audit log: every page that changes who may do what
 // records to it, and the audit page reads it.
@@ -39,7 +39,7 @@ type AuditStore interface {
 
 var _ AuditStore = (*models.Store)(nil)
 
-func (h *Handler) auditLog() AuditStore { return h.deps.Store }
+func (h *Handler) auditLog() AuditStore { return h.deps.Stores.Audit }
 
 // listAdmins is GET /admin/admins.
 func (h *Handler) listAdmins(c *fiber.Ctx) error {
@@ -190,9 +190,7 @@ func (h *Handler) adminsVM(c *fiber.Ctx, form views.AdminFormVM) (views.AdminsPa
 // confirmations of links.js.
 func (h *Handler) accessLayout(c *fiber.Ctx, title string) views.LayoutVM {
 	lv := h.layout(c, title, "access")
-	if h.deps.Assets != nil {
-		lv.Scripts = append(lv.Scripts, h.deps.Assets.URL("js/links.js"))
-	}
+	lv.Scripts = append(lv.Scripts, h.deps.Assets.URL("js/links.js"))
 	return lv
 }
 
@@ -204,9 +202,6 @@ func adminTarget(a auth.Admin) string {
 // is already done when this runs, so a failure to record it is logged at
 // Error rather than turned into a failed response.
 func (h *Handler) audit(c *fiber.Ctx, e models.AuditEntry) {
-	if h.deps.Store == nil {
-		return
-	}
 	if a, ok := currentAdmin(c); ok {
 		e = e.ByAdmin(a)
 	} else if tok, ok := c.Locals(localAPIToken).(auth.APIToken); ok && e.Actor == "" {
@@ -223,11 +218,8 @@ func (h *Handler) audit(c *fiber.Ctx, e models.AuditEntry) {
 // auditSignInFailed records a failed sign-in. The typed email is recorded only
 // when it is an admin's: anything else anyone typed stays out of the log.
 func (h *Handler) auditSignInFailed(c *fiber.Ctx, email string) {
-	if h.deps.Store == nil || h.deps.Auth == nil {
-		return
-	}
 	e := models.AuditEntry{Action: models.AuditSignInFailed, Target: "an unknown email"}
-	if a, err := h.deps.Auth.AdminByEmail(c.UserContext(), email); err == nil {
+	if a, err := h.authStore().AdminByEmail(c.UserContext(), email); err == nil {
 		e.Target = adminTarget(a)
 	}
 	h.audit(c, e)

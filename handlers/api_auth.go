@@ -16,12 +16,11 @@ import (
 func (h *Handler) requireAPIToken(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	plain, ok := bearerToken(c.Get(fiber.HeaderAuthorization))
-	store := h.authStore()
-	if !ok || store == nil {
+	if !ok {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="smiledash"`)
 		return unauthorized("Send an API token: Authorization: Bearer <token>.", nil)
 	}
-	tok, err := store.APITokenByToken(c.UserContext(), plain, h.now())
+	tok, err := h.authStore().APITokenByToken(c.UserContext(), plain, h.now())
 	if errors.Is(err, models.ErrNotFound) {
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="smiledash", error="invalid_token"`)
 		return unauthorized("This API token is not valid or has been revoked.", nil)

@@ -4,15 +4,26 @@ package handlers
 
 import (
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"smiledash/static"
 )
 
 // NewApp builds the Fiber app with its error handler, middleware and routes.
-// Tests use exactly this.
+// Tests use exactly this. It panics when deps lacks the ingester or a store
+// (Deps says why): that is a wiring mistake, found when the app is built
+// rather than as a nil dereference in the middle of a request.
 func NewApp(deps Deps) *fiber.App {
+	if missing := deps.missing(); len(missing) > 0 {
+		panic("handlers: NewApp without " + strings.Join(missing, ", "))
+	}
+	if deps.Assets == nil {
+		deps.Assets = mustAssets()
+	}
 	if deps.Log == nil {
 		deps.Log = slog.New(slog.DiscardHandler)
 	}
@@ -41,6 +52,16 @@ func NewApp(deps Deps) *fiber.App {
 	app.Use(refuseHostileInput)
 	h.routes(app)
 	return app
+}
+
+// mustAssets hashes the embedded assets. The files are compiled into the
+// binary, so failing to read them is a broken build, not a condition to serve.
+func mustAssets() *static.Assets {
+	a, err := static.New()
+	if err != nil {
+		panic("handlers: " + err.Error())
+	}
+	return a
 }
 
 // bodyLimit is the app-wide cap fasthttp enforces before any handler runs. It is

@@ -2,31 +2,30 @@ package handlers_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"smiledash/handlers"
+	"smiledash/models"
 	"smiledash/models/auth"
 )
 
-// errStoreDown is what a store that cannot be reached returns.
-var errStoreDown = errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")
-
-// downAuth is an auth store whose database is down at the step named by
+// downAuth is an auth store that fails with err at the step named by
 // failAt; the steps before it succeed. Methods sign-in never calls are left
 // to the nil embedded interface: calling one panics the test.
 type downAuth struct {
 	handlers.AdminStore
 	failAt string
+	err    error
 }
 
 func (d downAuth) fail(step string) error {
 	if d.failAt == step {
-		return errStoreDown
+		return d.err
 	}
 	return nil
 }
@@ -55,23 +54,87 @@ func (d downAuth) CreateSession(context.Context, int64, auth.SessionClient, time
 	return "", auth.AdminSession{}, d.fail("session")
 }
 
+// SignedInByToken and APITokenByToken know no session or token unless their
+// step fails.
+func (d downAuth) SignedInByToken(context.Context, string, time.Time) (auth.SignedIn, error) {
+	if err := d.fail("session check"); err != nil {
+		return auth.SignedIn{}, err
+	}
+	return auth.SignedIn{}, models.ErrNotFound
+}
+
+func (d downAuth) APITokenByToken(context.Context, string, time.Time) (auth.APIToken, error) {
+	if err := d.fail("token check"); err != nil {
+		return auth.APIToken{}, err
+	}
+	return auth.APIToken{}, models.ErrNotFound
+}
+
 // TestLogin_StoreDown checks that a sign-in whose store fails at any step is
-// a 500 page in plain words: nobody is signed in, no session cookie is set,
-// and the cause stays in the log.
+// the page in plain words with the failure's status (503 with Retry-After when
+// the store is busy or unreachable, storeFailures): nobody is signed in, no
+// session cookie is set, and the cause stays in the log.
 func TestLogin_StoreDown(t *testing.T) {
 	t.Parallel()
 	for _, step := range []string{"device", "throttle", "password", "refund", "session"} {
-		t.Run(step, func(t *testing.T) {
-			a := newTestApp(t, func(d *handlers.Deps) { d.Auth = downAuth{failAt: step} })
-			got := a.do(t, loginRequest(url.Values{"email": {"alice@example.com"}, "password": {testAdminPassword}}))
-			if got.status != http.StatusInternalServerError {
-				t.Fatalf("got %d, want 500", got.status)
+		for _, sf := range storeFailures {
+			t.Run(step+"/"+sf.name, func(t *testing.T) {
+				t.Parallel()
+				a := newTestApp(t, func(d *handlers.Deps) { d.Stores.Auth = downAuth{failAt: step, err: sf.err} })
+				got := a.do(t, loginRequest(url.Values{"email": {"alice@example.com"}, "password": {testAdminPassword}}))
+				if got.status != sf.wantStatus {
+					t.Fatalf("got %d, want %d", got.status, sf.wantStatus)
+				}
+				if strings.Contains(got.body, sf.leak) {
+					t.Errorf("the page shows the store's error (%q)", sf.leak)
+				}
+				if got := got.header.Get("Retry-After"); (sf.wantStatus == http.StatusServiceUnavailable) != (got != "") {
+					t.Errorf("got Retry-After %q with %d", got, sf.wantStatus)
+				}
+				if c := sessionCookieOf(got); c != nil && c.Value != "" {
+					t.Errorf("got session cookie %q, want none", c.Value)
+				}
+			})
+		}
+	}
+}
+
+// TestSignedIn_StoreDown: when the store cannot check a session, a signed-in
+// admin gets 503 with Retry-After in plain words, and keeps the session: a
+// busy store must not sign anyone out or send them to the sign-in page. An
+// API token that cannot be checked is a 503 JSON error, not "invalid token".
+func TestSignedIn_StoreDown(t *testing.T) {
+	t.Parallel()
+	for _, sf := range storeFailures {
+		t.Run(sf.name, func(t *testing.T) {
+			t.Parallel()
+			a := newTestApp(t, func(d *handlers.Deps) {
+				d.Stores.Auth = downAuth{failAt: "session check", err: sf.err}
+			})
+			req := httptest.NewRequest(http.MethodGet, "/admin/users", nil)
+			req.AddCookie(&http.Cookie{Name: sessionCookieName, Value: "a-session-token"})
+			got := a.do(t, req)
+			if got.status != http.StatusServiceUnavailable || got.header.Get("Retry-After") == "" {
+				t.Fatalf("got %d (Retry-After %q), want 503 with Retry-After", got.status, got.header.Get("Retry-After"))
 			}
-			if strings.Contains(got.body, "connection refused") {
-				t.Error("the page shows the store's error")
+			if strings.Contains(got.body, sf.leak) || !strings.Contains(got.body, "Sign-in cannot be checked") {
+				t.Errorf("got body %.300s, want the plain-words page without %q", got.body, sf.leak)
 			}
-			if c := sessionCookieOf(got); c != nil && c.Value != "" {
-				t.Errorf("got session cookie %q, want none", c.Value)
+			if c := sessionCookieOf(got); c != nil {
+				t.Errorf("got Set-Cookie %s=%q, want the session left alone", c.Name, c.Value)
+			}
+
+			a = newTestApp(t, func(d *handlers.Deps) {
+				d.Stores.Auth = downAuth{failAt: "token check", err: sf.err}
+			})
+			req = httptest.NewRequest(http.MethodGet, "/api/v1/users", nil)
+			req.Header.Set("Authorization", "Bearer smd_some-token")
+			got = a.do(t, req)
+			if got.status != http.StatusServiceUnavailable || got.header.Get("Retry-After") == "" {
+				t.Fatalf("API: got %d (Retry-After %q), want 503 with Retry-After", got.status, got.header.Get("Retry-After"))
+			}
+			if strings.Contains(got.body, sf.leak) || got.header.Get("WWW-Authenticate") != "" {
+				t.Errorf("API: got body %s and WWW-Authenticate %q, want a plain 503", got.body, got.header.Get("WWW-Authenticate"))
 			}
 		})
 	}

@@ -79,11 +79,10 @@ func (h *Handler) requireRole(role string) fiber.Handler {
 // error only when the store fails.
 func (h *Handler) signedIn(c *fiber.Ctx) (*auth.SignedIn, error) {
 	token := c.Cookies(sessionCookie)
-	store := h.authStore()
-	if token == "" || store == nil {
+	if token == "" {
 		return nil, nil
 	}
-	in, err := store.SignedInByToken(c.UserContext(), token, h.now())
+	in, err := h.authStore().SignedInByToken(c.UserContext(), token, h.now())
 	if errors.Is(err, models.ErrNotFound) {
 		h.clearSessionCookie(c)
 		return nil, nil
@@ -167,9 +166,7 @@ func (h *Handler) layout(c *fiber.Ctx, title, active string) views.LayoutVM {
 	if in, ok := signedInOf(c); ok {
 		vm.AdminEmail, vm.Role, vm.CSRFToken = in.Admin.Email, in.Admin.Role, in.Session.CSRFToken
 	}
-	if h.deps.Assets != nil {
-		vm.Scripts = []string{h.deps.Assets.URL("js/htmx.min.js"), h.deps.Assets.URL("js/theme.js")}
-	}
+	vm.Scripts = []string{h.deps.Assets.URL("js/htmx.min.js"), h.deps.Assets.URL("js/theme.js")}
 	vm.Lag = h.lagBanner(c.UserContext())
 	return vm
 }

@@ -126,7 +126,7 @@ func (h *Handler) linkForPage(c *fiber.Ctx) (models.Link, error) {
 	return l, nil
 }
 
-func (h *Handler) connectStore() ConnectStore { return h.deps.Store }
+func (h *Handler) connectStore() ConnectStore { return h.deps.Stores.Connect }
 
 // showConnect is GET /connect/:code, the end user's page. Unknown codes get a
 // 404 page, revoked or expired ones a 410 page, and nothing is created for them.
@@ -240,7 +240,7 @@ func (h *Handler) connectPageVM(l models.Link, tok smile.Token, session string) 
 // assetOrURL turns one of our /static/ paths into its content-hashed URL and
 // leaves anything else (Smile's script) as it is.
 func (h *Handler) assetOrURL(u string) string {
-	if name, ok := strings.CutPrefix(u, "/static/"); ok && h.deps.Assets != nil {
+	if name, ok := strings.CutPrefix(u, "/static/"); ok {
 		return h.deps.Assets.URL(name)
 	}
 	return u

@@ -66,8 +66,10 @@ func startSandboxApp(t *testing.T) *e2e {
 	base := "http://" + ln.Addr().String()
 	allowed, _ := handlers.ParseIPSet("18.142.61.230")
 	au := auth.New(store)
+	stores := storesOf(store)
+	stores.Auth = au
 	app := handlers.NewApp(handlers.Deps{
-		Store: store, Auth: au, Assets: assets, Ingester: in,
+		Stores: stores, Assets: assets, Ingester: in,
 		Webhooks: handlers.WebhookConfig{Secrets: [][]byte{[]byte(secret)}, AllowedIPs: allowed.WithLoopback(), MaxBytes: handlers.DefaultWebhookMaxBytes},
 		Connect: handlers.ConnectDeps{
 			Smile: client, Sandbox: sim.Handler(), PublicURL: base, WidgetScriptURL: "/static/js/sandbox-widget.js",

@@ -63,7 +63,7 @@ func TestShowConnect_ExpiredOrRevoked(t *testing.T) {
 // laterApp is an app on a's store and fake Smile whose clock runs d ahead.
 func laterApp(t *testing.T, a *connectApp, d time.Duration) *connectApp {
 	t.Helper()
-	deps := handlers.Deps{Store: a.store, Auth: a.auth, Assets: nil, Now: func() time.Time { return time.Now().Add(d) }}
+	deps := handlers.Deps{Stores: storesOf(a.store), Ingester: a.in, Now: func() time.Time { return time.Now().Add(d) }}
 	deps.Connect = handlers.ConnectDeps{Smile: nil, PublicURL: testPublicURL}
 	return &connectApp{testApp: &testApp{app: handlers.NewApp(deps), store: a.store, auth: a.auth, in: a.in, projected: a.projected}, api: a.api, sim: a.sim}
 }

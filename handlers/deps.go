@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -31,7 +32,18 @@ type WebhookConfig struct {
 	MaxBytes int
 }
 
-// Deps is everything the HTTP layer is built from.
+// Deps is everything the HTTP layer is built from. NewApp decides once what
+// may be absent:
+//   - Log, Now, Metrics and Assets get defaults;
+//   - Ingester and every Stores field are required, and NewApp panics without
+//     one: no part of the app runs without its store, so no handler checks
+//     for a missing one;
+//   - the rest turn one feature off when nil, and only the handlers of that
+//     feature look: Ready (always ready), Connect.Sandbox (no /sandbox
+//     route), Pages.Registrar (no webhook registration from the settings
+//     page), Recon.Smile (no Check with Smile), Connect.Smile (no revoking at
+//     Smile on erasure; the connect pages need it), Pages.ProjectorLag (no lag
+//     panel).
 type Deps struct {
 	Log      *slog.Logger
 	Webhooks WebhookConfig
@@ -41,14 +53,10 @@ type Deps struct {
 	// migrations current); nil means always ready.
 	Ready func(ctx context.Context) error
 	Now   func() time.Time
-	// Assets are the embedded CSS and JS.
+	// Assets are the embedded CSS and JS; nil means static.New().
 	Assets *static.Assets
-	// Store is the database. Feature files declare the small interfaces they use
-	// of it and check *models.Store satisfies them.
-	Store *models.Store
-	// Auth is admins, sign-in, sessions and API tokens (an *auth.Store); nil
-	// means nobody can sign in.
-	Auth AdminStore
+	// Stores is the database, as each group of handlers uses it.
+	Stores Stores
 	// Connect serves end users' connect links (connect.go).
 	Connect ConnectDeps
 	// Admin is sign-in, sessions and API tokens (auth.go).
@@ -57,6 +65,45 @@ type Deps struct {
 	Pages PagesDeps
 	// Recon is reconciliation: gaps, stale data, Check with Smile (gaps.go).
 	Recon ReconDeps
+}
+
+// Stores is the database as each group of handlers uses it: every field is
+// the small interface declared next to the handlers that use it, so a test
+// can put a fake behind one group (connect_fake_test.go, auth_fake_test.go)
+// while the others run on a real store. cmd/smiledash fills them from one
+// *models.Store and its *auth.Store. All are required.
+type Stores struct {
+	// Pages is what the dashboard pages and the JSON API read, and the
+	// actions on them write (admin_pages.go).
+	Pages PageStore
+	// Links is the admins' management of connect links (links.go).
+	Links LinkStore
+	// Connect is the end users' side of connect links (connect.go).
+	Connect ConnectStore
+	// Recon is gaps, stale data and Check with Smile (gaps.go).
+	Recon ReconStore
+	// Audit records who changed what, and reads it back (admins.go).
+	Audit AuditStore
+	// Auth is admins, sign-in, sessions and API tokens (auth.go, admins.go).
+	Auth AdminStore
+	// Changes is where the live stream hears of stored items (stream.go).
+	Changes ChangeFeed
+}
+
+// missing names the required dependencies that are nil.
+func (d Deps) missing() []string {
+	var out []string
+	for name, absent := range map[string]bool{
+		"Ingester": d.Ingester == nil, "Stores.Pages": d.Stores.Pages == nil, "Stores.Links": d.Stores.Links == nil,
+		"Stores.Connect": d.Stores.Connect == nil, "Stores.Recon": d.Stores.Recon == nil, "Stores.Audit": d.Stores.Audit == nil,
+		"Stores.Auth": d.Stores.Auth == nil, "Stores.Changes": d.Stores.Changes == nil,
+	} {
+		if absent {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Handler holds the dependencies every route handler shares.

@@ -31,7 +31,9 @@ func newTestAppOn(t *testing.T, store *models.Store) *testApp {
 	}
 	allowed, _ := handlers.ParseIPSet(testPeer)
 	au := auth.New(store)
-	app := handlers.NewApp(handlers.Deps{Store: store, Auth: au, Assets: assets, Ingester: in, Webhooks: handlers.WebhookConfig{
+	stores := storesOf(store)
+	stores.Auth = au
+	app := handlers.NewApp(handlers.Deps{Stores: stores, Assets: assets, Ingester: in, Webhooks: handlers.WebhookConfig{
 		Secrets: [][]byte{[]byte(smiletest.FixtureSecret)}, AllowedIPs: allowed, MaxBytes: 64 << 10,
 	}})
 	return &testApp{app: app, store: store, auth: au, in: in, projected: store}

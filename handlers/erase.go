@@ -21,7 +21,7 @@ type ErasureStore interface {
 
 var _ ErasureStore = (*models.Store)(nil)
 
-func (h *Handler) erasure() ErasureStore { return h.deps.Store }
+func (h *Handler) erasure() ErasureStore { return h.deps.Stores.Pages }
 
 // revoker is the Smile client the erasure may revoke accounts with (the
 // sandbox's in sandbox mode); nil without one.

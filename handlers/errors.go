@@ -1,9 +1,11 @@
 package handlers
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -53,7 +55,18 @@ func unavailable(public string, err error) error {
 	return &Error{Status: fiber.StatusServiceUnavailable, Public: public, Err: err}
 }
 
-// resolve turns any error into the status and public message to send.
+// msgBusy is what anyone is told when the database (or another service we
+// depend on) is busy or cannot be reached.
+const msgBusy = "This service is busy just now. Please try again in a minute."
+
+// busyRetryAfter is the Retry-After, in seconds, of a 503 that does not set
+// its own: long enough for a lock to clear or a database to restart.
+const busyRetryAfter = "30"
+
+// resolve turns any error into the status and public message to send. An
+// error that means the store is busy or unreachable (models.IsUnavailable, a
+// refused or dropped connection) is a 503: nothing is wrong with the request,
+// and the same request may succeed shortly.
 func resolve(err error) (int, string) {
 	var e *Error
 	var fe *fiber.Error
@@ -64,6 +77,8 @@ func resolve(err error) (int, string) {
 		return fe.Code, fe.Message
 	case errors.Is(err, models.ErrNotFound):
 		return fiber.StatusNotFound, "Not found."
+	case models.IsUnavailable(err) || isConnectionError(err):
+		return fiber.StatusServiceUnavailable, msgBusy
 	}
 	return fiber.StatusInternalServerError, "Something went wrong on our side. It has been logged."
 }
@@ -83,7 +98,7 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 	if !webhook && c.Method() == fiber.MethodPost && isWebhookPath(c.Request().RequestURI()) {
 		note, webhook = headerNote{forwardedFor: c.Get(fiber.HeaderXForwardedFor)}, true
 	}
-	if webhook && errors.Is(err, fiber.ErrRequestEntityTooLarge) && h.deps.Ingester != nil {
+	if webhook && errors.Is(err, fiber.ErrRequestEntityTooLarge) {
 		h.recordOversizedWebhook(c, note)
 		public = publicReason[models.ReasonTooLarge]
 	}
@@ -102,6 +117,9 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 		h.log.Warn("Request refused", attrs...)
 	}
 	c.Response().ResetBody()
+	if status == fiber.StatusServiceUnavailable && len(c.Response().Header.Peek(fiber.HeaderRetryAfter)) == 0 {
+		c.Set(fiber.HeaderRetryAfter, busyRetryAfter)
+	}
 	if webhook || machinePath(c) || wantsJSON(c) {
 		return c.Status(status).JSON(fiber.Map{"error": public})
 	}
@@ -110,6 +128,13 @@ func (h *Handler) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 	return c.Status(status).SendString(public)
+}
+
+// isConnectionError reports whether err is a network failure reaching a
+// backend (connection refused or reset), as a database that is down gives.
+func isConnectionError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) || errors.Is(err, driver.ErrBadConn)
 }
 
 // machinePath reports whether a request comes from a program rather than a

@@ -14,9 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"smiledash/handlers"
 	"smiledash/models"
-	"smiledash/static"
 )
 
 // BenchmarkExportEvents streams every one of the page benchmark's 1,000,000
@@ -36,11 +34,7 @@ func BenchmarkExportEvents(b *testing.B) {
 	if _, err := store.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	assets, err := static.New()
-	if err != nil {
-		b.Fatal(err)
-	}
-	app := handlers.NewApp(handlers.Deps{Store: store, Assets: assets})
+	app := appOn(b, store).app
 	cookie := benchSignIn(b, app, store)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -40,7 +40,7 @@ type ReconStore interface {
 
 var _ ReconStore = (*models.Store)(nil)
 
-func (h *Handler) recon() ReconStore { return h.deps.Store }
+func (h *Handler) recon() ReconStore { return h.deps.Stores.Recon }
 
 func (h *Handler) staleAfter() time.Duration {
 	if d := h.deps.Recon.StaleAfter; d > 0 {

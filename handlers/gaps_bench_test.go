@@ -14,7 +14,6 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
-	"smiledash/static"
 )
 
 // BenchmarkAttention measures the gap list, the attention page and the gaps
@@ -38,11 +37,7 @@ func BenchmarkAttention(b *testing.B) {
 	if err := seedAttention(path, now); err != nil {
 		b.Fatal(err)
 	}
-	assets, err := static.New()
-	if err != nil {
-		b.Fatal(err)
-	}
-	app := handlers.NewApp(handlers.Deps{Store: store, Assets: assets, Now: func() time.Time { return now }})
+	app := appOn(b, store, func(d *handlers.Deps) { d.Now = func() time.Time { return now } }).app
 	cookie := benchSignIn(b, app, store)
 	page, err := store.Gaps(ctx, models.GapQuery{Now: now})
 	if err != nil {

@@ -126,11 +126,10 @@ func TestAttentionPage(t *testing.T) {
 	}
 }
 
-// TestOverview_OpenGapsFromTheStore: wired to the store as cmd/smiledash
-// wires it, the overview counts the open gap by kind and its links open the
+// TestOverview_OpenGapsFromTheStore: the overview counts the open gap by kind and its links open the
 // attention page filtered to that kind.
 func TestOverview_OpenGapsFromTheStore(t *testing.T) {
-	r := newReconApp(t, func(d *handlers.Deps) { d.Pages.Gaps = handlers.OpenGaps{Store: d.Store} })
+	r := newReconApp(t)
 	viewer := r.signIn(t, handlers.RoleViewer)
 	body := viewer.get(t, "/admin").body
 	link := "/admin/attention?kind=account_connected&status=open#gaps"
@@ -138,6 +137,9 @@ func TestOverview_OpenGapsFromTheStore(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("overview lacks %s", want)
 		}
+	}
+	if strings.Contains(body, "kind="+models.GapAccountRemoved) {
+		t.Error("a gap kind with no open gap must not be listed")
 	}
 	got := viewer.get(t, link)
 	if got.status != http.StatusOK || !strings.Contains(got.body, "a-claimed") {

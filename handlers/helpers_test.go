@@ -16,7 +16,6 @@ import (
 	"smiledash/models/storetest"
 	"smiledash/smile"
 	"smiledash/smile/smiletest"
-	"smiledash/static"
 )
 
 // testApp is a real app on a temporary SQLite store.
@@ -35,20 +34,21 @@ const testPeer = "0.0.0.0"
 
 func newTestApp(t *testing.T, mutate ...func(*handlers.Deps)) *testApp {
 	t.Helper()
-	store := storetest.SQLite(t)
+	return appOn(t, storetest.SQLite(t), mutate...)
+}
+
+// appOn is a test app on the store s with its own ingest writer; benchmarks
+// use it on the stores they seed.
+func appOn(tb testing.TB, store *models.Store, mutate ...func(*handlers.Deps)) *testApp {
+	tb.Helper()
 	in, err := store.NewIngester(models.IngestOptions{})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { _ = in.Close(context.Background()) })
+	tb.Cleanup(func() { _ = in.Close(context.Background()) })
 	allowed, _ := handlers.ParseIPSet(testPeer)
-	assets, err := static.New()
-	if err != nil {
-		t.Fatal(err)
-	}
 	deps := handlers.Deps{
-		Store:    store,
-		Assets:   assets,
+		Stores:   storesOf(store),
 		Ingester: in,
 		Webhooks: handlers.WebhookConfig{
 			Secrets:    [][]byte{[]byte(smiletest.FixtureSecret), []byte("second-secret-being-rotated-in")},
@@ -59,10 +59,11 @@ func newTestApp(t *testing.T, mutate ...func(*handlers.Deps)) *testApp {
 	for _, m := range mutate {
 		m(&deps)
 	}
-	if deps.Auth == nil && deps.Store != nil {
-		deps.Auth = auth.New(deps.Store)
+	projected := store
+	if s, ok := deps.Stores.Pages.(*models.Store); ok {
+		projected = s // a test that swapped the store in
 	}
-	return &testApp{app: handlers.NewApp(deps), store: store, auth: authOf(deps), in: in, projected: deps.Store}
+	return &testApp{app: handlers.NewApp(deps), store: store, auth: authOf(deps), in: in, projected: projected}
 }
 
 type response struct {
@@ -101,6 +102,11 @@ func signed(body []byte) *http.Request {
 // authOf is the auth store an app was built with, for seeding admins and
 // tokens in the same store (and password-check counter) the app uses.
 func authOf(d handlers.Deps) *auth.Store {
-	a, _ := d.Auth.(*auth.Store)
+	a, _ := d.Stores.Auth.(*auth.Store)
 	return a
+}
+
+// storesOf is every store of an app on s, filled as cmd/smiledash fills them.
+func storesOf(s *models.Store) handlers.Stores {
+	return handlers.Stores{Pages: s, Links: s, Connect: s, Recon: s, Audit: s, Auth: auth.New(s), Changes: s.Changes()}
 }

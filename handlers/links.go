@@ -25,7 +25,7 @@ type LinkStore interface {
 
 var _ LinkStore = (*models.Store)(nil)
 
-func (h *Handler) linkStore() LinkStore { return h.deps.Store }
+func (h *Handler) linkStore() LinkStore { return h.deps.Stores.Links }
 
 // linksPageSize is how many links a page or API call lists.
 const linksPageSize = 50
@@ -115,9 +115,7 @@ func (h *Handler) linksPageVM(c *fiber.Ctx, before int64, form views.LinkFormVM)
 		return views.LinksPageVM{}, err
 	}
 	lv := h.pageLayout(c, "Connect links", "links")
-	if h.deps.Assets != nil {
-		lv.Scripts = append(lv.Scripts, h.deps.Assets.URL("js/links.js"))
-	}
+	lv.Scripts = append(lv.Scripts, h.deps.Assets.URL("js/links.js"))
 	form.ExpiryChoices = expiryChoices
 	vm := views.LinksPageVM{LayoutVM: lv, Form: form, CanManage: lv.Role != RoleViewer}
 	if len(links) > linksPageSize {

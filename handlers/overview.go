@@ -26,40 +26,13 @@ type ProjectorLagReader interface {
 
 var _ ProjectorLagReader = (*models.Store)(nil)
 
-// GapCounter counts open reconciliation gaps (widget claims without their
-// signed webhook) by kind. The overview shows them when PagesDeps.Gaps is set.
-type GapCounter interface {
-	GapCounts(ctx context.Context) (map[string]int64, error)
-}
-
-// OpenGaps is the GapCounter of a store: its open gaps by kind, as of the
-// current time (the same bounded counts the attention page shows).
-type OpenGaps struct {
-	Store interface {
-		GapCounts(ctx context.Context, now time.Time) (models.GapCounts, error)
-	}
-}
-
-// GapCounts implements GapCounter.
-func (g OpenGaps) GapCounts(ctx context.Context) (map[string]int64, error) {
-	counts, err := g.Store.GapCounts(ctx, time.Now())
-	if err != nil {
-		return nil, fmt.Errorf("count open gaps: %w", err)
-	}
-	out := make(map[string]int64, len(counts.OpenByKind))
-	for kind, n := range counts.OpenByKind {
-		out[kind] = n.N
-	}
-	return out, nil
-}
-
-// overviewStore is what the overview reads beyond PageStore.
-type overviewStore interface {
+// OverviewStore is what the overview and its API read: counters, not the log.
+type OverviewStore interface {
 	Insight(ctx context.Context, q models.InsightQuery) (models.Insight, error)
 	Funnel(ctx context.Context, from, to time.Time) (models.Funnel, error)
 }
 
-var _ overviewStore = (*models.Store)(nil)
+var _ OverviewStore = (*models.Store)(nil)
 
 // overviewRange is one choice of the overview's time range.
 type overviewRange struct {
@@ -91,11 +64,11 @@ func (h *Handler) overviewWindow(c *fiber.Ctx) (r overviewRange, from, to time.T
 	return r, to.Add(-r.span), to, nil
 }
 
-func (h *Handler) overviewStore() overviewStore { return h.deps.Store }
+func (h *Handler) overviewStore() OverviewStore { return h.deps.Stores.Pages }
 
 // showOverview is GET /admin?range=24h|7d|30d: totals, event volume by family,
 // the connection funnel, top error codes and webhook health for the range,
-// plus projector lag and open gaps when those are wired. Every part reads
+// open gaps by kind, and projector lag when it is wired. Every part reads
 // counters or index ranges (models.Insight), never the whole event log. An
 // unknown range is a 400 that names the three choices; a failing lag or gap
 // source shows in its panel rather than failing the page.
@@ -282,27 +255,25 @@ func (h *Handler) projectorLagVM(ctx context.Context) *views.ProjectorLagVM {
 	return vm
 }
 
-// gapsVM counts open gaps by kind; nil when gap detection is not wired.
+// gapsVM counts open gaps by kind, the same bounded counts the attention page
+// shows. A failure is shown in the panel, not as a failed page.
 func (h *Handler) gapsVM(ctx context.Context) *views.GapsVM {
-	if h.deps.Pages.Gaps == nil {
-		return nil
-	}
-	counts, err := h.deps.Pages.Gaps.GapCounts(ctx)
+	counts, err := h.recon().GapCounts(ctx, h.now())
 	if err != nil {
 		h.log.Error("Overview: open gaps", "error", err)
 		return &views.GapsVM{Error: "Could not count the open gaps."}
 	}
 	// The attention page lists gaps; #gaps is its gap list.
-	vm := &views.GapsVM{URL: withQuery("/admin/attention", "status", models.GapOpen) + "#gaps"}
-	var total int64
-	for _, kind := range slices.Sorted(maps.Keys(counts)) {
-		if counts[kind] == 0 {
+	vm := &views.GapsVM{URL: withQuery("/admin/attention", "status", models.GapOpen) + "#gaps",
+		Total: views.CountText(counts.Open.N, counts.Open.AtLeast)}
+	for _, kind := range slices.Sorted(maps.Keys(counts.OpenByKind)) {
+		n := counts.OpenByKind[kind]
+		if n.N == 0 {
 			continue
 		}
-		total += counts[kind]
-		vm.Kinds = append(vm.Kinds, views.LinkedCountVM{Label: kind, N: views.Thousands(counts[kind]), URL: withQuery("/admin/attention", "status", models.GapOpen, "kind", kind) + "#gaps"})
+		vm.Kinds = append(vm.Kinds, views.LinkedCountVM{Label: kind, N: views.CountText(n.N, n.AtLeast),
+			URL: withQuery("/admin/attention", "status", models.GapOpen, "kind", kind) + "#gaps"})
 	}
-	vm.Total = views.Thousands(total)
 	return vm
 }
 

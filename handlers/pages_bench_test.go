@@ -12,7 +12,6 @@ import (
 	"smiledash/handlers"
 	"smiledash/models"
 	"smiledash/models/auth"
-	"smiledash/static"
 )
 
 // BenchmarkPages renders the dashboard's heaviest pages server-side, through
@@ -33,14 +32,10 @@ func BenchmarkPages(b *testing.B) {
 	if _, err := store.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	assets, err := static.New()
-	if err != nil {
-		b.Fatal(err)
-	}
 	// The clock stands a minute after the newest seeded event, so the
 	// overview's ranges cover data (the seed is dated 2025).
 	newest := benchBase.Add(benchEvents*30*time.Second + time.Minute)
-	app := handlers.NewApp(handlers.Deps{Store: store, Auth: auth.New(store), Assets: assets, Now: func() time.Time { return newest }})
+	app := appOn(b, store, func(d *handlers.Deps) { d.Now = func() time.Time { return newest } }).app
 	cookie := benchSignIn(b, app, store)
 
 	deep := "/admin/events?before=100000" // 900,000 events back from the newest

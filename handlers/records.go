@@ -19,7 +19,7 @@ type RecordStore interface {
 
 var _ RecordStore = (*models.Store)(nil)
 
-func (h *Handler) records() RecordStore { return h.deps.Store }
+func (h *Handler) records() RecordStore { return h.deps.Stores.Pages }
 
 // listRecords is GET /admin/records: social-security records or, with
 // kind=verifications, identity verifications, newest first, keyset-paged;

@@ -22,12 +22,7 @@ func isHTMX(c *fiber.Ctx) bool { return c.Get("HX-Request") == "true" }
 
 // base builds the page shell every page embeds.
 func (h *Handler) base(title string) views.BaseVM {
-	vm := views.BaseVM{Title: title}
-	if h.deps.Assets != nil {
-		vm.CSSURL = h.deps.Assets.URL("css/app.css")
-		vm.IconURL = h.deps.Assets.URL("favicon.svg")
-	}
-	return vm
+	return views.BaseVM{Title: title, CSSURL: h.deps.Assets.URL("css/app.css"), IconURL: h.deps.Assets.URL("favicon.svg")}
 }
 
 // errorPage renders the plain error page for people.

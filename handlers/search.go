@@ -26,7 +26,7 @@ type SearchStore interface {
 
 var _ SearchStore = (*models.Store)(nil)
 
-func (h *Handler) searchStore() SearchStore { return h.deps.Store }
+func (h *Handler) searchStore() SearchStore { return h.deps.Stores.Pages }
 
 // maxSearchChars bounds what a search may ask for.
 const maxSearchChars = 200

@@ -60,9 +60,7 @@ func (h *Handler) settingsVM(c *fiber.Ctx) (views.SettingsPageVM, error) {
 		if len(s.Secrets) > 0 {
 			vm.SandboxSecret = s.Secrets[0]
 		}
-		if h.deps.Assets != nil {
-			vm.Scripts = append(vm.Scripts, h.deps.Assets.URL("js/settings.js"))
-		}
+		vm.Scripts = append(vm.Scripts, h.deps.Assets.URL("js/settings.js"))
 	}
 	latest, ok, err := h.pages().LatestSecretIndex(c.UserContext())
 	if err != nil {

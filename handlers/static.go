@@ -15,7 +15,7 @@ import (
 func (h *Handler) serveStatic(c *fiber.Ctx) error {
 	assets := h.deps.Assets
 	name := path.Clean(strings.TrimPrefix(c.Params("*"), "/"))
-	if assets == nil || name == "." || strings.HasPrefix(name, "..") {
+	if name == "." || strings.HasPrefix(name, "..") {
 		return notFound("There is no such file.")
 	}
 	b, err := fs.ReadFile(assets.FS(), name)

@@ -24,7 +24,7 @@ import (
 // throttles) is s.
 func connectAppOn(t *testing.T, s *models.Store) *connectApp {
 	t.Helper()
-	a := newConnectApp(t, func(d *handlers.Deps) { d.Store = s })
+	a := newConnectApp(t, func(d *handlers.Deps) { d.Stores = storesOf(s) })
 	a.store = s
 	return a
 }
@@ -215,7 +215,7 @@ func withCookie(req *http.Request, name, value string) *http.Request {
 func TestLogin_ParallelGuessing(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		a := newTestApp(t, func(d *handlers.Deps) { d.Store = s })
+		a := newTestApp(t, func(d *handlers.Deps) { d.Stores = storesOf(s) })
 		a.store = s
 		createTestAdmin(t, a, "alice@example.com", handlers.RoleAdmin)
 		createTestAdmin(t, a, "bob@example.com", handlers.RoleAdmin)
@@ -274,8 +274,8 @@ func TestLogin_ThrottleSharedByReplicas(t *testing.T) {
 	t.Parallel()
 	s1 := storetest.Postgres(t)
 	s2 := secondPostgresHandle(t, s1)
-	a1 := newTestApp(t, func(d *handlers.Deps) { d.Store = s1 })
-	a2 := newTestApp(t, func(d *handlers.Deps) { d.Store = s2 })
+	a1 := newTestApp(t, func(d *handlers.Deps) { d.Stores = storesOf(s1) })
+	a2 := newTestApp(t, func(d *handlers.Deps) { d.Stores = storesOf(s2) })
 	a1.store, a2.store = s1, s2
 	createTestAdmin(t, a1, "alice@example.com", handlers.RoleAdmin)
 	wrong := url.Values{"email": {"alice@example.com"}, "password": {"wrong password!"}}

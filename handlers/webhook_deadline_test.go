@@ -52,7 +52,7 @@ func TestReceiveWebhook_503WhileWriterHeld(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = in.Close(context.Background()) })
-		a := newTestApp(t, func(d *handlers.Deps) { d.Store, d.Ingester = s, in })
+		a := newTestApp(t, func(d *handlers.Deps) { d.Stores, d.Ingester = storesOf(s), in })
 		body := smiletest.Event("USER_CREATED")
 		release := holdWriterLock(t, s)
 		answered := make(chan int, 1)

@@ -67,6 +67,9 @@ func TestReceiveWebhook_StoreFailures(t *testing.T) {
 			if !strings.Contains(got.body, "retry") {
 				t.Errorf("got body %s, want it to ask for a retry", got.body)
 			}
+			if got.header.Get("Retry-After") == "" {
+				t.Error("a 503 without Retry-After")
+			}
 			fake.mu.Lock()
 			defer fake.mu.Unlock()
 			if len(fake.submitted) != 1 {

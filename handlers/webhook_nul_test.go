@@ -23,7 +23,7 @@ func TestReceiveWebhook_NULUnderForgedFlood(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = in.Close(context.Background()) })
-		a := newTestApp(t, func(d *handlers.Deps) { d.Store, d.Ingester = s, in })
+		a := newTestApp(t, func(d *handlers.Deps) { d.Stores, d.Ingester = storesOf(s), in })
 		var wg sync.WaitGroup
 		for w := range 4 {
 			wg.Go(func() {

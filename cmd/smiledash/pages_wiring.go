@@ -26,7 +26,6 @@ func pagesDeps(ctx context.Context, cfg Config, store *models.Store, secrets []s
 			AllowedIPs: allowedIPsText(cfg),
 			Sandbox:    cfg.Sandbox(),
 		},
-		Gaps:         handlers.OpenGaps{Store: store},
 		ProjectorLag: store,
 		LagWarn:      cfg.LagWarn,
 	}

@@ -53,27 +53,3 @@ func TestCheckSweep_StopsCleanly(t *testing.T) {
 }
 
 type fakeReader struct{ models.SmileReader }
-
-// TestPagesDeps_WiresOpenGaps: the overview's open-gaps panel reads the store.
-func TestPagesDeps_WiresOpenGaps(t *testing.T) {
-	ctx := context.Background()
-	store, err := models.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	if _, err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	deps, stop, err := pagesDeps(ctx, Config{}, store, nil, nil, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
-	if deps.Gaps == nil {
-		t.Fatal("the overview's gap counter is not wired")
-	}
-	if counts, err := deps.Gaps.GapCounts(ctx); err != nil || len(counts) != 0 {
-		t.Errorf("empty store: got %v, %v; want no open gaps", counts, err)
-	}
-}

@@ -122,8 +122,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		Admin:    admin,
 		Pages:    pages,
 		Recon:    recon,
-		Store:    store,
-		Auth:     accounts,
+		Stores:   handlerStores(store, accounts),
 	})
 
 	maxConns := connectionLimit(log)
@@ -231,4 +230,11 @@ func servePprof(addr string, log *slog.Logger) {
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("pprof server stopped", slog.Any("error", err))
 	}
+}
+
+// handlerStores is the database as each group of handlers uses it: one store
+// behind all of them, and its auth store for sign-in.
+func handlerStores(store *models.Store, accounts *auth.Store) handlers.Stores {
+	return handlers.Stores{Pages: store, Links: store, Connect: store, Recon: store, Audit: store,
+		Auth: accounts, Changes: store.Changes()}
 }
