@@ -17,8 +17,13 @@ import (
 type ProjectorOptions struct {
 	// MaxBatch caps the events one projector transaction applies (default
 	// 1024): larger batches amortise loading rows and committing, smaller ones
-	// hold the writer for less time.
+	// hold the writer for less time. Within it the projector sizes its
+	// batches to take about BatchTime each.
 	MaxBatch int
+	// BatchTime is how long a projector transaction should take (default
+	// 10 ms): on SQLite appends wait for it, so it bounds what the projector
+	// adds to a webhook's latency.
+	BatchTime time.Duration
 	// Poll is how often an idle projector looks for events it was not woken
 	// for: those other replicas appended (default 200 ms).
 	Poll time.Duration
@@ -70,6 +75,8 @@ type Projector struct {
 
 	projected, parked atomic.Int64
 	lastWarn          time.Time
+	// batch is the next batch's size, adapted to take about BatchTime.
+	batch int
 }
 
 // StartProjector starts a projector goroutine; Close stops it.
@@ -84,6 +91,9 @@ func (s *Store) newProjector(opts ProjectorOptions) *Projector {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 1024
 	}
+	if opts.BatchTime <= 0 {
+		opts.BatchTime = 10 * time.Millisecond
+	}
 	if opts.Poll <= 0 {
 		opts.Poll = 200 * time.Millisecond
 	}
@@ -93,7 +103,7 @@ func (s *Store) newProjector(opts ProjectorOptions) *Projector {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Projector{store: s, opts: opts, log: opts.Logger, wake: make(chan struct{}, 1),
+	p := &Projector{store: s, opts: opts, log: opts.Logger, wake: make(chan struct{}, 1), batch: min(64, opts.MaxBatch),
 		stop: make(chan struct{}), done: make(chan struct{}), gen: s.projectionGen.Load(), gaps: newGapHook()}
 	if s.dialect == migrations.SQLite {
 		p.cache = newProjectionCache()
@@ -156,7 +166,7 @@ func (p *Projector) run() {
 				return
 			}
 			continue
-		case n >= p.opts.MaxBatch:
+		case n > 0:
 			retry = p.opts.Poll
 			if p.stopped() {
 				return
@@ -221,7 +231,7 @@ func (p *Projector) step(ctx context.Context, wait bool) (n int, err error) {
 	if err != nil {
 		return 0, err
 	}
-	rows, err := p.store.unprojected(tx, pos, p.opts.MaxBatch)
+	rows, err := p.store.unprojected(tx, pos, p.batch)
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
@@ -248,7 +258,18 @@ func (p *Projector) step(ctx context.Context, wait bool) (n int, err error) {
 		}
 	}
 	p.afterCommit(rows, parked)
+	p.resize(len(rows), time.Since(start))
 	return len(rows), nil
+}
+
+// resize sizes the next batch to take about BatchTime at the rate this one
+// went, within [16, MaxBatch], changing by at most a factor of two.
+func (p *Projector) resize(n int, took time.Duration) {
+	if n < p.batch || took <= 0 {
+		return // a partial batch says nothing about a full one
+	}
+	want := int(float64(n) * float64(p.opts.BatchTime) / float64(took))
+	p.batch = max(16, min(p.opts.MaxBatch, 2*p.batch, max(want, p.batch/2)))
 }
 
 // applyRows projects rows in tx. Should the batch fail for its content, it is
