@@ -111,8 +111,6 @@ func (s *Store) EraseUser(ctx context.Context, req EraseRequest) (ErasureReport,
 	if err := tx.Commit().Error; err != nil {
 		return report, fmt.Errorf("models: erase user: commit: %w", err)
 	}
-	// The projector caches projection rows; this user's are gone.
-	s.projectionGen.Add(1)
 	return report, nil
 }
 
@@ -175,6 +173,10 @@ func (s *Store) eraseIn(tx *gorm.DB, id string, key int64, report *ErasureReport
 	}
 	pos, err := s.projectorPosition(tx)
 	if err != nil {
+		return err
+	}
+	// Projectors cache projection rows; this user's are going.
+	if err := s.claimProjections(tx, ownerErase); err != nil {
 		return err
 	}
 	if err := s.uncountEvents(tx, key, pos); err != nil {

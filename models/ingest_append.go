@@ -3,6 +3,7 @@ package models
 import (
 	"fmt"
 	"slices"
+	"smiledash/migrations"
 	"strings"
 
 	"gorm.io/gorm"
@@ -38,9 +39,17 @@ func (in *Ingester) appendBatch(tx *gorm.DB, batch []pending, newKeys map[string
 		}
 		return newKeys[subject]
 	}
+	var next *int64 // SQLite: the writer numbers the events itself
+	if in.store.dialect == migrations.SQLite {
+		floor, err := sqliteSeqFloor(tx)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		next = &floor
+	}
 	seqs := map[string]int64{}
 	for chunk := range slices.Chunk(batch, appendChunk) {
-		if err := insertEvents(tx, chunk, keyOf, seqs); err != nil {
+		if err := insertEvents(tx, chunk, keyOf, next, seqs); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -67,11 +76,37 @@ func (in *Ingester) appendBatch(tx *gorm.DB, batch []pending, newKeys map[string
 	return results, stored, duplicates, nil
 }
 
+// sqliteSeqFloor is the last sequence number SQLite's events may have been
+// given. SQLite numbers a new row one past the largest one left, so after an
+// erasure deleted the newest events it would hand their numbers out again,
+// and the projector and the search indexer, already past them, would skip the
+// new events. The writer therefore numbers events itself, past the log and
+// past every position that follows it.
+func sqliteSeqFloor(tx *gorm.DB) (int64, error) {
+	var floor int64
+	err := tx.Raw("SELECT MAX(n) FROM (SELECT COALESCE(MAX(seq), 0) AS n FROM events " +
+		"UNION ALL SELECT position_seq FROM projector_state " +
+		"UNION ALL SELECT position FROM search_positions WHERE source = 'events') AS floors").Scan(&floor).Error
+	if err != nil {
+		return 0, fmt.Errorf("models: next event number: %w", err)
+	}
+	return floor, nil
+}
+
 // insertEvents inserts one chunk, recording the sequence number of each event
-// it stored; ids already stored (or earlier in the chunk) are skipped.
-func insertEvents(tx *gorm.DB, chunk []pending, keyOf func(pending) int64, seqs map[string]int64) error {
-	args := make([]any, 0, 10*len(chunk))
+// it stored; ids already stored (or earlier in the chunk) are skipped. With
+// next set, events are numbered from *next + 1 (SQLite; see sqliteSeqFloor).
+func insertEvents(tx *gorm.DB, chunk []pending, keyOf func(pending) int64, next *int64, seqs map[string]int64) error {
+	cols, width := "event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, flags, body", 10
+	if next != nil {
+		cols, width = "seq, "+cols, 11
+	}
+	args := make([]any, 0, width*len(chunk))
 	for _, p := range chunk {
+		if next != nil {
+			*next++
+			args = append(args, *next)
+		}
 		env := p.in.Envelope
 		var user *int64
 		if k := keyOf(p); k != 0 {
@@ -80,8 +115,8 @@ func insertEvents(tx *gorm.DB, chunk []pending, keyOf func(pending) int64, seqs 
 		args = append(args, env.ID, string(env.Type), env.CreatedAt, p.in.ReceivedAt.UTC(), user, env.Data.Account(),
 			p.in.SourceIP, p.in.SecretIndex, eventFlags(env, p.in.ReceivedAt), p.in.Body)
 	}
-	rows, err := tx.Raw("INSERT INTO events (event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, flags, body) VALUES "+
-		valuesList(len(chunk), 10)+" ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id", args...).Rows()
+	rows, err := tx.Raw("INSERT INTO events ("+cols+") VALUES "+valuesList(len(chunk), width)+
+		" ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id", args...).Rows()
 	if err != nil {
 		return fmt.Errorf("models: insert events: %w", err)
 	}

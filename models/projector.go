@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"smiledash/models/internal/randtoken"
+	"strconv"
 	"sync/atomic"
 	"time"
 
 	"gorm.io/gorm"
-
-	"smiledash/migrations"
 )
 
 // ProjectorOptions tunes the projector.
@@ -58,8 +58,9 @@ type ProjectorReport struct {
 // On PostgreSQL each batch takes the projection lock without waiting: with
 // several replicas one projects while the others' projectors stand by, and
 // any of them takes over when it stops. On SQLite the single writer
-// connection serialises the projector with the appends, so it may keep the
-// rows it wrote in a cache and load only the rows it has not seen.
+// connection serialises the projector with the appends. Either way a
+// projector keeps the rows it wrote in a cache and loads only the rows it has
+// not seen, as long as projector_state says it was the last to write them.
 type Projector struct {
 	store *Store
 	opts  ProjectorOptions
@@ -68,9 +69,11 @@ type Projector struct {
 	stop  chan struct{}
 	done  chan struct{}
 
-	// cache is nil on PostgreSQL, where the projecting replica may change.
+	// id names this projector in projector_state.owner; cache holds the
+	// rows it wrote, valid while the owner is still id (no other projector,
+	// rebuild or erasure has written since, in any process).
+	id    string
 	cache *projectionCache
-	gen   uint64 // the store's projection generation the cache belongs to
 	gaps  *gapHook
 
 	projected, parked atomic.Int64
@@ -88,6 +91,10 @@ func (s *Store) StartProjector(opts ProjectorOptions) *Projector {
 }
 
 func (s *Store) newProjector(opts ProjectorOptions) *Projector {
+	id, err := randtoken.New(8)
+	if err != nil {
+		id = strconv.FormatInt(time.Now().UnixNano(), 36) // unique enough to own a cache
+	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 1024
 	}
@@ -104,10 +111,8 @@ func (s *Store) newProjector(opts ProjectorOptions) *Projector {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	p := &Projector{store: s, opts: opts, log: opts.Logger, wake: make(chan struct{}, 1), batch: min(64, opts.MaxBatch),
-		stop: make(chan struct{}), done: make(chan struct{}), gen: s.projectionGen.Load(), gaps: newGapHook()}
-	if s.dialect == migrations.SQLite {
-		p.cache = newProjectionCache()
-	}
+		stop: make(chan struct{}), done: make(chan struct{}), gaps: newGapHook(),
+		id: "projector-" + id, cache: newProjectionCache()}
 	return p
 }
 
@@ -235,27 +240,26 @@ func (p *Projector) step(ctx context.Context, wait bool) (n int, err error) {
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
-	if gen := p.store.projectionGen.Load(); p.cache != nil && gen != p.gen {
-		// Projections were rebuilt or erased since the cache was filled.
-		p.cache, p.gen = newProjectionCache(), gen
+	if pos.Owner != p.id {
+		// Someone else wrote projections since this projector's last batch.
+		p.cache = newProjectionCache()
 	}
 	projected, parked, err := p.applyRows(ctx, tx, rows, p.cache)
 	if err != nil {
 		return 0, err
 	}
-	if err := p.store.setProjectorPosition(tx, positionOf(rows[len(rows)-1])); err != nil {
+	last := rows[len(rows)-1]
+	if err := p.store.setProjectorPosition(tx, logPosition{Tx: last.Tx, Seq: last.Seq, Owner: p.id}); err != nil {
 		return 0, err
 	}
 	if err := tx.Commit().Error; err != nil {
 		return 0, fmt.Errorf("models: projector commit: %w", err)
 	}
 	committed = true
-	if p.cache != nil {
-		if projected != nil {
-			p.cache.remember(projected)
-		} else {
-			p.cache = newProjectionCache() // rows were written around it
-		}
+	if projected != nil {
+		p.cache.remember(projected)
+	} else {
+		p.cache = newProjectionCache() // rows were written around it
 	}
 	p.afterCommit(rows, parked)
 	p.resize(len(rows), time.Since(start))

@@ -31,7 +31,16 @@ const projectorName = "projections"
 type logPosition struct {
 	Tx  int64 // PostgreSQL only: the appending transaction's id
 	Seq int64
+	// Owner is who wrote the projections last: a projector's id, or
+	// ownerRebuild, ownerErase.
+	Owner string
 }
+
+// Owners of the projections other than a projector.
+const (
+	ownerRebuild = "rebuild"
+	ownerErase   = "erase"
+)
 
 // logRow is what the projector reads of an event.
 type logRow struct {
@@ -44,7 +53,14 @@ type logRow struct {
 	ReceivedAt time.Time `gorm:"column:received_at"`
 }
 
-func positionOf(r logRow) logPosition { return logPosition{Tx: r.Tx, Seq: r.Seq} }
+// claimProjections records that owner wrote projections (an erasure), so a
+// projector's cache of them is dropped, in this process or any other.
+func (s *Store) claimProjections(tx *gorm.DB, owner string) error {
+	if err := tx.Exec("UPDATE projector_state SET owner = ? WHERE name = ?", owner, projectorName).Error; err != nil {
+		return fmt.Errorf("models: claim projections: %w", err)
+	}
+	return nil
+}
 
 // ProjectionLockArgs is the PostgreSQL advisory lock (two int4 keys) held by
 // whoever writes projections (one replica's projector at a time, a rebuild,
@@ -75,7 +91,7 @@ func (s *Store) lockProjections(tx *gorm.DB, wait bool) (bool, error) {
 
 func (s *Store) projectorPosition(tx *gorm.DB) (logPosition, error) {
 	var pos logPosition
-	res := tx.Raw("SELECT position_tx AS tx, position_seq AS seq FROM projector_state WHERE name = ?", projectorName).Scan(&pos)
+	res := tx.Raw("SELECT position_tx AS tx, position_seq AS seq, owner FROM projector_state WHERE name = ?", projectorName).Scan(&pos)
 	if res.Error != nil {
 		return pos, fmt.Errorf("models: projector position: %w", res.Error)
 	}
@@ -86,8 +102,8 @@ func (s *Store) projectorPosition(tx *gorm.DB) (logPosition, error) {
 }
 
 func (s *Store) setProjectorPosition(tx *gorm.DB, pos logPosition) error {
-	err := tx.Exec("UPDATE projector_state SET position_tx = ?, position_seq = ?, updated_at = ? WHERE name = ?",
-		pos.Tx, pos.Seq, time.Now().UTC(), projectorName).Error
+	err := tx.Exec("UPDATE projector_state SET position_tx = ?, position_seq = ?, owner = ?, updated_at = ? WHERE name = ?",
+		pos.Tx, pos.Seq, pos.Owner, time.Now().UTC(), projectorName).Error
 	if err != nil {
 		return fmt.Errorf("models: move projector position: %w", err)
 	}
@@ -254,10 +270,6 @@ func (s *Store) SyncProjections(ctx context.Context) error {
 			n, err := own.step(ctx, true)
 			if err != nil {
 				return fmt.Errorf("models: sync projections: %w", err)
-			}
-			if own.cache != nil {
-				// Another projector may run in this process after us.
-				s.projectionGen.Add(1)
 			}
 			if n > 0 {
 				continue

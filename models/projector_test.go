@@ -215,3 +215,32 @@ func allowAccounts(t *testing.T, s *models.Store) {
 		t.Fatal(err)
 	}
 }
+
+// TestProjector_CacheDroppedWhenAnotherProcessWrites: a server's projector
+// caches the rows it wrote. An erasure from another process (the CLI) used to
+// leave that cache holding the erased account, so the user's next event
+// brought the erased history back (first seen, event count). projector_state
+// names who wrote the projections last, and a projector trusts its cache only
+// while that is still itself.
+func TestProjector_CacheDroppedWhenAnotherProcessWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, server *models.Store) {
+		ctx := context.Background()
+		cli := storetest.Reopen(t, server)
+		in := newIngester(t, server)
+		early, late := qt0, qt0.Add(48*time.Hour)
+		submit(t, in, eventBody("et-before", "ACCOUNT_CONNECTED", early, map[string]any{"userId": "u-erased", "accountId": "a-erased"}))
+		if _, err := cli.EraseUser(ctx, models.EraseRequest{SmileUserID: "u-erased", Actor: "cli"}); err != nil {
+			t.Fatal(err)
+		}
+		submit(t, in, eventBody("et-after", "ACCOUNT_CONNECTED", late, map[string]any{"userId": "u-erased", "accountId": "a-erased"}))
+		var acc models.Account
+		if err := server.DB().Where("id = ?", "a-erased").Take(&acc).Error; err != nil {
+			parked, _, _ := server.ParkedEvents(ctx, 5)
+			t.Fatalf("%v; parked %+v; %s", err, parked, storetest.Dump(t, server, "SELECT seq, event_id, user_key FROM events", "SELECT * FROM projector_state", "SELECT user_key, id FROM smile_users"))
+		}
+		if acc.EventCount != 1 || !acc.FirstSeenAt.Equal(late) {
+			t.Errorf("after erasure from another process: account has %d events, first seen %v; want 1 and %v (nothing from before the erasure)",
+				acc.EventCount, acc.FirstSeenAt, late)
+		}
+	})
+}

@@ -44,11 +44,6 @@ func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 			return
 		}
 		s.rebuilds.hook(ctx, beforeRebuildCommit)
-		// The generation moves while this transaction still holds the writer,
-		// so the projector can never begin a batch after the commit with the
-		// cache of before it. Should the commit fail, the cache is merely
-		// dropped for nothing.
-		s.projectionGen.Add(1)
 		if err = tx.Commit().Error; err != nil {
 			err = fmt.Errorf("models: reproject commit: %w", err)
 			return
@@ -82,7 +77,7 @@ func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 		return 0, fmt.Errorf("reset users: %w", err)
 	}
 	const chunk = 2000
-	end := logPosition{}
+	end := logPosition{Owner: ownerRebuild} // a projector's cache is stale now
 	for {
 		var rows []logRow
 		q := tx.Table("events").Select("seq", "event_id", "user_key", "flags", "body", "received_at").
@@ -108,7 +103,7 @@ func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 		if err != nil {
 			return n, fmt.Errorf("log horizon %q: %w", horizon, err)
 		}
-		end = logPosition{Tx: h, Seq: 0}
+		end = logPosition{Tx: h, Seq: 0, Owner: ownerRebuild}
 	}
 	if err := s.setProjectorPosition(tx, end); err != nil {
 		return n, err

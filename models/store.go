@@ -52,9 +52,6 @@ type Store struct {
 	changes live.Bus
 	// running is the projector this process runs, if any (projector.go).
 	running atomic.Pointer[Projector]
-	// projectionGen counts rebuilds of the projections, so the ingest writer
-	// knows when its cache of projection rows is stale.
-	projectionGen atomic.Uint64
 	// rebuilds tracks running Reproject calls, for StopRebuilds.
 	rebuilds rebuildGate
 	// gapWindow is how long a widget claim waits for its webhook (gaps.go).

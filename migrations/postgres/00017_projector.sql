@@ -16,6 +16,10 @@ CREATE TABLE projector_state (
     name         TEXT        PRIMARY KEY,
     position_tx  BIGINT      NOT NULL DEFAULT 0,
     position_seq BIGINT      NOT NULL DEFAULT 0,
+    -- who wrote the projections last (a projector's id, "rebuild", "erase"):
+    -- a projector trusts its cache of the rows it wrote only while that is
+    -- still itself.
+    owner        TEXT        NOT NULL DEFAULT '',
     updated_at   TIMESTAMPTZ
 );
 -- Every event appended from now on belongs to a later transaction than this one.

@@ -8,6 +8,10 @@ CREATE TABLE projector_state (
     name         TEXT      PRIMARY KEY,
     position_tx  INTEGER   NOT NULL DEFAULT 0,
     position_seq INTEGER   NOT NULL DEFAULT 0,
+    -- who wrote the projections last (a projector's id, "rebuild", "erase"):
+    -- a projector trusts its cache of the rows it wrote only while that is
+    -- still itself.
+    owner        TEXT        NOT NULL DEFAULT '',
     updated_at   TIMESTAMP
 );
 -- Until now every stored event was projected when it was stored.
