@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"net/url"
 	"os"
 	"testing"
 
@@ -23,14 +22,7 @@ func Replica(t testing.TB, s *models.Store) *models.Store {
 	if err := s.DB().Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
 		t.Fatalf("replica: read the schema: %v", err)
 	}
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	r, err := models.Open(context.Background(), u.String())
+	r, err := models.Open(context.Background(), schemaURL(t, base, schema))
 	if err != nil {
 		t.Fatalf("replica: open: %v", err)
 	}

@@ -55,6 +55,12 @@ func PostgresDSN(t testing.TB) string {
 		t.Fatalf("create schema: %v", err)
 	}
 	t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
+	return schemaURL(t, base, schema)
+}
+
+// schemaURL is the PostgreSQL URL base with its search_path set to schema.
+func schemaURL(t testing.TB, base, schema string) string {
+	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("parse %s: %v", PostgresEnv, err)
