@@ -35,19 +35,20 @@ func (h *Handler) revoker() models.AccountRevoker {
 // confirmEraseUser is GET /admin/users/:id/erase (admin role): what would go,
 // and a field to type the user id into. An unknown id is a 404.
 func (h *Handler) confirmEraseUser(c *fiber.Ctx) error {
-	id, err := pathParam(c, "id")
-	if err != nil {
-		return err
-	}
-	vm, err := h.eraseVM(c, id)
+	vm, err := h.eraseVM(c)
 	if err != nil {
 		return err
 	}
 	return render(c, fiber.StatusOK, views.EraseUserPage(vm))
 }
 
-// eraseUserVM describes the user whose erasure is being confirmed.
-func (h *Handler) eraseVM(c *fiber.Ctx, id string) (views.EraseUserPageVM, error) {
+// eraseVM describes the user named by the path whose erasure is being
+// confirmed: both the confirmation page and the form's answer show it.
+func (h *Handler) eraseVM(c *fiber.Ctx) (views.EraseUserPageVM, error) {
+	id, err := pathParam(c, "id")
+	if err != nil {
+		return views.EraseUserPageVM{}, err
+	}
 	d, err := h.erasure().UserDetail(c.UserContext(), id)
 	if err != nil {
 		return views.EraseUserPageVM{}, err
@@ -66,11 +67,7 @@ func (h *Handler) eraseVM(c *fiber.Ctx, id string) (views.EraseUserPageVM, error
 // and the page says so (502). On success the page lists what went; posting
 // again finds nothing to erase (404).
 func (h *Handler) eraseUser(c *fiber.Ctx) error {
-	id, err := pathParam(c, "id")
-	if err != nil {
-		return err
-	}
-	vm, err := h.eraseVM(c, id)
+	vm, err := h.eraseVM(c)
 	if err != nil {
 		return err
 	}
@@ -97,10 +94,16 @@ func (h *Handler) eraseUser(c *fiber.Ctx) error {
 	}
 	h.log.Info("User erased", slog.String("user", report.UserKey), slog.String("actor", vm.AdminEmail),
 		slog.Any("removed", report.Removed), slog.Int("revoked_at_smile", report.RevokedAtSmile))
+	return render(c, fiber.StatusOK, views.ErasedPage(h.erasedVM(c, report)))
+}
+
+// erasedVM lists what an erasure removed, by table name, so the page reads
+// the same for the same erasure.
+func (h *Handler) erasedVM(c *fiber.Ctx, report models.ErasureReport) views.ErasedPageVM {
 	done := views.ErasedPageVM{LayoutVM: h.layout(c, "User erased", "users"), AuditKey: report.UserKey, RevokedAtSmile: report.RevokedAtSmile}
 	for what, n := range report.Removed {
 		done.Removed = append(done.Removed, views.ErasedCountVM{What: what, N: n})
 	}
 	slices.SortFunc(done.Removed, func(a, b views.ErasedCountVM) int { return strings.Compare(a.What, b.What) })
-	return render(c, fiber.StatusOK, views.ErasedPage(done))
+	return done
 }

@@ -2,9 +2,12 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"smiledash/models"
 )
 
 // healthz answers while the process serves HTTP at all (liveness).
@@ -12,8 +15,11 @@ func (h *Handler) healthz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ok"})
 }
 
-// readyz answers 200 only when the database is reachable and every migration
-// is applied, so a load balancer sends no traffic to a replica that cannot store it.
+// readyz answers 200 only when the database is reachable, every migration is
+// applied and a write commits, so a load balancer sends no traffic to a
+// replica that cannot store it. The answer names the reason with a fixed
+// phrase only: the probe is unauthenticated, and the cause (addresses, driver
+// messages) goes to the log.
 func (h *Handler) readyz(c *fiber.Ctx) error {
 	if h.deps.Ready == nil {
 		return c.JSON(fiber.Map{"status": "ready"})
@@ -22,7 +28,11 @@ func (h *Handler) readyz(c *fiber.Ctx) error {
 	defer cancel()
 	if err := h.deps.Ready(ctx); err != nil {
 		h.log.Warn("Not ready", "error", err)
-		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "not ready", "reason": err.Error()})
+		reason := "not ready"
+		if nr, ok := errors.AsType[*models.NotReadyError](err); ok {
+			reason = nr.Reason
+		}
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "not ready", "reason": reason})
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
 }

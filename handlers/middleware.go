@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -64,17 +65,18 @@ func (h *Handler) requestLog(c *fiber.Ctx) error {
 //     c.Body() would inflate gzip, deflate or br without a limit, so a 255 KB
 //     gzip bomb would become 256 MiB. The webhook route is left to its handler,
 //     which refuses the same way after the allowlist and records a delivery.
-//   - a NUL byte in a query parameter or a form field (decoded): 400.
-//     PostgreSQL text cannot hold NUL, so it would otherwise reach a query and
-//     fail there as a 500. (Route parameters are not decoded: "%00" in a path
-//     stays those three characters, an unknown id or code.)
+//   - a NUL byte or invalid UTF-8 in a query parameter or a form field
+//     (decoded): 400. PostgreSQL text can hold neither, so they would
+//     otherwise reach a query and fail there as a 500. (Route parameters are
+//     not decoded: "%00" in a path stays those three characters, an unknown
+//     id or code.)
 func refuseHostileInput(c *fiber.Ctx) error {
 	req := c.Request()
 	if !identityEncoded(c) && !isWebhookPath(req.RequestURI()) {
 		return &Error{Status: fiber.StatusUnsupportedMediaType, Public: msgEncodingRefused}
 	}
-	if field, ok := nulField(c); ok {
-		return badRequest("The request contains a NUL character (%00) in "+field+"; remove it and try again.", nil)
+	if field, problem, ok := unstorableField(c); ok {
+		return badRequest("The request contains "+problem+" in "+field+"; remove it and try again.", nil)
 	}
 	return c.Next()
 }
@@ -98,52 +100,65 @@ func identityEncoded(c *fiber.Ctx) bool {
 	return ok
 }
 
-// nulField names where a request carries a NUL byte, if it does: a query
-// parameter, or a field of a form post (urlencoded or multipart).
-func nulField(c *fiber.Ctx) (string, bool) {
+// unstorableField names where a request carries text PostgreSQL cannot
+// store, and what is wrong with it, if it does: a query parameter, or a field
+// of a form post (urlencoded or multipart).
+func unstorableField(c *fiber.Ctx) (field, problem string, ok bool) {
 	req := c.Request()
-	if name, ok := nulArg(c.Context().QueryArgs()); ok {
-		return "the query parameter " + name, true
+	if name, problem, ok := unstorableArg(c.Context().QueryArgs()); ok {
+		return "the query parameter " + name, problem, true
 	}
 	if c.Method() != fiber.MethodPost {
-		return "", false
+		return "", "", false
 	}
 	switch {
 	case bytes.HasPrefix(req.Header.ContentType(), []byte(fiber.MIMEApplicationForm)):
-		if name, ok := nulArg(c.Context().PostArgs()); ok {
-			return "the form field " + name, true
+		if name, problem, ok := unstorableArg(c.Context().PostArgs()); ok {
+			return "the form field " + name, problem, true
 		}
 	case bytes.HasPrefix(req.Header.ContentType(), []byte(fiber.MIMEMultipartForm)):
 		form, err := c.MultipartForm()
 		if err != nil {
-			return "", false // the handler reports the malformed form
+			return "", "", false // the handler reports the malformed form
 		}
 		for name, values := range form.Value {
 			for _, v := range values {
-				if strings.IndexByte(name, 0) >= 0 || strings.IndexByte(v, 0) >= 0 {
-					return "the form field " + fieldName(name), true
+				if problem, ok := unstorable([]byte(name), []byte(v)); ok {
+					return "the form field " + fieldName(name), problem, true
 				}
 			}
 		}
 	}
-	return "", false
+	return "", "", false
 }
 
-// nulArg finds a parameter whose name or value holds NUL.
-func nulArg(args interface {
+// unstorableArg finds a parameter whose name or value PostgreSQL cannot store.
+func unstorableArg(args interface {
 	VisitAll(func(key, value []byte))
-}) (string, bool) {
-	var found string
-	var ok bool
+}) (name, problem string, ok bool) {
 	args.VisitAll(func(key, value []byte) {
-		if !ok && (bytes.IndexByte(key, 0) >= 0 || bytes.IndexByte(value, 0) >= 0) {
-			found, ok = fieldName(string(key)), true
+		if !ok {
+			if problem, ok = unstorable(key, value); ok {
+				name = fieldName(string(key))
+			}
 		}
 	})
-	return found, ok
+	return name, problem, ok
+}
+
+// unstorable says what makes a parameter's name or value unfit for
+// PostgreSQL text: a NUL byte, or bytes that are not UTF-8.
+func unstorable(key, value []byte) (string, bool) {
+	switch {
+	case bytes.IndexByte(key, 0) >= 0 || bytes.IndexByte(value, 0) >= 0:
+		return "a NUL character (%00)", true
+	case !utf8.Valid(key) || !utf8.Valid(value):
+		return "bytes that are not UTF-8 text", true
+	}
+	return "", false
 }
 
 // fieldName quotes a parameter name for a message, safely.
 func fieldName(name string) string {
-	return strconv.Quote(truncate(strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "?"), 40))
+	return strconv.Quote(truncate(strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), ""), 40))
 }

@@ -1,13 +1,11 @@
 package handlers_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -273,7 +271,7 @@ func TestLogin_ParallelGuessing(t *testing.T) {
 func TestLogin_ThrottleSharedByReplicas(t *testing.T) {
 	t.Parallel()
 	s1 := storetest.Postgres(t)
-	s2 := secondPostgresHandle(t, s1)
+	s2 := storetest.Replica(t, s1)
 	a1 := newTestApp(t, func(d *handlers.Deps) { d.Stores = storesOf(s1) })
 	a2 := newTestApp(t, func(d *handlers.Deps) { d.Stores = storesOf(s2) })
 	a1.store, a2.store = s1, s2
@@ -289,28 +287,6 @@ func TestLogin_ThrottleSharedByReplicas(t *testing.T) {
 			t.Fatalf("after %d failures over two replicas: got %d, want 429", auth.LoginFailuresPerEmail, resp.status)
 		}
 	}
-}
-
-// secondPostgresHandle opens another store on the same PostgreSQL schema as s.
-func secondPostgresHandle(t *testing.T, s *models.Store) *models.Store {
-	t.Helper()
-	var schema string
-	if err := s.DB().Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(os.Getenv(storetest.PostgresEnv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s2, err := models.Open(context.Background(), u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s2.Close() })
-	return s2
 }
 
 func TestLogin_DeviceCookieFlags(t *testing.T) {

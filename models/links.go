@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 )
@@ -84,8 +86,13 @@ func ValidateNewLink(in NewLink) map[string]string {
 	case !printableASCII(in.ExternalRef):
 		errs["external_ref"] = "Use plain ASCII letters, digits and punctuation only (Smile stores it as ASCII)."
 	}
-	if len(in.Label) > MaxLinkLabelLen {
+	switch {
+	case len(in.Label) > MaxLinkLabelLen:
 		errs["label"] = fmt.Sprintf("Use at most %d characters.", MaxLinkLabelLen)
+	case strings.IndexByte(in.Label, 0) >= 0 || !utf8.ValidString(in.Label):
+		// The HTTP edge refuses these in forms, but a JSON body can carry
+		// "\u0000", and PostgreSQL text can hold neither.
+		errs["label"] = "Use plain text: no NUL characters."
 	}
 	if in.ExpiresAt != nil && !in.ExpiresAt.After(in.Now) {
 		errs["expires"] = "Choose an expiry in the future."

@@ -225,7 +225,7 @@ func allowAccounts(t *testing.T, s *models.Store) {
 func TestProjector_CacheDroppedWhenAnotherProcessWrites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, server *models.Store) {
 		ctx := context.Background()
-		cli := storetest.Reopen(t, server)
+		cli := storetest.Replica(t, server)
 		in := newIngester(t, server)
 		early, late := qt0, qt0.Add(48*time.Hour)
 		submit(t, in, eventBody("et-before", "ACCOUNT_CONNECTED", early, map[string]any{"userId": "u-erased", "accountId": "a-erased"}))

@@ -2,8 +2,6 @@ package models_test
 
 import (
 	"context"
-	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -55,7 +53,7 @@ func TestTake_ParallelNeverOvershoots(t *testing.T) {
 func TestTake_SharedByReplicas(t *testing.T) {
 	t.Parallel()
 	s1 := storetest.Postgres(t)
-	s2 := secondHandle(t, s1)
+	s2 := storetest.Replica(t, s1)
 	limit := models.Throttle{Max: 30, Window: 10 * time.Minute}
 	allowed, first := takeParallel(t, []*models.Store{s1, s2}, "k", limit, 100, testNow)
 	if allowed != 30 || first != 1 {
@@ -71,28 +69,6 @@ func TestTake_SharedByReplicas(t *testing.T) {
 	if d, _ := auth.New(s1).TakeSignIn(context.Background(), at, testNow); d == 0 {
 		t.Fatal("sixth attempt over two replicas: got no wait, want throttled")
 	}
-}
-
-// secondHandle opens another store on the same PostgreSQL schema as s.
-func secondHandle(t *testing.T, s *models.Store) *models.Store {
-	t.Helper()
-	var schema string
-	if err := s.DB().Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(os.Getenv(storetest.PostgresEnv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s2, err := models.Open(context.Background(), u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s2.Close() })
-	return s2
 }
 
 func TestTake_WindowsCostsAndRefunds(t *testing.T) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -48,30 +47,10 @@ func describeDSN(dsn string) string {
 }
 
 // readyCheck is what /readyz asks: the database answers, every migration is
-// applied, and a write commits.
+// applied, and a write commits (checked at most every models.WriteCheckEvery,
+// so probes do not compete with the ingest writer).
 func readyCheck(store *models.Store) func(ctx context.Context) error {
-	return func(ctx context.Context) error {
-		if err := store.Ping(ctx); err != nil {
-			return fmt.Errorf("database unreachable")
-		}
-		m, err := store.Migrator()
-		if err != nil {
-			return fmt.Errorf("migrations unreadable")
-		}
-		pending, err := m.Pending(ctx)
-		if err != nil {
-			return fmt.Errorf("migration state unreadable")
-		}
-		if pending {
-			return fmt.Errorf("migrations pending")
-		}
-		// A full disk or a read-only database still answers the checks
-		// above, while every webhook would get 503.
-		if err := store.CheckWritable(ctx, time.Now()); err != nil {
-			return fmt.Errorf("database cannot commit")
-		}
-		return nil
-	}
+	return models.NewReadiness(store, models.WriteCheckEvery, time.Now).Check
 }
 
 func openStoreNoMigrate(ctx context.Context, cfg Config) (*models.Store, error) {

@@ -3,8 +3,6 @@ package live_test
 import (
 	"context"
 	"log/slog"
-	"net/url"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,7 +25,7 @@ func TestBridge_RelaysBetweenReplicas(t *testing.T) {
 	a := storetest.Postgres(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b := secondReplica(t, ctx, a)
+	b := storetest.Replica(t, a)
 	log := slog.New(slog.DiscardHandler)
 	for _, s := range []*models.Store{a, b} {
 		stop, err := live.Bridge(ctx, s.DB(), s.Changes(), log)
@@ -105,28 +103,6 @@ func TestBridge_RelaysBetweenReplicas(t *testing.T) {
 	if got := next("B", heardB); got.ID != 3002 {
 		t.Fatalf("replica B: got %+v after its marker, want A's marker 3002 (own change echoed?)", got)
 	}
-}
-
-// secondReplica opens another store on a's PostgreSQL schema.
-func secondReplica(t *testing.T, ctx context.Context, a *models.Store) *models.Store {
-	t.Helper()
-	var schema string
-	if err := a.DB().Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
-		t.Fatal(err)
-	}
-	u, err := url.Parse(os.Getenv(storetest.PostgresEnv))
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	b, err := models.Open(ctx, u.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	return b
 }
 
 // listen subscribes a non-blocking listener to bus; the test fails if its

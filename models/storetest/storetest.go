@@ -15,7 +15,6 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 
-	"smiledash/migrations"
 	"smiledash/models"
 )
 
@@ -56,6 +55,12 @@ func PostgresDSN(t testing.TB) string {
 		t.Fatalf("create schema: %v", err)
 	}
 	t.Cleanup(func() { _, _ = admin.Exec("DROP SCHEMA " + schema + " CASCADE") })
+	return schemaURL(t, base, schema)
+}
+
+// schemaURL is the PostgreSQL URL base with its search_path set to schema.
+func schemaURL(t testing.TB, base, schema string) string {
+	t.Helper()
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("parse %s: %v", PostgresEnv, err)
@@ -85,38 +90,4 @@ func open(t testing.TB, dsn string) *models.Store {
 		t.Fatalf("migrate: %v", err)
 	}
 	return s
-}
-
-// Reopen opens a second store on s's database, as another process (a
-// replica, or a command run beside the server) would.
-func Reopen(t testing.TB, s *models.Store) *models.Store {
-	t.Helper()
-	if s.Dialect() == migrations.Postgres {
-		var schema string
-		if err := s.DB().Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
-			t.Fatal(err)
-		}
-		u, err := url.Parse(os.Getenv(PostgresEnv))
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		return open(t, u.String())
-	}
-	var files []struct {
-		Name string `gorm:"column:name"`
-		File string `gorm:"column:file"`
-	}
-	if err := s.DB().Raw("PRAGMA database_list").Scan(&files).Error; err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if f.Name == "main" {
-			return open(t, f.File)
-		}
-	}
-	t.Fatal("no main database")
-	return nil
 }
