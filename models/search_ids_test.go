@@ -70,6 +70,9 @@ func TestSearch_IDs(t *testing.T) {
 			{"a prefix star is full text", models.SearchQuery{Text: "user-connected-2024*"},
 				[]hit{{"event", "EMPLOYMENTS_ADDED", "su-2"}, {"event", "EMPLOYMENTS_ADDED", "user-connected-2024"},
 					{"event", "ACCOUNT_CONNECTED", "user-connected-2024"}, {"event", "ACCOUNT_CREATED", "user-connected-2024"}}},
+			{"a quoted id is full text", models.SearchQuery{Text: `"user-connected-2024"`},
+				[]hit{{"event", "EMPLOYMENTS_ADDED", "su-2"}, {"event", "EMPLOYMENTS_ADDED", "user-connected-2024"},
+					{"event", "ACCOUNT_CONNECTED", "user-connected-2024"}, {"event", "ACCOUNT_CREATED", "user-connected-2024"}}},
 			{"id-like text naming nothing is full text", models.SearchQuery{Text: "moved-from"},
 				[]hit{{"event", "EMPLOYMENTS_ADDED", "su-2"}}},
 		} {
