@@ -88,3 +88,26 @@ func TestGaps_StatusesFiltersAndPages(t *testing.T) {
 		}
 	})
 }
+
+// The open total is bounded like every count: two kinds under the cap whose
+// sum is over it make "at least 10,000", each kind still exact.
+func TestGapCounts_OpenTotalBounded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		for _, kind := range []string{models.GapAccountConnected, models.GapAccountError} {
+			err := s.DB().Exec("INSERT INTO gaps (kind, user_key, claimed_at) "+
+				"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000) SELECT ?, i, ? FROM n",
+				kind, t0).Error
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, err := s.GapCounts(context.Background(), t0.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Open != (models.Count{N: 10_000, AtLeast: true}) || c.OpenByKind[models.GapAccountError] != (models.Count{N: 6000}) ||
+			len(c.OpenByKind) != 2 || c.Waiting.N != 0 || c.Closed.N != 0 {
+			t.Errorf("got %+v, want at least 10,000 open, 6,000 of each kind", c)
+		}
+	})
+}
