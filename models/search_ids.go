@@ -83,8 +83,9 @@ func (s *Store) resolveID(ctx context.Context, id string) (idTargets, error) {
 // several), newest first, below cursor c, with q's filters. found is false
 // when the text does not look like an id or names nothing, for the full-text
 // index to answer instead. Each part is a keyset range of one index:
-// search_docs_user (for an account, its user's range, checking the account on
-// each row: a user has few accounts) or the primary key.
+// search_docs_user (for an account, its user's range: a user has few
+// accounts), which holds the time and the account so that those filters are
+// checked without reading each row, or the primary key.
 func (s *Store) searchByID(ctx context.Context, q SearchQuery, c cursor, n int) (hits []SearchHit, found bool, err error) {
 	if !looksLikeID(q.Text) {
 		return nil, false, nil
