@@ -18,12 +18,13 @@ import (
 )
 
 // The benchmark data set: 1,000,000 events for 100,000 users, one of whom
-// (benchHeavyUser) has 10,000 of them.
+// (benchHeavyUser) has 10,000 of them, with the overview's counters, the
+// search index and the attention page's gaps and datapoints.
 const (
 	benchEvents    = 1_000_000
 	benchUsers     = 100_000
 	benchHeavyUser = "bench-user-000000"
-	benchSeedRev   = "4" // bump when the generator, the search indexer or the overview counters change
+	benchSeedRev   = "5" // bump when the generator, the search indexer or the overview counters change
 )
 
 var benchTypes = []string{"ACCOUNT_CREATED", "ACCOUNT_CONNECTED", "TASK_STARTED", "TASK_FINISHED", "INCOMES_ADDED",
@@ -31,6 +32,10 @@ var benchTypes = []string{"ACCOUNT_CREATED", "ACCOUNT_CONNECTED", "TASK_STARTED"
 	"ACCOUNT_SYNC_TASK_FINISHED", "ACCOUNT_FAILED", "ACCOUNT_DISCONNECTED", "USER_CREATED"}
 
 var benchBase = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// benchNow is the benchmark's clock: a minute after the newest seeded event,
+// so the overview's ranges and the gaps' window cover data.
+var benchNow = benchBase.Add(benchEvents*30*time.Second + time.Minute)
 
 // benchDB returns a copy of the seeded SQLite file, seeding it once per schema
 // and generator revision into $TMPDIR (about 400 MB), so re-runs start fast.
@@ -113,7 +118,7 @@ func seedBenchDB(path string) error {
 	g := &benchGen{db: db, rng: rand.New(rand.NewPCG(1, 2)), lastSeen: make([]time.Time, benchUsers+1),
 		firstSeen: make([]time.Time, benchUsers+1), counts: make([]int64, benchUsers+1), types: map[string]int64{},
 		hourly: map[benchHourKey]int64{}}
-	for _, step := range []func() error{g.users, g.events, g.finishUsers, g.accounts, g.heavyExtras, g.overview} {
+	for _, step := range []func() error{g.users, g.events, g.finishUsers, g.accounts, g.heavyExtras, g.overview, g.attention} {
 		if err := step(); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"smiledash/migrations"
@@ -50,44 +51,77 @@ type SearchPage struct {
 	Next string
 }
 
+// searchSelect reads search documents with their user's Smile id.
+const searchSelect = "SELECT d.doc_id, d.kind, d.source_id, d.type, d.user_key, u.id AS user_id, d.account_id, d.at "
+
 // Search finds indexed events and callbacks whose payload has every term of
-// q.Text, newest indexed first, keyset-paged by document id. The full-text
-// index drives the query (FTS4 on SQLite, a GIN index on PostgreSQL); the
-// filters are checked on each match.
+// q.Text, newest indexed first, keyset-paged by document id. Text that looks
+// like one id and names a known user, account or event lists that user's,
+// account's or event's documents instead, through their indexes (see
+// searchByID); anything else goes to the full-text index (FTS4 on SQLite, a
+// GIN index on PostgreSQL). The filters are checked on each match.
 func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchPage, error) {
 	terms := parseSearch(q.Text)
 	if len(terms) == 0 {
 		return SearchPage{}, ErrEmptySearch
-	}
-	// The user's and account's filter words narrow the full-text match; the
-	// snippets look for the typed terms only.
-	matched := terms
-	for _, w := range filterWords(max(q.UserKey, 0), q.AccountID) {
-		matched = append(matched[:len(matched):len(matched)], searchTerm{Words: []string{w}})
 	}
 	limit := pageSize(q.Limit)
 	c, err := parseCursor(q.Before, 1)
 	if err != nil {
 		return SearchPage{}, err
 	}
+	hits, found, err := s.searchByID(ctx, q, c, limit+1)
+	if err == nil && !found {
+		hits, err = s.searchText(ctx, q, terms, c, limit+1)
+	}
+	if err != nil {
+		return SearchPage{}, fmt.Errorf("models: search %q: %w", q.Text, err)
+	}
+	page := SearchPage{Hits: hits}
+	if len(hits) > limit {
+		page.Hits = hits[:limit]
+		page.Next = cursor{hits[limit-1].DocID}.String()
+	}
+	if err := s.fillSnippets(ctx, page.Hits, terms); err != nil {
+		return SearchPage{}, err
+	}
+	return page, nil
+}
+
+// searchText reads up to n documents matching every term in the full-text
+// index, newest first, below cursor c.
+func (s *Store) searchText(ctx context.Context, q SearchQuery, terms []searchTerm, c cursor, n int) ([]SearchHit, error) {
+	// The user's and account's filter words narrow the full-text match; the
+	// snippets look for the typed terms only.
+	matched := terms
+	for _, w := range filterWords(max(q.UserKey, 0), q.AccountID) {
+		matched = append(matched[:len(matched):len(matched)], searchTerm{Words: []string{w}})
+	}
 	var query string
 	var args []any
+	idCol := "d.doc_id"
 	if s.dialect == migrations.Postgres {
-		query = "SELECT d.doc_id, d.kind, d.source_id, d.type, d.user_key, u.id AS user_id, d.account_id, d.at " +
-			"FROM search_docs d LEFT JOIN smile_users u ON u.user_key = d.user_key " +
+		query = searchSelect + "FROM search_docs d LEFT JOIN smile_users u ON u.user_key = d.user_key " +
 			"WHERE d.words @@ ?::tsquery"
 		args = append(args, tsqueryLiteral(matched))
 	} else {
 		// CROSS JOIN keeps the full-text index as the outer loop.
-		query = "SELECT d.doc_id, d.kind, d.source_id, d.type, d.user_key, u.id AS user_id, d.account_id, d.at " +
-			"FROM search_text t CROSS JOIN search_docs d LEFT JOIN smile_users u ON u.user_key = d.user_key " +
+		query = searchSelect + "FROM search_text t CROSS JOIN search_docs d LEFT JOIN smile_users u ON u.user_key = d.user_key " +
 			"WHERE search_text MATCH ? AND d.doc_id = t.docid"
 		args = append(args, ftsMatch(matched))
-	}
-	idCol := "d.doc_id"
-	if s.dialect != migrations.Postgres {
 		idCol = "t.docid" // lets FTS4 walk its doclist backwards from the cursor
 	}
+	conds, condArgs := searchConds(q, c, idCol)
+	var hits []SearchHit
+	err := s.db.WithContext(ctx).Raw(query+conds+" ORDER BY "+idCol+" DESC LIMIT ?", append(append(args, condArgs...), n)...).Scan(&hits).Error
+	return hits, err
+}
+
+// searchConds are q's filters and the cursor as " AND ..." conditions on the
+// documents d, whose id column is idCol.
+func searchConds(q SearchQuery, c cursor, idCol string) (string, []any) {
+	var conds strings.Builder
+	var args []any
 	for _, f := range []struct {
 		on   bool
 		cond string
@@ -103,24 +137,11 @@ func (s *Store) Search(ctx context.Context, q SearchQuery) (SearchPage, error) {
 		{!q.To.IsZero(), "d.at < ?", q.To.UTC()},
 	} {
 		if f.on {
-			query += " AND " + f.cond
+			conds.WriteString(" AND " + f.cond)
 			args = append(args, f.arg)
 		}
 	}
-	var hits []SearchHit
-	err = s.db.WithContext(ctx).Raw(query+" ORDER BY "+idCol+" DESC LIMIT ?", append(args, limit+1)...).Scan(&hits).Error
-	if err != nil {
-		return SearchPage{}, fmt.Errorf("models: search %q: %w", q.Text, err)
-	}
-	page := SearchPage{Hits: hits}
-	if len(hits) > limit {
-		page.Hits = hits[:limit]
-		page.Next = cursor{hits[limit-1].DocID}.String()
-	}
-	if err := s.fillSnippets(ctx, page.Hits, terms); err != nil {
-		return SearchPage{}, err
-	}
-	return page, nil
+	return conds.String(), args
 }
 
 func cursorArg(c cursor) any {
