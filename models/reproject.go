@@ -76,26 +76,41 @@ func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("reset users: %w", err)
 	}
+	// The replay folds the log in the projector's order: by seq on SQLite; on
+	// PostgreSQL the events from before the projector (no tx) by seq, then by
+	// (tx, seq). The projections are meant not to depend on it, but the
+	// overview's counters take an account's provider from its row as it
+	// stands, so the same order gives the same counts.
 	const chunk = 2000
 	end := logPosition{Owner: ownerRebuild} // a projector's cache is stale now
+	legacy := true                          // PostgreSQL: still on the events without tx
 	for {
 		var rows []logRow
-		q := tx.Table("events").Select("seq", "event_id", "user_key", "flags", "body", "received_at").
-			Where("seq > ?", end.Seq).Order("seq").Limit(chunk)
-		if horizon != "" {
-			q = q.Where("tx IS NULL OR tx < ?::xid8", horizon)
+		q := tx.Table("events").Select("seq", "event_id", "user_key", "flags", "body", "received_at").Limit(chunk)
+		switch {
+		case horizon == "":
+			q = q.Where("seq > ?", end.Seq).Order("seq")
+		case legacy:
+			q = q.Where("tx IS NULL AND seq > ?", end.Seq).Order("seq")
+		default:
+			q = q.Select("seq", "tx::text::bigint AS tx", "event_id", "user_key", "flags", "body", "received_at").
+				Where("tx < ?::xid8 AND (tx, seq) > (?::text::xid8, ?)", horizon, strconv.FormatInt(end.Tx, 10), end.Seq).Order("tx, seq")
 		}
 		if err := q.Find(&rows).Error; err != nil {
 			return n, fmt.Errorf("read events after %d: %w", end.Seq, err)
 		}
 		if len(rows) == 0 {
+			if horizon != "" && legacy {
+				legacy, end.Seq = false, 0
+				continue
+			}
 			break
 		}
 		if _, _, err := pr.applyRows(ctx, tx, rows, nil); err != nil {
 			return n, err
 		}
 		n += len(rows)
-		end.Seq = rows[len(rows)-1].Seq
+		end.Tx, end.Seq = rows[len(rows)-1].Tx, rows[len(rows)-1].Seq
 	}
 	if horizon != "" {
 		// Everything before the horizon is replayed; its events come next.
