@@ -31,6 +31,7 @@ type ReconStore interface {
 	GapWindow() time.Duration
 	UserGaps(ctx context.Context, userKey int64, now time.Time) ([]models.Gap, error)
 	AccountLifecycle(ctx context.Context, accountID string, now time.Time) (models.Lifecycle, error)
+	UserLifecycles(ctx context.Context, userKey int64, now time.Time) (map[string]models.Lifecycle, error)
 	StaleAccounts(ctx context.Context, now time.Time, age time.Duration, limit int) ([]models.AttentionAccount, error)
 	ActionRequired(ctx context.Context, limit int) ([]models.AttentionAccount, error)
 	CheckUser(ctx context.Context, api models.SmileReader, userID, actor string, now time.Time) (models.CheckResult, error)
@@ -166,10 +167,14 @@ func (h *Handler) userReconVM(c *fiber.Ctx, u models.SmileUser, accounts []model
 	}
 	vm.Gaps = gapVMs(gaps)
 	canCheck := h.deps.Recon.Smile != nil && currentRole(c) == RoleAdmin
+	lifecycles, err := h.recon().UserLifecycles(ctx, u.UserKey, now)
+	if err != nil {
+		return vm, err
+	}
 	for _, a := range accounts {
-		lc, err := h.recon().AccountLifecycle(ctx, a.ID, now)
-		if err != nil {
-			return vm, err
+		lc, ok := lifecycles[a.ID]
+		if !ok {
+			lc = models.Lifecycle{AccountID: a.ID, UserKey: u.UserKey}
 		}
 		lvm := lifecycleVM(lc, now)
 		lvm.Stale = isStale(a, data[a.ID], now, h.staleAfter())

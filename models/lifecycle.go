@@ -117,6 +117,11 @@ func BuildLifecycle(events []LifecycleEvent, now time.Time) []LifecycleStep {
 	return steps
 }
 
+// lifecycleTypes are the events a lifecycle reads: the status events and
+// TASK_STARTED, which tells a retry from a silent recovery.
+var lifecycleTypes = []string{string(smile.AccountCreated), string(smile.AccountConnected), string(smile.AccountFailed),
+	string(smile.AccountDisconnected), string(smile.TaskStarted)}
+
 // AccountLifecycle reads an account's lifecycle from its newest
 // maxLifecycleEvents status and task events, through the per-user event
 // index: the cost follows the account's user, not the store.
@@ -125,21 +130,59 @@ func (s *Store) AccountLifecycle(ctx context.Context, accountID string, now time
 	if err := s.db.WithContext(ctx).Select("id", "user_key").Where("id = ?", accountID).Take(&acc).Error; err != nil {
 		return Lifecycle{}, fmt.Errorf("models: account %s: %w", accountID, notFound(err))
 	}
-	types := []string{string(smile.AccountCreated), string(smile.AccountConnected), string(smile.AccountFailed),
-		string(smile.AccountDisconnected), string(smile.TaskStarted)}
 	var rows []Event
-	err := s.db.WithContext(ctx).Select("seq", "body", "flags").
-		Where("user_key = ? AND account_id = ? AND type IN ?", acc.UserKey, accountID, types).
+	err := s.db.WithContext(ctx).Select("seq", "account_id", "body", "flags").
+		Where("user_key = ? AND account_id = ? AND type IN ?", acc.UserKey, accountID, lifecycleTypes).
 		Order("created_at DESC, seq DESC").Limit(maxLifecycleEvents + 1).Find(&rows).Error
 	if err != nil {
 		return Lifecycle{}, fmt.Errorf("models: lifecycle of %s: %w", accountID, err)
 	}
-	lc := Lifecycle{AccountID: accountID, UserKey: acc.UserKey}
-	if len(rows) > maxLifecycleEvents {
-		rows, lc.Truncated = rows[:maxLifecycleEvents], true
+	return lifecyclesOf(acc.UserKey, rows, now)[accountID], nil
+}
+
+// maxUserLifecycleEvents bounds what UserLifecycles reads for one user.
+const maxUserLifecycleEvents = 20 * maxLifecycleEvents
+
+// UserLifecycles reads the lifecycle of every account of a user in one pass
+// over the user's newest status and task events (at most
+// maxUserLifecycleEvents, and maxLifecycleEvents per account), so a user page
+// costs one read of the user's events, not one per account.
+func (s *Store) UserLifecycles(ctx context.Context, userKey int64, now time.Time) (map[string]Lifecycle, error) {
+	var rows []Event
+	err := s.db.WithContext(ctx).Select("seq", "account_id", "body", "flags").
+		Where("user_key = ? AND type IN ? AND account_id <> ''", userKey, lifecycleTypes).
+		Order("created_at DESC, seq DESC").Limit(maxUserLifecycleEvents + 1).Find(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: lifecycles of user %d: %w", userKey, err)
 	}
-	events := make([]LifecycleEvent, 0, len(rows))
+	truncated := len(rows) > maxUserLifecycleEvents
+	if truncated {
+		rows = rows[:maxUserLifecycleEvents]
+	}
+	out := lifecyclesOf(userKey, rows, now)
+	if truncated {
+		for id, lc := range out {
+			lc.Truncated = true
+			out[id] = lc
+		}
+	}
+	return out, nil
+}
+
+// lifecyclesOf builds each account's lifecycle from its events, newest first,
+// keeping the newest maxLifecycleEvents of each.
+func lifecyclesOf(userKey int64, rows []Event, now time.Time) map[string]Lifecycle {
+	byAccount := map[string][]LifecycleEvent{}
+	out := map[string]Lifecycle{}
 	for _, row := range rows {
+		lc := out[row.AccountID]
+		lc.AccountID, lc.UserKey = row.AccountID, userKey
+		if len(byAccount[row.AccountID]) >= maxLifecycleEvents {
+			lc.Truncated = true
+			out[row.AccountID] = lc
+			continue
+		}
+		out[row.AccountID] = lc
 		if HasFlag(row.Flags, smile.FlagCreatedAtFuture) {
 			continue // drives no state in the projections either
 		}
@@ -147,11 +190,14 @@ func (s *Store) AccountLifecycle(ctx context.Context, accountID string, now time
 		if err != nil {
 			continue // stored events parse; one that no longer does is shown on its page
 		}
-		events = append(events, LifecycleEvent{
+		byAccount[row.AccountID] = append(byAccount[row.AccountID], LifecycleEvent{
 			Stamp: Stamp{At: env.CreatedAt, Rank: lifecycleRank(env.Type, env.Data), EventID: env.ID},
 			Type:  env.Type, ErrorCode: deref(env.Data.ErrorCode),
 		})
 	}
-	lc.Steps = BuildLifecycle(events, now)
-	return lc, nil
+	for id, lc := range out {
+		lc.Steps = BuildLifecycle(byAccount[id], now)
+		out[id] = lc
+	}
+	return out
 }
