@@ -123,6 +123,10 @@ func seedBenchDB(path string) error {
 			return err
 		}
 	}
+	// The seed wrote the projections itself: the projector starts past it.
+	if _, err := db.Exec("UPDATE projector_state SET position_seq = (SELECT MAX(seq) FROM events)"); err != nil {
+		return err
+	}
 	if _, err := db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
 		return err
 	}

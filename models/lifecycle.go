@@ -117,10 +117,11 @@ func BuildLifecycle(events []LifecycleEvent, now time.Time) []LifecycleStep {
 	return steps
 }
 
-// lifecycleTypes are the events a lifecycle reads: the status events and
-// TASK_STARTED, which tells a retry from a silent recovery.
-var lifecycleTypes = []string{string(smile.AccountCreated), string(smile.AccountConnected), string(smile.AccountFailed),
-	string(smile.AccountDisconnected), string(smile.TaskStarted)}
+// lifecycleTypes is the condition on the events a lifecycle reads: the status
+// events and TASK_STARTED, which tells a retry from a silent recovery. It is
+// written out as the partial index events_user_lifecycle (migration 00019)
+// writes it, literally, so the planner can use that index.
+const lifecycleTypes = "type IN ('ACCOUNT_CREATED', 'ACCOUNT_CONNECTED', 'ACCOUNT_FAILED', 'ACCOUNT_DISCONNECTED', 'TASK_STARTED')"
 
 // AccountLifecycle reads an account's lifecycle from its newest
 // maxLifecycleEvents status and task events, through the per-user event
@@ -132,7 +133,7 @@ func (s *Store) AccountLifecycle(ctx context.Context, accountID string, now time
 	}
 	var rows []Event
 	err := s.db.WithContext(ctx).Select("seq", "account_id", "body", "flags").
-		Where("user_key = ? AND account_id = ? AND type IN ?", acc.UserKey, accountID, lifecycleTypes).
+		Where("user_key = ? AND account_id = ? AND "+lifecycleTypes, acc.UserKey, accountID).
 		Order("created_at DESC, seq DESC").Limit(maxLifecycleEvents + 1).Find(&rows).Error
 	if err != nil {
 		return Lifecycle{}, fmt.Errorf("models: lifecycle of %s: %w", accountID, err)
@@ -150,7 +151,7 @@ const maxUserLifecycleEvents = 20 * maxLifecycleEvents
 func (s *Store) UserLifecycles(ctx context.Context, userKey int64, now time.Time) (map[string]Lifecycle, error) {
 	var rows []Event
 	err := s.db.WithContext(ctx).Select("seq", "account_id", "body", "flags").
-		Where("user_key = ? AND type IN ? AND account_id <> ''", userKey, lifecycleTypes).
+		Where("user_key = ? AND "+lifecycleTypes+" AND account_id <> ''", userKey).
 		Order("created_at DESC, seq DESC").Limit(maxUserLifecycleEvents + 1).Find(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: lifecycles of user %d: %w", userKey, err)
