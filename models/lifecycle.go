@@ -123,6 +123,20 @@ func BuildLifecycle(events []LifecycleEvent, now time.Time) []LifecycleStep {
 // writes it, literally, so the planner can use that index.
 const lifecycleTypes = "type IN ('ACCOUNT_CREATED', 'ACCOUNT_CONNECTED', 'ACCOUNT_FAILED', 'ACCOUNT_DISCONNECTED', 'TASK_STARTED')"
 
+// lifecycleRow is what a lifecycle reads of an event: its columns, and the
+// body only of a failure, for its error code.
+type lifecycleRow struct {
+	AccountID string    `gorm:"column:account_id"`
+	EventID   string    `gorm:"column:event_id"`
+	Type      string    `gorm:"column:type"`
+	CreatedAt time.Time `gorm:"column:created_at"`
+	Flags     string    `gorm:"column:flags"`
+	Body      []byte    `gorm:"column:body"`
+}
+
+// lifecycleColumns selects a lifecycleRow.
+const lifecycleColumns = "account_id, event_id, type, created_at, flags, CASE WHEN type = 'ACCOUNT_FAILED' THEN body END AS body"
+
 // AccountLifecycle reads an account's lifecycle from its newest
 // maxLifecycleEvents status and task events, through the per-user event
 // index: the cost follows the account's user, not the store.
@@ -131,8 +145,8 @@ func (s *Store) AccountLifecycle(ctx context.Context, accountID string, now time
 	if err := s.db.WithContext(ctx).Select("id", "user_key").Where("id = ?", accountID).Take(&acc).Error; err != nil {
 		return Lifecycle{}, fmt.Errorf("models: account %s: %w", accountID, notFound(err))
 	}
-	var rows []Event
-	err := s.db.WithContext(ctx).Select("seq", "account_id", "body", "flags").
+	var rows []lifecycleRow
+	err := s.db.WithContext(ctx).Table("events").Select(lifecycleColumns).
 		Where("user_key = ? AND account_id = ? AND "+lifecycleTypes, acc.UserKey, accountID).
 		Order("created_at DESC, seq DESC").Limit(maxLifecycleEvents + 1).Find(&rows).Error
 	if err != nil {
@@ -142,15 +156,15 @@ func (s *Store) AccountLifecycle(ctx context.Context, accountID string, now time
 }
 
 // maxUserLifecycleEvents bounds what UserLifecycles reads for one user.
-const maxUserLifecycleEvents = 20 * maxLifecycleEvents
+const maxUserLifecycleEvents = 4 * maxLifecycleEvents
 
 // UserLifecycles reads the lifecycle of every account of a user in one pass
 // over the user's newest status and task events (at most
 // maxUserLifecycleEvents, and maxLifecycleEvents per account), so a user page
 // costs one read of the user's events, not one per account.
 func (s *Store) UserLifecycles(ctx context.Context, userKey int64, now time.Time) (map[string]Lifecycle, error) {
-	var rows []Event
-	err := s.db.WithContext(ctx).Select("seq", "account_id", "body", "flags").
+	var rows []lifecycleRow
+	err := s.db.WithContext(ctx).Table("events").Select(lifecycleColumns).
 		Where("user_key = ? AND "+lifecycleTypes+" AND account_id <> ''", userKey).
 		Order("created_at DESC, seq DESC").Limit(maxUserLifecycleEvents + 1).Find(&rows).Error
 	if err != nil {
@@ -171,8 +185,9 @@ func (s *Store) UserLifecycles(ctx context.Context, userKey int64, now time.Time
 }
 
 // lifecyclesOf builds each account's lifecycle from its events, newest first,
-// keeping the newest maxLifecycleEvents of each.
-func lifecyclesOf(userKey int64, rows []Event, now time.Time) map[string]Lifecycle {
+// keeping the newest maxLifecycleEvents of each. Stamps are the projections':
+// createdAt, the rank of the state the event type sets, the event id.
+func lifecyclesOf(userKey int64, rows []lifecycleRow, now time.Time) map[string]Lifecycle {
 	byAccount := map[string][]LifecycleEvent{}
 	out := map[string]Lifecycle{}
 	for _, row := range rows {
@@ -187,14 +202,14 @@ func lifecyclesOf(userKey int64, rows []Event, now time.Time) map[string]Lifecyc
 		if HasFlag(row.Flags, smile.FlagCreatedAtFuture) {
 			continue // drives no state in the projections either
 		}
-		env, err := smile.ParseEnvelope(row.Body)
-		if err != nil {
-			continue // stored events parse; one that no longer does is shown on its page
+		typ := smile.EventType(row.Type)
+		ev := LifecycleEvent{Stamp: Stamp{At: row.CreatedAt, Rank: lifecycleRank(typ, smile.EventData{}), EventID: row.EventID}, Type: typ}
+		if len(row.Body) > 0 {
+			if env, err := parseStorable(row.Body); err == nil {
+				ev.ErrorCode = deref(env.Data.ErrorCode)
+			}
 		}
-		byAccount[row.AccountID] = append(byAccount[row.AccountID], LifecycleEvent{
-			Stamp: Stamp{At: env.CreatedAt, Rank: lifecycleRank(env.Type, env.Data), EventID: env.ID},
-			Type:  env.Type, ErrorCode: deref(env.Data.ErrorCode),
-		})
+		byAccount[row.AccountID] = append(byAccount[row.AccountID], ev)
 	}
 	for id, lc := range out {
 		lc.Steps = BuildLifecycle(byAccount[id], now)
