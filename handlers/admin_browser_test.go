@@ -73,6 +73,7 @@ func TestAdminPages_Browser(t *testing.T) {
 		t.Errorf("got %d times not localised, %v", localised, err)
 	}
 	browsertest.Screenshot(t, ctx, "admin-user-timeline")
+	browsertest.ElementScreenshot(t, ctx, "admin-account-lifecycle", `[data-testid="lifecycle"]`)
 
 	// The page is open: a new webhook for this user must appear without a reload.
 	step("live stream connected", chromedp.WaitReady(css(`html[data-live="open"]`)))

@@ -65,16 +65,32 @@ func New(t *testing.T, timeout time.Duration) context.Context {
 // ($SMILEDASH_ARTIFACTS_DIR, or a temp folder) and returns its path.
 func Screenshot(t *testing.T, ctx context.Context, name string) string {
 	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives PNG
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	return saveArtifact(t, name, png)
+}
+
+// ElementScreenshot saves a PNG of the first element matching the CSS
+// selector, named name, as Screenshot does.
+func ElementScreenshot(t *testing.T, ctx context.Context, name, selector string) string {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.Screenshot(chromedp.CSS(selector)))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	return saveArtifact(t, name, png)
+}
+
+func saveArtifact(t *testing.T, name string, png []byte) string {
+	t.Helper()
 	dir := os.Getenv(ArtifactsEnv)
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "smiledash-artifacts")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatalf("artifacts dir: %v", err)
-	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 gives PNG
-	if err != nil {
-		t.Fatalf("screenshot %s: %v", name, err)
 	}
 	file := filepath.Join(dir, strings.ReplaceAll(name, "/", "_")+".png")
 	if err := os.WriteFile(file, png, 0o644); err != nil {
