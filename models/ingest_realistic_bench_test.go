@@ -55,15 +55,13 @@ func benchIngestRealistic(b *testing.B, s *models.Store) {
 // without HTTP: one new INCOMES_ADDED, EMPLOYMENTS_ADDED, ACCOUNT_CONNECTED or
 // TASK_FINISHED event at a time for a user picked at random among 100,000
 // (simulate --random), from 64 submitters, on a new store. It measures the
-// two halves of ingest apart and together:
-//
-//   - ack: the acknowledgement path alone (the writer's projector stopped):
-//     what webhooks could be answered at if projecting cost nothing;
-//   - served: the writer with its projector running behind, as in a server;
-//     events/s is the acknowledged rate, projected/s what the projector kept up
-//     with during the run, catchup-s how long it then took to reach the end;
-//   - project: the projector alone over a log of b.N unprojected events
-//     (appended first, untimed), in its own batches.
+// two halves of ingest apart and together. ack is the acknowledgement path
+// alone (the writer's projector stopped): what webhooks could be answered at
+// if projecting cost nothing. served is the writer with its projector running
+// behind, as in a server: events/s is the acknowledged rate, projected/s what
+// the projector kept up with during the run, catchup-s how long it then took
+// to reach the end. project is the projector alone over a log of b.N
+// unprojected events (appended first, untimed), in its own batches.
 //
 //	go test ./models -run '^$' -bench IngestRandomUsers -benchtime 100000x  (PostgreSQL too with SMILEDASH_TEST_POSTGRES_URL)
 func BenchmarkIngestRandomUsers(b *testing.B) {
