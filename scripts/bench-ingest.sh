@@ -54,6 +54,7 @@ if [ -z "${BIN:-}" ]; then
 fi
 RESULTS="$OUT/results.tsv"
 : > "$RESULTS"
+: > "$OUT/rss.txt"
 
 pids=()
 databases=()
