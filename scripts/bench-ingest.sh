@@ -158,7 +158,7 @@ measure() {
       sleep 0.5
       l=$(lag "$dsn")
     done
-    [ "$l" -eq 0 ] && drain=$(python3 -c "print(f'{$(date +%s.%N) - $t1:.1f}')")
+    if [ "$lag0" -eq 0 ]; then drain=0; elif [ "$l" -eq 0 ]; then drain=$(python3 -c "print(f'{$(date +%s.%N) - $t1:.1f}')"); fi
   fi
   python3 - "$OUT/$label.json" "$RESULTS" "$label" "$before" "$after" "$t0" "$t1" "${lag0:--}" "$drain" "$la" <<'EOF'
 import json, sys
@@ -271,5 +271,5 @@ for r in rows:
 EOF
   echo "lag: events not projected when the load stopped; drain: seconds from then until none were;"
   echo "proj/s run: events projected per second during the load; proj/s alone: lag / drain."
-  [ -s "$OUT/rss.txt" ] && echo "server RSS (KiB) min/max over the SQLite runs: $(awk '{print $2}' "$OUT/rss.txt" | sort -n | sed -n '1p;$p' | paste -sd/)"
+  [ -s "$OUT/rss.txt" ] && echo "server RSS (KiB) min/max over the SQLite runs: $(awk 'NF == 2 {print $2}' "$OUT/rss.txt" | sort -n | sed -n '1p;$p' | paste -sd/)"
 } | tee "$summary"
