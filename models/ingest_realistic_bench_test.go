@@ -73,15 +73,18 @@ func BenchmarkIngestRandomUsers(b *testing.B) {
 		b.Run(st.name+"/ack", func(b *testing.B) {
 			s := st.open(b)
 			queues := randomUserQueues(b, b.N)
-			in := benchIngester(b, s, false)
+			var batches batchCounter
+			in := benchIngester(b, s, false, &batches)
 			b.ResetTimer()
 			total, elapsed := submitQueues(b, in, queues)
 			b.ReportMetric(float64(total)/elapsed.Seconds(), "events/s")
+			batches.report(b)
 		})
 		b.Run(st.name+"/served", func(b *testing.B) {
 			s := st.open(b)
 			queues := randomUserQueues(b, b.N)
-			in := benchIngester(b, s, true)
+			var batches batchCounter
+			in := benchIngester(b, s, true, &batches)
 			b.ResetTimer()
 			total, elapsed := submitQueues(b, in, queues)
 			projected := in.Projector().Projected()
@@ -92,14 +95,16 @@ func BenchmarkIngestRandomUsers(b *testing.B) {
 			b.ReportMetric(float64(total)/elapsed.Seconds(), "events/s")
 			b.ReportMetric(float64(projected)/elapsed.Seconds(), "projected/s")
 			b.ReportMetric(time.Since(start).Seconds(), "catchup-s")
+			batches.report(b)
 		})
 		b.Run(st.name+"/project", func(b *testing.B) {
 			s := st.open(b)
-			in := benchIngester(b, s, false)
+			in := benchIngester(b, s, false, nil)
 			total, _ := submitQueues(b, in, randomUserQueues(b, b.N))
 			b.ResetTimer()
 			start := time.Now()
-			p := s.StartProjector(models.ProjectorOptions{})
+			var batches batchCounter
+			p := s.StartProjector(models.ProjectorOptions{OnBatch: batches.projector})
 			defer p.Close(context.Background())
 			for p.Projected()+p.Parked() < int64(total) {
 				time.Sleep(time.Millisecond)
@@ -109,15 +114,46 @@ func BenchmarkIngestRandomUsers(b *testing.B) {
 				b.Errorf("%d events parked", p.Parked())
 			}
 			b.ReportMetric(float64(total)/elapsed.Seconds(), "events/s")
+			batches.report(b)
 		})
 	}
 }
 
-// benchIngester starts a writer on s; without project, its projector is
-// stopped at once, so the log grows and the projections do not.
-func benchIngester(b *testing.B, s *models.Store, project bool) *models.Ingester {
+// batchCounter averages the writer's and the projector's transaction sizes:
+// on SQLite they share one connection, and each commit is an fsync.
+type batchCounter struct {
+	acks, acked, projections, projected atomic.Int64
+}
+
+func (c *batchCounter) ingest(r models.BatchReport) {
+	c.acks.Add(1)
+	c.acked.Add(int64(r.Size))
+}
+
+func (c *batchCounter) projector(r models.ProjectorReport) {
+	c.projections.Add(1)
+	c.projected.Add(int64(r.Projected + r.Parked))
+}
+
+func (c *batchCounter) report(b *testing.B) {
+	if n := c.acks.Load(); n > 0 {
+		b.ReportMetric(float64(c.acked.Load())/float64(n), "events/ack-tx")
+	}
+	if n := c.projections.Load(); n > 0 {
+		b.ReportMetric(float64(c.projected.Load())/float64(n), "events/proj-tx")
+	}
+}
+
+// benchIngester starts a writer on s, counting its transactions in batches
+// (when not nil); without project, its projector is stopped at once, so the
+// log grows and the projections do not.
+func benchIngester(b *testing.B, s *models.Store, project bool, batches *batchCounter) *models.Ingester {
 	b.Helper()
-	in, err := s.NewIngester(models.IngestOptions{})
+	var opts models.IngestOptions
+	if batches != nil {
+		opts.OnBatch, opts.Projector.OnBatch = batches.ingest, batches.projector
+	}
+	in, err := s.NewIngester(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
