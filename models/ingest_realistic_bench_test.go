@@ -131,6 +131,9 @@ func (c *batchCounter) ingest(r models.BatchReport) {
 }
 
 func (c *batchCounter) projector(r models.ProjectorReport) {
+	if r.Projected+r.Parked == 0 {
+		return // a failed or cancelled batch (e.g. the projector stopping)
+	}
 	c.projections.Add(1)
 	c.projected.Add(int64(r.Projected + r.Parked))
 }
