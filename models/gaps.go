@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -214,12 +215,12 @@ func newGapHook() *gapHook { return &gapHook{seen: map[int64]struct{}{}} }
 // project closes the gaps events answer and opens no_link gaps for users no
 // connect link is bound to.
 func (h *gapHook) project(tx *gorm.DB, events []ProjectedEvent) error {
+	if err := h.noLinks(tx, events); err != nil {
+		return err
+	}
 	for _, ev := range events {
 		if ev.UserKey == 0 || ev.Future {
 			continue
-		}
-		if err := h.noLink(tx, ev); err != nil {
-			return err
 		}
 		rule, ok := ruleForEvent(ev.Type)
 		if !ok {
@@ -232,20 +233,53 @@ func (h *gapHook) project(tx *gorm.DB, events []ProjectedEvent) error {
 	return nil
 }
 
-const noLinkInsert = "INSERT INTO gaps (kind, user_key, event_id, claimed_at) SELECT ?, ?, ?, ? " +
-	"WHERE NOT EXISTS (SELECT 1 FROM connect_links WHERE user_key = ?) ON CONFLICT DO NOTHING"
-
-func (h *gapHook) noLink(tx *gorm.DB, ev ProjectedEvent) error {
-	if _, ok := h.seen[ev.UserKey]; ok {
+// noLinks opens a no_link gap, stamped with the user's first event in the
+// batch, for each user of the batch not yet seen whom no connect link names:
+// one query for the links and one multi-row insert, whatever the batch size.
+func (h *gapHook) noLinks(tx *gorm.DB, events []ProjectedEvent) error {
+	first := map[int64]ProjectedEvent{}
+	var keys []int64
+	for _, ev := range events {
+		if ev.UserKey == 0 || ev.Future {
+			continue
+		}
+		if _, ok := h.seen[ev.UserKey]; ok {
+			continue
+		}
+		if _, ok := first[ev.UserKey]; !ok {
+			first[ev.UserKey] = ev
+			keys = append(keys, ev.UserKey)
+		}
+	}
+	if len(keys) == 0 {
 		return nil
 	}
-	if err := tx.Exec(noLinkInsert, GapNoLink, ev.UserKey, ev.Stamp.EventID, ev.Stamp.At.UTC(), ev.UserKey).Error; err != nil {
-		return fmt.Errorf("models: no-link gap of user %d: %w", ev.UserKey, err)
+	var linked []int64
+	if err := tx.Table("connect_links").Where("user_key IN ?", keys).Distinct().Pluck("user_key", &linked).Error; err != nil {
+		return fmt.Errorf("models: links of the batch's users: %w", err)
 	}
-	if len(h.seen) >= maxGapSeenUsers {
+	isLinked := map[int64]bool{}
+	for _, k := range linked {
+		isLinked[k] = true
+	}
+	args := make([]any, 0, 4*len(keys))
+	for _, k := range keys {
+		if ev := first[k]; !isLinked[k] {
+			args = append(args, GapNoLink, k, ev.Stamp.EventID, ev.Stamp.At.UTC())
+		}
+	}
+	for chunk := range slices.Chunk(args, 4*appendChunk) {
+		err := tx.Exec("INSERT INTO gaps (kind, user_key, event_id, claimed_at) VALUES "+valuesList(len(chunk)/4, 4)+" ON CONFLICT DO NOTHING", chunk...).Error
+		if err != nil {
+			return fmt.Errorf("models: no-link gaps: %w", err)
+		}
+	}
+	if len(h.seen)+len(keys) > maxGapSeenUsers {
 		clear(h.seen)
 	}
-	h.seen[ev.UserKey] = struct{}{}
+	for _, k := range keys {
+		h.seen[k] = struct{}{}
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"smiledash/migrations"
 	"sync"
 	"time"
 )
@@ -68,11 +69,16 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	opts.Projector.Logger = cmp.Or(opts.Projector.Logger, opts.Logger)
+	queue := make(chan pending, opts.QueueSize)
+	if opts.Projector.Busy == nil && s.dialect == migrations.SQLite {
+		// Only SQLite's appends wait for the projector (one writer connection).
+		opts.Projector.Busy = func() bool { return len(queue) > 0 }
+	}
 	in := &Ingester{
 		store:      s,
 		opts:       opts,
 		log:        opts.Logger,
-		queue:      make(chan pending, opts.QueueSize),
+		queue:      queue,
 		rejections: make(chan Rejection, 1024),
 		stopped:    make(chan struct{}),
 		userKeys:   map[string]int64{},

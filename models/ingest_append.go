@@ -47,8 +47,13 @@ func (in *Ingester) appendBatch(tx *gorm.DB, batch []pending, newKeys map[string
 		}
 		next = &floor
 	}
+	// Rows go in event id order, so two replicas appending the same events
+	// lock their index entries in the same order and cannot deadlock.
+	ordered := slices.SortedFunc(slices.Values(batch), func(a, b pending) int {
+		return strings.Compare(a.in.Envelope.ID, b.in.Envelope.ID)
+	})
 	seqs := map[string]int64{}
-	for chunk := range slices.Chunk(batch, appendChunk) {
+	for chunk := range slices.Chunk(ordered, appendChunk) {
 		if err := insertEvents(tx, chunk, keyOf, next, seqs); err != nil {
 			return nil, nil, nil, err
 		}
@@ -147,6 +152,7 @@ func (in *Ingester) resolveUserKeys(tx *gorm.DB, batch []pending, newKeys map[st
 		seen[s] = true
 		missing = append(missing, s)
 	}
+	slices.Sort(missing) // the same lock order on every replica
 	for chunk := range slices.Chunk(missing, appendChunk) {
 		args := make([]any, len(chunk))
 		for i, id := range chunk {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"smiledash/migrations"
 	"smiledash/models/internal/randtoken"
 	"strconv"
 	"sync/atomic"
@@ -21,9 +22,20 @@ type ProjectorOptions struct {
 	// batches to take about BatchTime each.
 	MaxBatch int
 	// BatchTime is how long a projector transaction should take (default
-	// 10 ms): on SQLite appends wait for it, so it bounds what the projector
+	// 25 ms): on SQLite appends wait for it, so it bounds what the projector
 	// adds to a webhook's latency.
 	BatchTime time.Duration
+	// Gather is how long a woken projector lets events gather before a batch
+	// that would not be full (default 100 ms). Projecting right after every
+	// append made the projector take the SQLite writer as often as the
+	// appends, each time for as few events, which halved ingest; gathered,
+	// its batches are ten times larger and the appends keep the writer.
+	Gather time.Duration
+	// Busy, if set, tells whether webhooks are waiting to be appended: while
+	// they are, the projector gathers between batches too, so a burst is
+	// acknowledged at the append path's rate and projected after it (the
+	// lag is shown). The Ingester sets it to its queue.
+	Busy func() bool
 	// Poll is how often an idle projector looks for events it was not woken
 	// for: those other replicas appended (default 200 ms).
 	Poll time.Duration
@@ -85,7 +97,6 @@ type Projector struct {
 // StartProjector starts a projector goroutine; Close stops it.
 func (s *Store) StartProjector(opts ProjectorOptions) *Projector {
 	p := s.newProjector(opts)
-	s.running.Store(p)
 	go p.run()
 	return p
 }
@@ -99,7 +110,10 @@ func (s *Store) newProjector(opts ProjectorOptions) *Projector {
 		opts.MaxBatch = 1024
 	}
 	if opts.BatchTime <= 0 {
-		opts.BatchTime = 10 * time.Millisecond
+		opts.BatchTime = 25 * time.Millisecond
+	}
+	if opts.Gather <= 0 {
+		opts.Gather = 100 * time.Millisecond
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 200 * time.Millisecond
@@ -110,7 +124,7 @@ func (s *Store) newProjector(opts ProjectorOptions) *Projector {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Projector{store: s, opts: opts, log: opts.Logger, wake: make(chan struct{}, 1), batch: min(64, opts.MaxBatch),
+	p := &Projector{store: s, opts: opts, log: opts.Logger, wake: make(chan struct{}, 1), batch: min(256, opts.MaxBatch),
 		stop: make(chan struct{}), done: make(chan struct{}), gaps: newGapHook(),
 		id: "projector-" + id, cache: newProjectionCache()}
 	return p
@@ -132,7 +146,6 @@ func (p *Projector) Close(ctx context.Context) error {
 	default:
 		close(p.stop)
 	}
-	p.store.running.CompareAndSwap(p, nil)
 	select {
 	case <-p.done:
 		return nil
@@ -158,6 +171,7 @@ func (p *Projector) run() {
 	}()
 	retry := p.opts.Poll
 	for {
+		limit := p.batch // step resizes it
 		n, err := p.step(ctx, false)
 		switch {
 		case err != nil && ctx.Err() != nil:
@@ -171,17 +185,33 @@ func (p *Projector) run() {
 				return
 			}
 			continue
-		case n > 0:
+		case n >= limit:
 			retry = p.opts.Poll
+			if p.opts.Busy != nil && p.opts.Busy() && !p.gather() {
+				return // appends first; more is waiting, and comes next
+			}
 			if p.stopped() {
 				return
 			}
-			continue // more is waiting
+			continue
 		}
 		retry = p.opts.Poll
-		if !p.sleep(p.opts.Poll) {
+		if !p.sleep(p.opts.Poll) || !p.gather() {
 			return
 		}
+	}
+}
+
+// gather waits Gather after a wake-up, so the next batch is a batch; false
+// once the projector is stopping.
+func (p *Projector) gather() bool {
+	t := time.NewTimer(p.opts.Gather)
+	defer t.Stop()
+	select {
+	case <-p.stop:
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -267,13 +297,20 @@ func (p *Projector) step(ctx context.Context, wait bool) (n int, err error) {
 }
 
 // resize sizes the next batch to take about BatchTime at the rate this one
-// went, within [16, MaxBatch], changing by at most a factor of two.
+// went, within [64, MaxBatch], changing by at most a factor of two.
+//
+// On PostgreSQL appends do not wait for the projector, so its batches are as
+// large as MaxBatch allows: each costs a few dozen round trips, whatever its size.
 func (p *Projector) resize(n int, took time.Duration) {
+	if p.store.dialect == migrations.Postgres {
+		p.batch = p.opts.MaxBatch
+		return
+	}
 	if n < p.batch || took <= 0 {
 		return // a partial batch says nothing about a full one
 	}
 	want := int(float64(n) * float64(p.opts.BatchTime) / float64(took))
-	p.batch = max(16, min(p.opts.MaxBatch, 2*p.batch, max(want, p.batch/2)))
+	p.batch = max(min(64, p.opts.MaxBatch), min(p.opts.MaxBatch, 2*p.batch, max(want, p.batch/2)))
 }
 
 // applyRows projects rows in tx. Should the batch fail for its content, it is

@@ -246,35 +246,31 @@ func (s *Store) ProjectorLag(ctx context.Context) (ProjectorLag, error) {
 	return lag, nil
 }
 
-// SyncProjections waits until every event stored before the call is
-// projected (or parked), or ctx ends. With a projector running in this
-// process it wakes it and waits; without one (a command, or another replica
-// projecting) it projects itself, taking turns through the projection lock.
+// SyncProjections projects every event stored before the call (or parks it),
+// or returns when ctx ends. It projects in the caller's goroutine, taking
+// turns with any running projector through the writer connection (SQLite) or
+// the projection lock (PostgreSQL), rather than waking one that gathers
+// events before a batch: tests and commands want the projections now.
 func (s *Store) SyncProjections(ctx context.Context) error {
 	var last int64
 	if err := s.db.WithContext(ctx).Raw("SELECT COALESCE(MAX(seq), 0) FROM events").Scan(&last).Error; err != nil {
 		return fmt.Errorf("models: sync projections: %w", err)
 	}
-	var own *Projector
+	own := s.newProjector(ProjectorOptions{})
 	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		pending, err := s.unprojectedUpTo(ctx, last)
 		if err != nil || !pending {
 			return err
 		}
-		if p := s.running.Load(); p != nil {
-			p.Wake()
-		} else {
-			if own == nil {
-				own = s.newProjector(ProjectorOptions{})
-			}
-			n, err := own.step(ctx, true)
-			if err != nil {
-				return fmt.Errorf("models: sync projections: %w", err)
-			}
-			if n > 0 {
-				continue
-			}
+		n, err := own.step(ctx, true)
+		if err != nil {
+			return fmt.Errorf("models: sync projections: %w", err)
 		}
+		if n > 0 {
+			continue
+		}
+		// On PostgreSQL an event may be committed yet not safe to project
+		// while an older transaction runs (pg_snapshot_xmin).
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("models: sync projections: %w", ctx.Err())

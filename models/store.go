@@ -50,8 +50,6 @@ type Store struct {
 	writerSQL *sql.DB
 	// changes hears about every timeline item this process stores.
 	changes live.Bus
-	// running is the projector this process runs, if any (projector.go).
-	running atomic.Pointer[Projector]
 	// rebuilds tracks running Reproject calls, for StopRebuilds.
 	rebuilds rebuildGate
 	// gapWindow is how long a widget claim waits for its webhook (gaps.go).
