@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"html"
 	"io"
 	"net/http"
@@ -12,34 +11,10 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
-	"smiledash/models/auth"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 	"smiledash/smile/smiletest"
-	"smiledash/static"
 )
-
-// newTestAppOn is newTestApp on a given store (SQLite or PostgreSQL).
-func newTestAppOn(t *testing.T, store *models.Store) *testApp {
-	t.Helper()
-	in, err := store.NewIngester(models.IngestOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = in.Close(context.Background()) })
-	assets, err := static.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	allowed, _ := handlers.ParseIPSet(testPeer)
-	au := auth.New(store)
-	stores := storesOf(store)
-	stores.Auth = au
-	app := handlers.NewApp(handlers.Deps{Stores: stores, Assets: assets, Ingester: in, Webhooks: handlers.WebhookConfig{
-		Secrets: [][]byte{[]byte(smiletest.FixtureSecret)}, AllowedIPs: allowed, MaxBytes: 64 << 10,
-	}})
-	return &testApp{app: app, store: store, auth: au, in: in, projected: store}
-}
 
 // routeInputs names, for every route of the route table ("METHOD /pattern"),
 // the query parameters and form fields its handler reads. The NUL test below
@@ -127,7 +102,7 @@ var routeInputs = map[string][]string{
 func TestHostileInput_NULIsABadRequest(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, store *models.Store) {
-		a := newTestAppOn(t, store)
+		a := appOn(t, store)
 		admin := a.signIn(t, handlers.RoleAdmin)
 		token, _ := createTestToken(t, a, handlers.RoleAdmin)
 		// send makes the request as its caller would: the admin session (with
@@ -239,7 +214,7 @@ func TestDeliveries_SignatureMissingAndMismatchExplainedApart(t *testing.T) {
 func TestHostileInput_NULInAJSONLinkLabel(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, store *models.Store) {
-		a := newTestAppOn(t, store)
+		a := appOn(t, store)
 		token, _ := createTestToken(t, a, handlers.RoleAdmin)
 		req := httptest.NewRequest(http.MethodPost, "/api/v1/links", strings.NewReader(`{"external_ref":"crm-1","label":"Ana\u0000"}`))
 		req.Header.Set("Content-Type", "application/json")

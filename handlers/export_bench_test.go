@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -13,8 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"smiledash/models"
 )
 
 // BenchmarkExportEvents streams every one of the page benchmark's 1,000,000
@@ -25,15 +22,7 @@ import (
 //
 //	go test ./handlers -run '^$' -bench BenchmarkExportEvents -benchtime 1x
 func BenchmarkExportEvents(b *testing.B) {
-	ctx := context.Background()
-	store, err := models.Open(ctx, benchDB(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	if _, err := store.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	store := benchStore(b)
 	app := appOn(b, store).app
 	cookie := benchSignIn(b, app, store)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -37,6 +37,21 @@ var benchBase = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 // so the overview's ranges and the gaps' window cover data.
 var benchNow = benchBase.Add(benchEvents*30*time.Second + time.Minute)
 
+// benchStore opens a migrated store on a copy of the seeded data set.
+func benchStore(b *testing.B) *models.Store {
+	b.Helper()
+	ctx := context.Background()
+	store, err := models.Open(ctx, benchDB(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	if _, err := store.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	return store
+}
+
 // benchDB returns a copy of the seeded SQLite file, seeding it once per schema
 // and generator revision into $TMPDIR (about 400 MB), so re-runs start fast.
 func benchDB(b *testing.B) string {

@@ -27,15 +27,7 @@ import (
 // pages only). Each sub-benchmark reports the median and 99th percentile of
 // one request. Targets: p50 under 20 ms and p99 under 50 ms.
 func BenchmarkPages(b *testing.B) {
-	ctx := context.Background()
-	store, err := models.Open(ctx, benchDB(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	if _, err := store.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
+	store := benchStore(b)
 	// The overview shows the projector's lag and the open gaps, as cmd/smiledash wires it.
 	app := appOn(b, store, func(d *handlers.Deps) {
 		d.Now = func() time.Time { return benchNow }
