@@ -32,7 +32,7 @@ type PagesDeps struct {
 	// every page's lag banner (projector_lag.go), left out while it is nil.
 	ProjectorLag ProjectorLagReader
 	// LagWarn is the projector lag past which the banner turns into a
-	// warning (default models.DefaultLagWarn).
+	// warning (default ingest.DefaultLagWarn).
 	LagWarn time.Duration
 }
 
@@ -54,7 +54,6 @@ type PageStore interface {
 	RecordStore
 	SearchStore
 	OverviewStore
-	ErasureStore
 	Users(ctx context.Context, q models.UsersQuery) (models.UsersPage, error)
 	Providers(ctx context.Context) ([]string, error)
 	UserByID(ctx context.Context, id string) (models.SmileUser, error)
@@ -65,11 +64,9 @@ type PageStore interface {
 	EventsBetween(ctx context.Context, q models.EventsQuery, after, before int64) (models.Count, error)
 	EventBySeq(ctx context.Context, seq int64) (models.EventDetail, error)
 	EventByEventID(ctx context.Context, id string) (models.EventDetail, error)
-	EventEffects(ctx context.Context, ev models.Event) (models.Effects, error)
 	Deliveries(ctx context.Context, q models.DeliveriesQuery) (models.DeliveriesPage, error)
 	Overview(ctx context.Context) (models.Overview, error)
 	LatestSecretIndex(ctx context.Context) (int, bool, error)
-	Reproject(ctx context.Context) (int, error)
 	CreateAction(ctx context.Context, a *models.Action) error
 }
 

@@ -16,6 +16,7 @@ import (
 	"smiledash/internal/browsertest"
 	"smiledash/models"
 	"smiledash/models/auth"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 	"smiledash/smile/fakeapi"
@@ -38,7 +39,7 @@ type e2e struct {
 func startSandboxApp(t *testing.T) *e2e {
 	t.Helper()
 	store := storetest.SQLite(t)
-	in, err := store.NewIngester(models.IngestOptions{})
+	in, err := ingest.New(store).NewWriter(ingest.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,16 +10,17 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/static"
 )
 
-// WebhookIngester stores verified webhooks durably (models.Ingester).
+// WebhookIngester stores verified webhooks durably (ingest.Writer).
 type WebhookIngester interface {
-	Submit(ctx context.Context, in *models.Incoming) (models.Result, error)
-	Reject(r models.Rejection) bool
+	Submit(ctx context.Context, in *ingest.Incoming) (ingest.Result, error)
+	Reject(r ingest.Rejection) bool
 }
 
-var _ WebhookIngester = (*models.Ingester)(nil)
+var _ WebhookIngester = (*ingest.Writer)(nil)
 
 // WebhookConfig is what the receiver needs to know.
 type WebhookConfig struct {
@@ -88,7 +89,23 @@ type Stores struct {
 	Auth AdminStore
 	// Changes is where the live stream hears of stored items (stream.go).
 	Changes ChangeFeed
+	// Log is the event log's write side the pages use: what an event
+	// changed, rebuilds, erasures.
+	Log EventLog
 }
+
+// EventLog is what the pages use of the event log's write side (ingest.Log):
+// an event's effects on the projections (events.go), rebuilding them
+// (settings_reproject.go) and erasing a user (erase.go).
+type EventLog interface {
+	EventEffects(ctx context.Context, ev models.Event) (ingest.Effects, error)
+	Reproject(ctx context.Context) (int, error)
+	EraseUser(ctx context.Context, req ingest.EraseRequest) (ingest.ErasureReport, error)
+}
+
+var _ EventLog = (*ingest.Log)(nil)
+
+func (h *Handler) eventLog() EventLog { return h.deps.Stores.Log }
 
 // missing names the required dependencies that are nil.
 func (d Deps) missing() []string {
@@ -96,7 +113,7 @@ func (d Deps) missing() []string {
 	for name, absent := range map[string]bool{
 		"Ingester": d.Ingester == nil, "Stores.Pages": d.Stores.Pages == nil, "Stores.Links": d.Stores.Links == nil,
 		"Stores.Connect": d.Stores.Connect == nil, "Stores.Recon": d.Stores.Recon == nil, "Stores.Audit": d.Stores.Audit == nil,
-		"Stores.Auth": d.Stores.Auth == nil, "Stores.Changes": d.Stores.Changes == nil,
+		"Stores.Auth": d.Stores.Auth == nil, "Stores.Changes": d.Stores.Changes == nil, "Stores.Log": d.Stores.Log == nil,
 	} {
 		if absent {
 			out = append(out, name)

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"smiledash/handlers"
-	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 )
 
@@ -16,7 +16,7 @@ import (
 func TestNewApp_RefusesMissingStores(t *testing.T) {
 	t.Parallel()
 	s := storetest.SQLite(t)
-	in, err := s.NewIngester(models.IngestOptions{})
+	in, err := ingest.New(s).NewWriter(ingest.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestNewApp_RefusesMissingStores(t *testing.T) {
 		deps handlers.Deps
 		want string
 	}{
-		{"nothing", handlers.Deps{}, "Ingester, Stores.Audit, Stores.Auth, Stores.Changes, Stores.Connect, Stores.Links, Stores.Pages, Stores.Recon"},
+		{"nothing", handlers.Deps{}, "Ingester, Stores.Audit, Stores.Auth, Stores.Changes, Stores.Connect, Stores.Links, Stores.Log, Stores.Pages, Stores.Recon"},
 		{"no connect store", handlers.Deps{Ingester: in, Stores: noConnect}, "without Stores.Connect"},
 		{"no ingester", handlers.Deps{Stores: storesOf(s)}, "without Ingester"},
 	} {

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"slices"
@@ -9,23 +8,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/views"
 )
 
-// ErasureStore is what the erasure pages use of the store.
-type ErasureStore interface {
-	UserDetail(ctx context.Context, id string) (models.UserDetail, error)
-	EraseUser(ctx context.Context, req models.EraseRequest) (models.ErasureReport, error)
-}
-
-var _ ErasureStore = (*models.Store)(nil)
-
-func (h *Handler) erasure() ErasureStore { return h.deps.Stores.Pages }
-
 // revoker is the Smile client the erasure may revoke accounts with (the
 // sandbox's in sandbox mode); nil without one.
-func (h *Handler) revoker() models.AccountRevoker {
+func (h *Handler) revoker() ingest.AccountRevoker {
 	if h.deps.Connect.Smile == nil {
 		return nil
 	}
@@ -49,7 +38,7 @@ func (h *Handler) eraseVM(c *fiber.Ctx) (views.EraseUserPageVM, error) {
 	if err != nil {
 		return views.EraseUserPageVM{}, err
 	}
-	d, err := h.erasure().UserDetail(c.UserContext(), id)
+	d, err := h.pages().UserDetail(c.UserContext(), id)
 	if err != nil {
 		return views.EraseUserPageVM{}, err
 	}
@@ -76,7 +65,7 @@ func (h *Handler) eraseUser(c *fiber.Ctx) error {
 		vm.Error = "Type the user id exactly as shown to confirm; nothing was erased."
 		return render(c, fiber.StatusUnprocessableEntity, views.EraseUserPage(vm))
 	}
-	req := models.EraseRequest{SmileUserID: vm.ID, Actor: vm.AdminEmail, Now: h.now()}
+	req := ingest.EraseRequest{SmileUserID: vm.ID, Actor: vm.AdminEmail, Now: h.now()}
 	if a, ok := currentAdmin(c); ok {
 		req.ActorAdminID = &a.ID
 	}
@@ -85,9 +74,9 @@ func (h *Handler) eraseUser(c *fiber.Ctx) error {
 			return badRequest("Revoking at Smile needs Smile credentials; nothing was erased.", nil)
 		}
 	}
-	report, err := h.erasure().EraseUser(c.UserContext(), req)
+	report, err := h.eventLog().EraseUser(c.UserContext(), req)
 	if err != nil {
-		if errors.Is(err, models.ErrRevokeRefused) {
+		if errors.Is(err, ingest.ErrRevokeRefused) {
 			return &Error{Status: fiber.StatusBadGateway, Public: "Smile did not revoke the user's accounts, so nothing was erased. Try again later.", Err: err}
 		}
 		return err
@@ -99,7 +88,7 @@ func (h *Handler) eraseUser(c *fiber.Ctx) error {
 
 // erasedVM lists what an erasure removed, by table name, so the page reads
 // the same for the same erasure.
-func (h *Handler) erasedVM(c *fiber.Ctx, report models.ErasureReport) views.ErasedPageVM {
+func (h *Handler) erasedVM(c *fiber.Ctx, report ingest.ErasureReport) views.ErasedPageVM {
 	done := views.ErasedPageVM{LayoutVM: h.layout(c, "User erased", "users"), AuditKey: report.UserKey, RevokedAtSmile: report.RevokedAtSmile}
 	for what, n := range report.Removed {
 		done.Removed = append(done.Removed, views.ErasedCountVM{What: what, N: n})

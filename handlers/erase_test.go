@@ -11,6 +11,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/smile"
 )
 
@@ -68,7 +69,7 @@ func TestEraseUser_Page(t *testing.T) {
 	}
 
 	got := admin.postForm(t, page, url.Values{"confirm_id": {"user-000"}, "revoke_at_smile": {"yes"}})
-	if got.status != http.StatusOK || !strings.Contains(got.body, models.ErasureKey("user-000")) ||
+	if got.status != http.StatusOK || !strings.Contains(got.body, ingest.ErasureKey("user-000")) ||
 		!strings.Contains(got.body, `data-testid="erased-revoked"`) {
 		t.Fatalf("erase: got %d, want 200 naming the audit key and the revocation; body %.600s", got.status, got.body)
 	}
@@ -90,7 +91,7 @@ func TestEraseUser_Page(t *testing.T) {
 		t.Errorf("audit entry %+v: want the admin as actor and no user id", au)
 	}
 	if got := admin.get(t, "/admin/audit?action="+models.AuditUserErased); got.status != http.StatusOK ||
-		!strings.Contains(got.body, models.ErasureKey("user-000")) {
+		!strings.Contains(got.body, ingest.ErasureKey("user-000")) {
 		t.Errorf("audit page filtered by erasures: got %d without the entry", got.status)
 	}
 	if got := admin.postForm(t, page, url.Values{"confirm_id": {"user-000"}}); got.status != http.StatusNotFound {

@@ -128,7 +128,7 @@ func (h *Handler) showEvent(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	eff, err := h.pages().EventEffects(c.UserContext(), d.Event)
+	eff, err := h.eventLog().EventEffects(c.UserContext(), d.Event)
 	if err != nil {
 		return err
 	}

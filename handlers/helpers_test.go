@@ -13,6 +13,7 @@ import (
 	"smiledash/handlers"
 	"smiledash/models"
 	"smiledash/models/auth"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 	"smiledash/smile/smiletest"
@@ -23,7 +24,7 @@ type testApp struct {
 	app   *fiber.App
 	store *models.Store
 	auth  *auth.Store
-	in    *models.Ingester
+	in    *ingest.Writer
 	// projected is the store the app's webhooks go to: do waits for its
 	// projections after each accepted webhook, as tests read them next.
 	projected *models.Store
@@ -41,7 +42,7 @@ func newTestApp(t *testing.T, mutate ...func(*handlers.Deps)) *testApp {
 // use it on the stores they seed.
 func appOn(tb testing.TB, store *models.Store, mutate ...func(*handlers.Deps)) *testApp {
 	tb.Helper()
-	in, err := store.NewIngester(models.IngestOptions{})
+	in, err := ingest.New(store).NewWriter(ingest.WriterOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -108,5 +109,5 @@ func authOf(d handlers.Deps) *auth.Store {
 
 // storesOf is every store of an app on s, filled as cmd/smiledash fills them.
 func storesOf(s *models.Store) handlers.Stores {
-	return handlers.Stores{Pages: s, Links: s, Connect: s, Recon: s, Audit: s, Auth: auth.New(s), Changes: s.Changes()}
+	return handlers.Stores{Pages: s, Links: s, Connect: s, Recon: s, Audit: s, Auth: auth.New(s), Changes: s.Changes(), Log: ingest.New(s)}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/smile"
 )
 
@@ -23,7 +24,7 @@ type Metrics struct {
 	batchTime  prometheus.Histogram
 	batchFails prometheus.Counter
 	dropped    prometheus.Counter
-	// The projector (models.Projector) behind the acknowledgement.
+	// The projector (ingest.Projector) behind the acknowledgement.
 	projected     *prometheus.CounterVec
 	projectorTime prometheus.Histogram
 	projectorFail prometheus.Counter
@@ -89,8 +90,8 @@ func (m *Metrics) WatchQueue(depth func() int) {
 	}, func() float64 { return float64(depth()) }))
 }
 
-// ObserveBatch records one group commit; pass it as models.IngestOptions.OnBatch.
-func (m *Metrics) ObserveBatch(r models.BatchReport) {
+// ObserveBatch records one group commit; pass it as ingest.WriterOptions.OnBatch.
+func (m *Metrics) ObserveBatch(r ingest.BatchReport) {
 	if r.Size > 0 {
 		m.batchSize.Observe(float64(r.Size))
 		m.batchTime.Observe(r.Duration.Seconds())
@@ -102,8 +103,8 @@ func (m *Metrics) ObserveBatch(r models.BatchReport) {
 }
 
 // ObserveProjector records one projector batch; pass it as
-// models.ProjectorOptions.OnBatch.
-func (m *Metrics) ObserveProjector(r models.ProjectorReport) {
+// ingest.ProjectorOptions.OnBatch.
+func (m *Metrics) ObserveProjector(r ingest.ProjectorReport) {
 	if r.Err != nil {
 		m.projectorFail.Inc()
 		return

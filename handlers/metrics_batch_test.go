@@ -5,14 +5,14 @@ import (
 	"time"
 
 	"smiledash/handlers"
-	"smiledash/models"
+	"smiledash/models/ingest"
 )
 
 // TestObserveBatch_CountsLostRejections: rejection records the database
 // refused used to vanish from every metric.
 func TestObserveBatch_CountsLostRejections(t *testing.T) {
 	m := handlers.NewMetrics()
-	m.ObserveBatch(models.BatchReport{Size: 2, Rejections: 5, RejectionsLost: 5})
+	m.ObserveBatch(ingest.BatchReport{Size: 2, Rejections: 5, RejectionsLost: 5})
 	families, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func TestObserveBatch_CountsLostRejections(t *testing.T) {
 func TestMetrics_ProjectorLagAndBatches(t *testing.T) {
 	m := handlers.NewMetrics()
 	m.WatchProjectorLag(fakeLag{n: 7, behind: time.Hour, parked: 3})
-	m.ObserveProjector(models.ProjectorReport{Projected: 10, Parked: 1, Duration: time.Millisecond})
+	m.ObserveProjector(ingest.ProjectorReport{Projected: 10, Parked: 1, Duration: time.Millisecond})
 	families, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatal(err)

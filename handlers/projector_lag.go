@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/views"
 )
 
@@ -70,7 +71,7 @@ func (h *Handler) lagBanner(ctx context.Context) *views.LagBannerVM {
 	}
 	warn := h.deps.Pages.LagWarn
 	if warn <= 0 {
-		warn = models.DefaultLagWarn
+		warn = ingest.DefaultLagWarn
 	}
 	vm := &views.LagBannerVM{Loud: behind >= warn || lag.Parked > 0, ParkedURL: parkedURL}
 	if behind >= lagBannerAfter {

@@ -10,6 +10,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/smile"
 )
 
@@ -27,7 +28,7 @@ func TestEventPage_SaysRetentionRemovedTheBody(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := a.in.Submit(ctx, &models.Incoming{Envelope: env, Body: body, SourceIP: "18.142.61.230", ReceivedAt: received}); err != nil {
+		if _, err := a.in.Submit(ctx, &ingest.Incoming{Envelope: env, Body: body, SourceIP: "18.142.61.230", ReceivedAt: received}); err != nil {
 			t.Fatal(err)
 		}
 	}

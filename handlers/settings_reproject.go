@@ -51,7 +51,7 @@ func (h *Handler) startReprojection(actor string, record func(replayed int) *mod
 	job := func() {
 		defer h.reprojecting.Store(false)
 		ctx := context.Background()
-		n, err := h.pages().Reproject(ctx)
+		n, err := h.eventLog().Reproject(ctx)
 		if err != nil {
 			h.log.Error("Re-projection failed", slog.String("actor", actor), slog.Any("error", err))
 			return

@@ -11,6 +11,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/smile"
 )
 
@@ -44,7 +45,7 @@ var (
 //     the NUL; a literal NUL byte is not JSON (400, or 401 if unsigned), and
 //     rejection records store NUL and invalid UTF-8 as U+FFFD, so hostile
 //     content never fails a commit;
-//   - store cannot commit within the ingest timeout (models.DefaultIngestTimeout,
+//   - store cannot commit within the ingest timeout (ingest.DefaultIngestTimeout,
 //     e.g. while a rebuild or another replica holds the writer): 503, so Smile
 //     retries; nothing already stored is touched. 503 means only that.
 //
@@ -58,7 +59,7 @@ func (h *Handler) receiveWebhook(c *fiber.Ctx) error {
 	// (gzip, deflate, br) without any limit; it is never called here.
 	raw := c.Request().Body()
 	reject := func(status int, reason string, env *smile.Envelope, err error) error {
-		r := models.Rejection{ReceivedAt: received, SourceIP: ip, Reason: reason, Status: status, BodyBytes: len(raw)}
+		r := ingest.Rejection{ReceivedAt: received, SourceIP: ip, Reason: reason, Status: status, BodyBytes: len(raw)}
 		if keepsExcerpt(reason) {
 			r.Excerpt = excerpt(raw)
 		}
@@ -91,14 +92,14 @@ func (h *Handler) receiveWebhook(c *fiber.Ctx) error {
 	}
 	// fasthttp reuses the request buffer once the handler returns; the writer
 	// keeps the body, so it gets its own copy.
-	in := &models.Incoming{Envelope: env, Body: bytes.Clone(raw), SourceIP: ip, SecretIndex: secretIndex, ReceivedAt: received}
+	in := &ingest.Incoming{Envelope: env, Body: bytes.Clone(raw), SourceIP: ip, SecretIndex: secretIndex, ReceivedAt: received}
 	result, err := h.deps.Ingester.Submit(c.UserContext(), in)
 	if err != nil {
 		return reject(fiber.StatusServiceUnavailable, models.ReasonStoreUnavailable, &env, err)
 	}
 	h.deps.Metrics.latency.Observe(time.Since(received).Seconds())
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	if result == models.Duplicate {
+	if result == ingest.Duplicate {
 		h.deps.Metrics.delivery(env.Type, models.OutcomeDuplicate)
 		h.log.Debug("Duplicate webhook", slog.String("event_id", env.ID), slog.String("source", ip))
 		return c.Send(replyDuplicate)
@@ -114,7 +115,7 @@ func (h *Handler) requestIP(c *fiber.Ctx) string {
 }
 
 // recordRejection hands a refused attempt to the writer, counting it either way.
-func (h *Handler) recordRejection(r models.Rejection) {
+func (h *Handler) recordRejection(r ingest.Rejection) {
 	if !h.deps.Ingester.Reject(r) {
 		h.deps.Metrics.dropped.Inc()
 	}
@@ -162,7 +163,7 @@ func (h *Handler) recordOversizedWebhook(c *fiber.Ctx, note headerNote) {
 	if size <= 0 {
 		size = bodyLimit(h.deps.Webhooks.MaxBytes) + 1
 	}
-	h.recordRejection(models.Rejection{
+	h.recordRejection(ingest.Rejection{
 		ReceivedAt: h.now(), Reason: models.ReasonTooLarge, Status: fiber.StatusRequestEntityTooLarge, BodyBytes: size,
 		SourceIP: ClientIP(c.Context().RemoteIP().String(), note.forwardedFor, h.deps.Webhooks.TrustedProxies),
 	})

@@ -9,6 +9,7 @@ import (
 	"smiledash/handlers"
 	"smiledash/migrations"
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 	"smiledash/smile/smiletest"
 )
@@ -47,7 +48,7 @@ func holdWriterLock(t *testing.T, s *models.Store) (release func()) {
 // the writer, webhooks used to hang instead of answering 503.
 func TestReceiveWebhook_503WhileWriterHeld(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in, err := s.NewIngester(models.IngestOptions{Timeout: time.Second})
+		in, err := ingest.New(s).NewWriter(ingest.WriterOptions{Timeout: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

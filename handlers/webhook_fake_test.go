@@ -10,6 +10,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/smile/smiletest"
 )
 
@@ -20,20 +21,20 @@ type fakeIngester struct {
 
 	mu        sync.Mutex
 	submitted []string
-	rejected  []models.Rejection
+	rejected  []ingest.Rejection
 }
 
-func (f *fakeIngester) Submit(_ context.Context, in *models.Incoming) (models.Result, error) {
+func (f *fakeIngester) Submit(_ context.Context, in *ingest.Incoming) (ingest.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.submitted = append(f.submitted, in.Envelope.ID)
 	if f.err != nil {
 		return 0, f.err
 	}
-	return models.Stored, nil
+	return ingest.Stored, nil
 }
 
-func (f *fakeIngester) Reject(r models.Rejection) bool {
+func (f *fakeIngester) Reject(r ingest.Rejection) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.rejected = append(f.rejected, r)
@@ -50,7 +51,7 @@ func TestReceiveWebhook_StoreFailures(t *testing.T) {
 	}{
 		{"store down", errors.New("dial tcp 127.0.0.1:5432: connect: connection refused")},
 		{"ingest deadline", context.DeadlineExceeded},
-		{"shutting down", models.ErrIngestClosed},
+		{"shutting down", ingest.ErrIngestClosed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 )
 
@@ -18,7 +19,7 @@ import (
 // field answered 503 on every retry.
 func TestReceiveWebhook_NULUnderForgedFlood(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in, err := s.NewIngester(models.IngestOptions{})
+		in, err := ingest.New(s).NewWriter(ingest.WriterOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 )
 
 // Audit actions. Each names what was done; the target says to what.
@@ -20,6 +22,9 @@ const (
 	AuditLinkRevoked    = "link_revoked"
 	AuditReprojected    = "projections_rebuilt"
 	AuditWebhookCreated = "webhook_registered"
+	// AuditUserErased is an erasure (models/ingest). Its target is the user's
+	// erasure key and its details the counts removed: no personal data.
+	AuditUserErased = "user_erased"
 )
 
 // Bounds of audit text, so a long token name or link label cannot bloat the log.
@@ -63,13 +68,19 @@ func (s *Store) RecordAudit(ctx context.Context, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
+	return InsertAudit(s.db.WithContext(ctx), e)
+}
+
+// InsertAudit appends an entry to the audit log in tx, so an action and its
+// entry commit together (an erasure). e.At must be set.
+func InsertAudit(tx *gorm.DB, e AuditEntry) error {
 	e.ID = 0
 	e.At = e.At.UTC()
 	e.Actor = auditText(e.Actor, auditActorMax)
 	e.Action = auditText(e.Action, 64)
 	e.Target = auditText(e.Target, auditTargetMax)
 	e.Details = auditText(e.Details, auditDetailsMax)
-	if err := s.db.WithContext(ctx).Create(&e).Error; err != nil {
+	if err := tx.Create(&e).Error; err != nil {
 		return fmt.Errorf("models: record audit %s: %w", e.Action, err)
 	}
 	return nil

@@ -38,13 +38,13 @@ func TestCheckWithSmile_ShowsDisagreementAndIsRecorded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		prov := map[string]any{"providers": []string{"examplepayroll_ph"}}
-		submit(t, in, eventWith("et-c1", smile.AccountCreated, u.ID, acc.ID, t0, prov))
+		storetest.Submit(t, in, eventWith("et-c1", smile.AccountCreated, u.ID, acc.ID, t0, prov))
 		// The deliberate disagreement: we hold ERROR, Smile says CONNECTED.
-		submit(t, in, eventWith("et-c2", smile.AccountFailed, u.ID, acc.ID, t0.Add(time.Minute),
+		storetest.Submit(t, in, eventWith("et-c2", smile.AccountFailed, u.ID, acc.ID, t0.Add(time.Minute),
 			map[string]any{"errorCode": "INVALID_CREDENTIALS", "providers": []string{"examplepayroll_ph"}}))
-		submit(t, in, gapEvent("et-c3", smile.AccountCreated, u.ID, "a-ours-only", t0))
+		storetest.Submit(t, in, gapEvent("et-c3", smile.AccountCreated, u.ID, "a-ours-only", t0))
 
 		res, err := s.CheckUser(ctx, client, u.ID, "admin@example.com", t0.Add(time.Hour))
 		if err != nil {

@@ -10,7 +10,7 @@ import "time"
 // move state backwards and the result does not depend on arrival order.
 type Stamp struct {
 	At time.Time
-	// Rank is the lifecycle rank of the state the event sets (lifecycleRank);
+	// Rank is the lifecycle rank of the state the event sets (LifecycleRank);
 	// 0 for values no lifecycle orders.
 	Rank    int
 	EventID string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -145,7 +146,7 @@ func (s *Store) openCallbackGap(db *gorm.DB, cb *Callback) error {
 	if !ok || cb.UserKey == nil {
 		return nil
 	}
-	if _, err := s.lockProjections(db, true); err != nil {
+	if _, err := s.LockProjections(db, true); err != nil {
 		return fmt.Errorf("models: gap lock: %w", err)
 	}
 	g := Gap{Kind: rule.kind, UserKey: *cb.UserKey, AccountID: cb.AccountID, CallbackID: &cb.ID, ClaimedAt: cb.ReceivedAt.UTC()}
@@ -201,103 +202,74 @@ func (s *Store) deleteNoLinkGap(ctx context.Context, userKey int64) error {
 	return nil
 }
 
-// gapHook keeps the gaps table in step with projected events, inside the
-// projector's transaction. seen remembers users already given their no_link
-// row (or found linked), so a busy user costs one statement, not one per event.
-type gapHook struct {
-	seen map[int64]struct{}
+// GapEvent is what the gaps need of a projected event.
+type GapEvent struct {
+	Type      smile.EventType
+	UserKey   int64
+	AccountID string
+	EventID   string
+	At        time.Time // Smile's createdAt
 }
 
-const maxGapSeenUsers = 200_000
-
-func newGapHook() *gapHook { return &gapHook{seen: map[int64]struct{}{}} }
-
-// project closes the gaps events answer and opens no_link gaps for users no
-// connect link is bound to.
-func (h *gapHook) project(tx *gorm.DB, events []ProjectedEvent) error {
-	if err := h.noLinks(tx, events); err != nil {
-		return err
-	}
-	for _, ev := range events {
-		if ev.UserKey == 0 || ev.Future {
-			continue
-		}
-		rule, ok := ruleForEvent(ev.Type)
-		if !ok {
-			continue
-		}
-		if err := closeGaps(tx, rule, ev); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// noLinks opens a no_link gap, stamped with the user's first event in the
-// batch, for each user of the batch not yet seen whom no connect link names:
-// one query for the links and one multi-row insert, whatever the batch size.
-func (h *gapHook) noLinks(tx *gorm.DB, events []ProjectedEvent) error {
-	first := map[int64]ProjectedEvent{}
-	var keys []int64
-	for _, ev := range events {
-		if ev.UserKey == 0 || ev.Future {
-			continue
-		}
-		if _, ok := h.seen[ev.UserKey]; ok {
-			continue
-		}
-		if _, ok := first[ev.UserKey]; !ok {
-			first[ev.UserKey] = ev
-			keys = append(keys, ev.UserKey)
-		}
-	}
-	if len(keys) == 0 {
+// OpenNoLinkGaps opens a no_link gap, stamped with the event given for the
+// user, for each of these users whom no connect link names: one query for the
+// links and one multi-row insert, whatever their number. The projector calls
+// it with each user's first event of a batch.
+func OpenNoLinkGaps(tx *gorm.DB, firsts []GapEvent) error {
+	if len(firsts) == 0 {
 		return nil
+	}
+	keys := make([]int64, len(firsts))
+	for i, ev := range firsts {
+		keys[i] = ev.UserKey
 	}
 	var linked []int64
 	if err := tx.Table("connect_links").Where("user_key IN ?", keys).Distinct().Pluck("user_key", &linked).Error; err != nil {
 		return fmt.Errorf("models: links of the batch's users: %w", err)
 	}
-	isLinked := map[int64]bool{}
+	isLinked := make(map[int64]bool, len(linked))
 	for _, k := range linked {
 		isLinked[k] = true
 	}
-	args := make([]any, 0, 4*len(keys))
-	for _, k := range keys {
-		if ev := first[k]; !isLinked[k] {
-			args = append(args, GapNoLink, k, ev.Stamp.EventID, ev.Stamp.At.UTC())
+	args := make([]any, 0, 4*len(firsts))
+	for _, ev := range firsts {
+		if !isLinked[ev.UserKey] {
+			args = append(args, GapNoLink, ev.UserKey, ev.EventID, ev.At.UTC())
 		}
 	}
-	for chunk := range slices.Chunk(args, 4*appendChunk) {
-		err := tx.Exec("INSERT INTO gaps (kind, user_key, event_id, claimed_at) VALUES "+valuesList(len(chunk)/4, 4)+" ON CONFLICT DO NOTHING", chunk...).Error
+	// 256 rows of 4 values per statement, well inside both databases' limits.
+	for chunk := range slices.Chunk(args, 4*256) {
+		rows := strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?),", len(chunk)/4), ",")
+		err := tx.Exec("INSERT INTO gaps (kind, user_key, event_id, claimed_at) VALUES "+rows+" ON CONFLICT DO NOTHING", chunk...).Error
 		if err != nil {
 			return fmt.Errorf("models: no-link gaps: %w", err)
 		}
 	}
-	if len(h.seen)+len(keys) > maxGapSeenUsers {
-		clear(h.seen)
-	}
-	for _, k := range keys {
-		h.seen[k] = struct{}{}
-	}
 	return nil
 }
 
-func closeGaps(tx *gorm.DB, rule gapRule, ev ProjectedEvent) error {
+// CloseGaps closes the gaps ev answers (the earliest matching webhook wins,
+// so arrival order and a rebuild agree). Events of types that answer no
+// callback close nothing.
+func CloseGaps(tx *gorm.DB, ev GapEvent) error {
+	rule, ok := ruleForEvent(ev.Type)
+	if !ok || ev.UserKey == 0 {
+		return nil
+	}
 	q := tx.Table("gaps").Select("id, claimed_at, closed_at, closed_by").
-		Where("user_key = ? AND kind = ? AND claimed_at <= ?", ev.UserKey, rule.kind, ev.Stamp.At.Add(claimLookback).UTC())
+		Where("user_key = ? AND kind = ? AND claimed_at <= ?", ev.UserKey, rule.kind, ev.At.Add(claimLookback).UTC())
 	if rule.byAccount {
-		q = q.Where("account_id = '' OR account_id = ?", ev.Data.Account())
+		q = q.Where("account_id = '' OR account_id = ?", ev.AccountID)
 	}
 	var open []Gap
 	if err := q.Find(&open).Error; err != nil {
-		return fmt.Errorf("models: gaps closed by %s: %w", ev.Stamp.EventID, err)
+		return fmt.Errorf("models: gaps closed by %s: %w", ev.EventID, err)
 	}
 	for _, g := range open {
-		if !closesEarlier(g, ev.Stamp.EventID, ev.Stamp.At) {
+		if !closesEarlier(g, ev.EventID, ev.At) {
 			continue
 		}
-		closeGapRow(&g, ev.Stamp.EventID, ev.Stamp.At)
+		closeGapRow(&g, ev.EventID, ev.At)
 		err := tx.Exec("UPDATE gaps SET closed_at = ?, closed_by = ?, lag_seconds = ? WHERE id = ?",
 			*g.ClosedAt, g.ClosedBy, *g.LagSeconds, g.ID).Error
 		if err != nil {
@@ -307,9 +279,9 @@ func closeGaps(tx *gorm.DB, rule gapRule, ev ProjectedEvent) error {
 	return nil
 }
 
-// resetGaps starts a rebuild: every gap goes, and each claiming callback opens
+// ResetGaps starts a rebuild: every gap goes, and each claiming callback opens
 // its gap again, so the replayed events close exactly what ingest closed.
-func resetGaps(tx *gorm.DB) error {
+func ResetGaps(tx *gorm.DB) error {
 	if err := tx.Exec("DELETE FROM gaps").Error; err != nil {
 		return fmt.Errorf("clear gaps: %w", err)
 	}

@@ -25,7 +25,7 @@ func TestGaps_StatusesFiltersAndPages(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		users := map[int64]string{}
 		n := 0
 		for u := range 3 {
@@ -39,17 +39,17 @@ func TestGaps_StatusesFiltersAndPages(t *testing.T) {
 					id := fmt.Sprintf("et-gq-%d", n)
 					n++
 					if j == 0 {
-						submit(t, in, gapEvent(id, r.event, user, acc, at.Add(-time.Second)))
+						storetest.Submit(t, in, gapEvent(id, r.event, user, acc, at.Add(-time.Second)))
 					}
 					claim(t, s, key, r.callback, acc, at)
 					if j == 1 {
-						submit(t, in, gapEvent(id, r.event, user, acc, at.Add(20*time.Minute)))
+						storetest.Submit(t, in, gapEvent(id, r.event, user, acc, at.Add(20*time.Minute)))
 					}
 				}
 			}
 		}
-		submit(t, in, gapEvent("et-gq-nolink", smile.AccountCreated, "gq-unlinked", "acc-gq-x", t0)) // a no_link gap
-		now := t0.Add(time.Duration(n-2) * 7 * time.Minute)                                          // the last claims still wait
+		storetest.Submit(t, in, gapEvent("et-gq-nolink", smile.AccountCreated, "gq-unlinked", "acc-gq-x", t0)) // a no_link gap
+		now := t0.Add(time.Duration(n-2) * 7 * time.Minute)                                                    // the last claims still wait
 		var all []models.Gap
 		if err := s.DB().Order("claimed_at DESC, id DESC").Find(&all).Error; err != nil {
 			t.Fatal(err)

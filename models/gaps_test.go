@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 )
@@ -95,13 +96,13 @@ func TestGaps_EachKindWaitingOpenClosedAndRebuilt(t *testing.T) {
 		{models.GapAccountRemoved, smile.OnAccountRemoved, smile.AccountDisconnected},
 	}
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		for i, r := range rules {
 			user := fmt.Sprintf("demotenant-gap%d", i)
 			key := linkedUser(t, s, user)
 			acc := fmt.Sprintf("a-gap%d", i)
 			// In time, webhook first: matched, never a gap.
-			submit(t, in, gapEvent(fmt.Sprintf("et-%d-early", i), r.event, user, acc, t0.Add(-time.Second)))
+			storetest.Submit(t, in, gapEvent(fmt.Sprintf("et-%d-early", i), r.event, user, acc, t0.Add(-time.Second)))
 			claim(t, s, key, r.callback, acc, t0)
 			// A claim that a late webhook closes, twenty minutes after.
 			claim(t, s, key, r.callback, acc+"-late", t0.Add(time.Hour))
@@ -117,7 +118,7 @@ func TestGaps_EachKindWaitingOpenClosedAndRebuilt(t *testing.T) {
 			if len(open) != 1 || open[0].AccountID != acc+"-late" || open[0].UserID != user {
 				t.Fatalf("%s: open gaps %+v, want the claim past the window", r.kind, open)
 			}
-			submit(t, in, gapEvent(fmt.Sprintf("et-%d-late", i), r.event, user, acc+"-late", t0.Add(time.Hour+20*time.Minute)))
+			storetest.Submit(t, in, gapEvent(fmt.Sprintf("et-%d-late", i), r.event, user, acc+"-late", t0.Add(time.Hour+20*time.Minute)))
 			closed := gapsOf(t, s, models.GapClosed, now, user)
 			if len(closed) != 1 || closed[0].ClosedAt == nil || !closed[0].ClosedAt.Equal(t0.Add(time.Hour+20*time.Minute)) ||
 				closed[0].ClosedBy != fmt.Sprintf("et-%d-late", i) {
@@ -131,7 +132,7 @@ func TestGaps_EachKindWaitingOpenClosedAndRebuilt(t *testing.T) {
 				t.Fatalf("%s: open gaps %+v once the window passed, want the unanswered claim", r.kind, got)
 			}
 			// Tidy up for the next kind: answer the last claim late.
-			submit(t, in, gapEvent(fmt.Sprintf("et-%d-never", i), r.event, user, acc+"-never", t0.Add(3*time.Hour)))
+			storetest.Submit(t, in, gapEvent(fmt.Sprintf("et-%d-never", i), r.event, user, acc+"-never", t0.Add(3*time.Hour)))
 		}
 		counts, err := s.GapCounts(context.Background(), t0.Add(4*time.Hour))
 		if err != nil {
@@ -141,7 +142,7 @@ func TestGaps_EachKindWaitingOpenClosedAndRebuilt(t *testing.T) {
 			t.Errorf("got counts %+v, want 8 closed late, none open or waiting", counts)
 		}
 		before := dumpGaps(t, s)
-		if _, err := s.Reproject(context.Background()); err != nil {
+		if _, err := ingest.New(s).Reproject(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if after := dumpGaps(t, s); after != before {
@@ -152,11 +153,11 @@ func TestGaps_EachKindWaitingOpenClosedAndRebuilt(t *testing.T) {
 
 func TestGaps_EarlierWebhookArrivingLaterWins(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		key := linkedUser(t, s, "demotenant-order")
 		claim(t, s, key, smile.OnAccountConnected, "a-order", t0)
-		submit(t, in, gapEvent("et-b", smile.AccountConnected, "demotenant-order", "a-order", t0.Add(30*time.Minute)))
-		submit(t, in, gapEvent("et-a", smile.AccountConnected, "demotenant-order", "a-order", t0.Add(time.Minute)))
+		storetest.Submit(t, in, gapEvent("et-b", smile.AccountConnected, "demotenant-order", "a-order", t0.Add(30*time.Minute)))
+		storetest.Submit(t, in, gapEvent("et-a", smile.AccountConnected, "demotenant-order", "a-order", t0.Add(time.Minute)))
 		if got := gapsOf(t, s, models.GapAll, t0.Add(time.Hour)); len(got) != 0 {
 			t.Errorf("got gaps %+v, want the claim matched by the webhook stamped in time", got)
 		}
@@ -168,12 +169,12 @@ func TestGaps_EarlierWebhookArrivingLaterWins(t *testing.T) {
 
 func TestGaps_NoLink(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		linkedUser(t, s, "demotenant-linked")
-		submit(t, in, gapEvent("et-l1", smile.UserCreated, "demotenant-linked", "", t0))
-		submit(t, in, gapEvent("et-s1", smile.UserCreated, "demotenant-stranger", "", t0))
-		submit(t, in, gapEvent("et-s2", smile.AccountCreated, "demotenant-stranger", "a-s", t0.Add(time.Minute)))
-		submit(t, in, gapEvent("et-r1", smile.UserCreated, "demotenant-racer", "", t0))
+		storetest.Submit(t, in, gapEvent("et-l1", smile.UserCreated, "demotenant-linked", "", t0))
+		storetest.Submit(t, in, gapEvent("et-s1", smile.UserCreated, "demotenant-stranger", "", t0))
+		storetest.Submit(t, in, gapEvent("et-s2", smile.AccountCreated, "demotenant-stranger", "a-s", t0.Add(time.Minute)))
+		storetest.Submit(t, in, gapEvent("et-r1", smile.UserCreated, "demotenant-racer", "", t0))
 
 		got := gapsOf(t, s, models.GapOpen, t0.Add(time.Hour))
 		if len(got) != 2 {
@@ -193,7 +194,7 @@ func TestGaps_NoLink(t *testing.T) {
 			t.Fatalf("got %+v, want only the stranger", got)
 		}
 		before := dumpGaps(t, s)
-		if _, err := s.Reproject(context.Background()); err != nil {
+		if _, err := ingest.New(s).Reproject(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		if after := dumpGaps(t, s); after != before {

@@ -82,7 +82,7 @@ func BuildLifecycle(events []LifecycleEvent, now time.Time) []LifecycleStep {
 			newTask = true
 			continue
 		}
-		state, ok := accountStatusOf[ev.Type]
+		state, ok := AccountStatusOf[ev.Type]
 		if !ok {
 			continue
 		}
@@ -203,10 +203,10 @@ func lifecyclesOf(userKey int64, rows []lifecycleRow, now time.Time) map[string]
 			continue // drives no state in the projections either
 		}
 		typ := smile.EventType(row.Type)
-		ev := LifecycleEvent{Stamp: Stamp{At: row.CreatedAt, Rank: lifecycleRank(typ, smile.EventData{}), EventID: row.EventID}, Type: typ}
+		ev := LifecycleEvent{Stamp: Stamp{At: row.CreatedAt, Rank: LifecycleRank(typ, smile.EventData{}), EventID: row.EventID}, Type: typ}
 		if len(row.Body) > 0 {
-			if env, err := parseStorable(row.Body); err == nil {
-				ev.ErrorCode = deref(env.Data.ErrorCode)
+			if env, err := ParseStoredBody(row.Body); err == nil && env.Data.ErrorCode != nil {
+				ev.ErrorCode = *env.Data.ErrorCode
 			}
 		}
 		byAccount[row.AccountID] = append(byAccount[row.AccountID], ev)

@@ -71,13 +71,13 @@ func TestBuildLifecycle_Flags(t *testing.T) {
 
 func TestAccountLifecycle_DurationsFromCreatedAt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		user, acc := "demotenant-life", "a-life"
 		// Arrival order differs from Smile's createdAt; the lifecycle follows createdAt.
-		submit(t, in, gapEvent("et-3", smile.AccountDisconnected, user, acc, t0.Add(time.Hour)))
-		submit(t, in, gapEvent("et-1", smile.AccountCreated, user, acc, t0))
-		submit(t, in, gapEvent("et-2", smile.AccountConnected, user, acc, t0.Add(2*time.Minute)))
-		submit(t, in, gapEvent("et-4", smile.AccountConnected, user, acc, t0.Add(2*time.Hour)))
+		storetest.Submit(t, in, gapEvent("et-3", smile.AccountDisconnected, user, acc, t0.Add(time.Hour)))
+		storetest.Submit(t, in, gapEvent("et-1", smile.AccountCreated, user, acc, t0))
+		storetest.Submit(t, in, gapEvent("et-2", smile.AccountConnected, user, acc, t0.Add(2*time.Minute)))
+		storetest.Submit(t, in, gapEvent("et-4", smile.AccountConnected, user, acc, t0.Add(2*time.Hour)))
 		lc, err := s.AccountLifecycle(context.Background(), acc, t0.Add(3*time.Hour))
 		if err != nil {
 			t.Fatal(err)
@@ -111,13 +111,13 @@ func TestAccountLifecycle_DurationsFromCreatedAt(t *testing.T) {
 func TestUserLifecycles_OneReadEqualsEachAccount(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx, now := context.Background(), qt0.Add(72*time.Hour)
-		in := newIngester(t, s)
-		for _, body := range syntheticHistory(3) {
-			submit(t, in, body)
+		in := storetest.Writer(t, s)
+		for _, body := range storetest.SyntheticHistory(3) {
+			storetest.Submit(t, in, body)
 		}
 		// A second account for the first user, to read several at once.
-		submit(t, in, eventBody("et-second-c", "ACCOUNT_CREATED", qt0, map[string]any{"userId": "synth-00000000000000000000000000000000", "accountId": "a-second"}))
-		submit(t, in, eventBody("et-second-f", "ACCOUNT_FAILED", qt0.Add(time.Minute), map[string]any{"userId": "synth-00000000000000000000000000000000", "accountId": "a-second", "errorCode": "MFA_TIMEOUT"}))
+		storetest.Submit(t, in, eventBody("et-second-c", "ACCOUNT_CREATED", qt0, map[string]any{"userId": "synth-00000000000000000000000000000000", "accountId": "a-second"}))
+		storetest.Submit(t, in, eventBody("et-second-f", "ACCOUNT_FAILED", qt0.Add(time.Minute), map[string]any{"userId": "synth-00000000000000000000000000000000", "accountId": "a-second", "errorCode": "MFA_TIMEOUT"}))
 		u, err := s.UserByID(ctx, "synth-00000000000000000000000000000000")
 		if err != nil {
 			t.Fatal(err)

@@ -24,7 +24,7 @@ type DeliveriesPage struct {
 // The table is pruned to a bounded size by the writer, so even a reason filter
 // (checked row by row) scans a bounded number of rows.
 func (s *Store) Deliveries(ctx context.Context, q DeliveriesQuery) (DeliveriesPage, error) {
-	if !isStorableText(q.Outcome) || !isStorableText(q.Reason) {
+	if !IsStorableText(q.Outcome) || !IsStorableText(q.Reason) {
 		// No stored record holds a NUL or invalid UTF-8, and PostgreSQL would
 		// refuse the comparison: such a filter matches nothing.
 		return DeliveriesPage{}, nil

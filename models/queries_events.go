@@ -209,11 +209,11 @@ func (s *Store) fillEventDetail(ctx context.Context, d *EventDetail) error {
 	if err := db.Where("event_id = ?", d.EventID).Order("id").Limit(500).Find(&d.Attempts).Error; err != nil {
 		return fmt.Errorf("models: attempts of event %d: %w", d.Seq, err)
 	}
-	pos, err := s.projectorPosition(db)
+	pos, err := s.ProjectorPosition(db)
 	if err != nil {
 		return err
 	}
-	cond, args := s.beyond(pos)
+	cond, args := s.Beyond(pos)
 	var pending int64
 	if err := db.Model(&Event{}).Where("seq = ?", d.Seq).Where(cond, args...).Count(&pending).Error; err != nil {
 		return fmt.Errorf("models: is event %d projected: %w", d.Seq, err)

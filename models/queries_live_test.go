@@ -45,10 +45,10 @@ func TestEvents_AfterAndBetween(t *testing.T) {
 // body, knows its full size, and keeps to a time range.
 func TestTimeline_RawPrefixAndRange(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		big := strings.Repeat("y", 10_000)
 		for i := range 3 {
-			submit(t, in, eventBody("et-raw-"+string(rune('a'+i)), "ACCOUNT_CREATED", qt0.Add(time.Duration(i)*time.Hour),
+			storetest.Submit(t, in, eventBody("et-raw-"+string(rune('a'+i)), "ACCOUNT_CREATED", qt0.Add(time.Duration(i)*time.Hour),
 				map[string]any{"userId": "u-raw", "accountId": "a-raw", "note": big}))
 		}
 		ctx := context.Background()

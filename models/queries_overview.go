@@ -65,11 +65,12 @@ func familyTypes(family string) []string {
 
 // --- Hourly counters (event_hourly), maintained by the projection. ---
 
-// hourKey is one row of event_hourly.
-type hourKey struct {
-	hour           int64 // Unix second the hour starts, by Smile's createdAt
-	typ            string
-	provider, code string
+// HourKey is one row of event_hourly (and, with Hour rounded to the day, of
+// event_daily).
+type HourKey struct {
+	Hour           int64 // Unix second the hour starts, by Smile's createdAt
+	Type           string
+	Provider, Code string
 }
 
 // funnelTypes are the account webhooks the funnel counts per provider. Only
@@ -77,45 +78,36 @@ type hourKey struct {
 // type, not one per provider too.
 var funnelTypes = []string{string(smile.AccountCreated), string(smile.AccountConnected), string(smile.AccountFailed)}
 
-// countHour adds ev to the batch's hourly counters. It runs after the event's
-// account row is applied, so account events without a provider of their own
-// are counted under the account's.
-func (p *projection) countHour(ev ProjectedEvent) {
-	k := hourKey{hour: ev.Stamp.At.Unix() / 3600 * 3600, typ: string(ev.Type), code: deref(ev.Data.ErrorCode)}
-	if id := ev.Data.Account(); id != "" && slices.Contains(funnelTypes, k.typ) {
-		if a := p.accounts[id]; a != nil {
-			k.provider = a.ProviderID
-		}
-		if k.provider == "" {
-			k.provider = ev.Data.Provider()
-		}
+// NewHourKey is the counter an event of type t stamped at counts in. provider
+// (the account's) is kept only for the funnel's types.
+func NewHourKey(t smile.EventType, at time.Time, errorCode, provider string) HourKey {
+	k := HourKey{Hour: at.Unix() / 3600 * 3600, Type: string(t), Code: errorCode}
+	if slices.Contains(funnelTypes, k.Type) {
+		k.Provider = provider
 	}
-	if p.hourly == nil {
-		p.hourly = map[hourKey]int64{}
-	}
-	p.hourly[k]++
+	return k
 }
 
-// saveHourly adds a batch's counters to event_hourly and, summed by day, to
+// SaveHourly adds a batch's counters to event_hourly and, summed by day, to
 // event_daily, in tx, in multi-row upserts.
-func (s *Store) saveHourly(tx *gorm.DB, rows map[hourKey]int64) error {
-	days := make(map[hourKey]int64, len(rows))
+func SaveHourly(tx *gorm.DB, rows map[HourKey]int64) error {
+	days := make(map[HourKey]int64, len(rows))
 	for k, n := range rows {
-		k.hour = k.hour / 86400 * 86400
+		k.Hour = k.Hour / 86400 * 86400
 		days[k] += n
 	}
 	for _, c := range []struct {
 		table, column string
-		rows          map[hourKey]int64
+		rows          map[HourKey]int64
 	}{{"event_hourly", "hour", rows}, {"event_daily", "day", days}} {
-		keys := make([]hourKey, 0, len(c.rows))
+		keys := make([]HourKey, 0, len(c.rows))
 		for k := range c.rows {
 			keys = append(keys, k)
 		}
 		for chunk := range slices.Chunk(keys, 100) {
 			args := make([]any, 0, 5*len(chunk))
 			for _, k := range chunk {
-				args = append(args, k.hour, k.typ, k.provider, k.code, c.rows[k])
+				args = append(args, k.Hour, k.Type, k.Provider, k.Code, c.rows[k])
 			}
 			q := "INSERT INTO " + c.table + " (" + c.column + ", type, provider_id, error_code, stored) VALUES " +
 				strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?),", len(chunk)), ",") +

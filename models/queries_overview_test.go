@@ -19,13 +19,13 @@ var ot0 = time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 func seedOverview(t *testing.T, s *models.Store) {
 	t.Helper()
 	ctx := context.Background()
-	in := newIngester(t, s)
+	in := storetest.Writer(t, s)
 	acc := func(id, typ string, at time.Duration, extra map[string]any) {
 		data := map[string]any{"userId": "u-ov", "accountId": id}
 		for k, v := range extra {
 			data[k] = v
 		}
-		submit(t, in, eventBody(fmt.Sprintf("et-ov-%s-%s", id, typ), typ, ot0.Add(at), data))
+		storetest.Submit(t, in, eventBody(fmt.Sprintf("et-ov-%s-%s", id, typ), typ, ot0.Add(at), data))
 	}
 	acc("a1", "ACCOUNT_CREATED", 10*time.Minute, map[string]any{"providers": []string{"provA"}})
 	acc("a2", "ACCOUNT_CREATED", 11*time.Minute, map[string]any{"providers": []string{"provA"}})

@@ -16,18 +16,18 @@ import (
 // types Smile has not documented.
 func TestRecords_PagesAndUnknownTypes(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		ctx := context.Background()
 		at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 		for i := range 5 {
 			// Two records per second: the id breaks the tie.
-			submit(t, in, rawEvent(fmt.Sprintf("et-r-%d", i), "RECORD_CREATED", at.Add(time.Duration(i/2)*time.Second),
+			storetest.Submit(t, in, storetest.RawEvent(fmt.Sprintf("et-r-%d", i), "RECORD_CREATED", at.Add(time.Duration(i/2)*time.Second),
 				fmt.Sprintf(`{"recordId":"ss-%d","recordType":"SOCIAL_SECURITY"}`, i)))
 		}
-		submit(t, in, rawEvent("et-r-done", "RECORD_COMPLETED", at.Add(time.Hour),
+		storetest.Submit(t, in, storetest.RawEvent("et-r-done", "RECORD_COMPLETED", at.Add(time.Hour),
 			`{"recordId":"ss-0","recordType":"SOCIAL_SECURITY","status":"COMPLETED","resultCode":"SUCCESS","resultMessage":"ok"}`))
-		submit(t, in, rawEvent("et-v", "VERIFICATION_STARTED", at, `{"verificationId":"ver-1"}`))
-		submit(t, in, rawEvent("et-x", "PAYSLIP_GENERATED", at, `{"userId":"u-x"}`))
+		storetest.Submit(t, in, storetest.RawEvent("et-v", "VERIFICATION_STARTED", at, `{"verificationId":"ver-1"}`))
+		storetest.Submit(t, in, storetest.RawEvent("et-x", "PAYSLIP_GENERATED", at, `{"userId":"u-x"}`))
 		var ids []string
 		q := models.RecordsQuery{Limit: 2}
 		for {

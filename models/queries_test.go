@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 	"smiledash/smile/smiletest"
 )
@@ -22,16 +23,16 @@ func eventBody(id, typ string, at time.Time, data map[string]any) []byte {
 
 func seedQueries(t *testing.T, s *models.Store) {
 	t.Helper()
-	in := newIngester(t, s)
-	for _, body := range fixtureBodies() {
-		submit(t, in, body)
+	in := storetest.Writer(t, s)
+	for _, body := range storetest.FixtureBodies() {
+		storetest.Submit(t, in, body)
 	}
 	for i := range 30 {
 		user := fmt.Sprintf("u-%02d", i)
-		submit(t, in, eventBody("et-c-"+user, "ACCOUNT_CREATED", qt0.Add(time.Duration(i)*time.Minute),
+		storetest.Submit(t, in, eventBody("et-c-"+user, "ACCOUNT_CREATED", qt0.Add(time.Duration(i)*time.Minute),
 			map[string]any{"userId": user, "accountId": "a-" + user, "providers": []string{"prov" + fmt.Sprint(i%3)}, "loginName": "login-" + user}))
 	}
-	submit(t, in, eventBody("et-f-u-07", "ACCOUNT_FAILED", qt0.Add(time.Hour),
+	storetest.Submit(t, in, eventBody("et-f-u-07", "ACCOUNT_FAILED", qt0.Add(time.Hour),
 		map[string]any{"userId": "u-07", "accountId": "a-u-07", "errorCode": "INVALID_CREDENTIALS", "providers": []string{"prov1"}}))
 }
 
@@ -162,7 +163,7 @@ func TestEvents_FiltersAndEffects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eff, err := s.EventEffects(ctx, d.Event)
+		eff, err := ingest.New(s).EventEffects(ctx, d.Event)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 )
@@ -32,7 +33,7 @@ func looseBodies() [][]byte {
 // as the original by smile.ParseEnvelope, which is all projections read.
 func TestCompactBody_ParsesAsTheOriginal(t *testing.T) {
 	at := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
-	for _, body := range append(append(fixtureBodies(), looseBodies()...), syntheticHistory(4)...) {
+	for _, body := range append(append(storetest.FixtureBodies(), looseBodies()...), storetest.SyntheticHistory(4)...) {
 		want, err := smile.ParseEnvelope(body)
 		if err != nil {
 			t.Fatal(err)
@@ -69,17 +70,17 @@ func TestRetention_KeepsProjectionsAndTimeline(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		now := time.Now().UTC().Truncate(time.Second)
-		in := newIngester(t, s)
-		bodies := append(append(fixtureBodies(), looseBodies()...), syntheticHistory(12)...)
+		in := storetest.Writer(t, s)
+		bodies := append(append(storetest.FixtureBodies(), looseBodies()...), storetest.SyntheticHistory(12)...)
 		oldCount := len(bodies) * 2 / 3
 		originals := map[string][]byte{}
 		for i, body := range bodies {
-			inc := incoming(t, body)
+			inc := storetest.Incoming(t, body)
 			inc.ReceivedAt = now.Add(-24 * time.Hour)
 			if i < oldCount {
 				inc.ReceivedAt = now.Add(-100 * 24 * time.Hour)
 			}
-			if res, err := in.Submit(ctx, inc); err != nil || res != models.Stored {
+			if res, err := in.Submit(ctx, inc); err != nil || res != ingest.Stored {
 				t.Fatalf("submit: %v %v", res, err)
 			}
 			originals[inc.Envelope.ID] = body
@@ -93,7 +94,7 @@ func TestRetention_KeepsProjectionsAndTimeline(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		before := dumpProjections(t, s)
+		before := storetest.DumpProjections(t, s)
 
 		policy := models.RetentionPolicy{Bodies: 90 * 24 * time.Hour, Deliveries: 30 * 24 * time.Hour, Batch: 7, Now: func() time.Time { return now }}
 		r, err := s.RunRetention(ctx, policy)
@@ -132,10 +133,10 @@ func TestRetention_KeepsProjectionsAndTimeline(t *testing.T) {
 			t.Errorf("deliveries left: %+v, want only the young one", left)
 		}
 
-		if _, err := s.Reproject(ctx); err != nil {
+		if _, err := ingest.New(s).Reproject(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if after := dumpProjections(t, s); after != before {
+		if after := storetest.DumpProjections(t, s); after != before {
 			t.Errorf("projections rebuilt after retention differ:\n--- before\n%s\n--- after\n%s", before, after)
 		}
 		if r, err := s.RunRetention(ctx, policy); err != nil || r != (models.RetentionResult{}) {
@@ -148,8 +149,8 @@ func TestRetention_KeepsProjectionsAndTimeline(t *testing.T) {
 // StartRetention then starts no job.
 func TestRetention_ZeroKeepsForever(t *testing.T) {
 	s := storetest.SQLite(t)
-	in := newIngester(t, s)
-	inc := incoming(t, fixtureBodies()[0])
+	in := storetest.Writer(t, s)
+	inc := storetest.Incoming(t, storetest.FixtureBodies()[0])
 	inc.ReceivedAt = time.Now().Add(-10 * 365 * 24 * time.Hour)
 	if _, err := in.Submit(context.Background(), inc); err != nil {
 		t.Fatal(err)

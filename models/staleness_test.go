@@ -12,22 +12,22 @@ import (
 
 func TestStaleAccountsAndActionRequired(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		now := t0.Add(30 * 24 * time.Hour)
 		day := 24 * time.Hour
 		count := map[string]any{"count": 2}
 		// Stale: its only datapoint is ten days old.
-		submit(t, in, gapEvent("et-s0", smile.AccountConnected, "demotenant-st", "a-stale", now.Add(-11*day)))
-		submit(t, in, eventWith("et-s1", smile.IncomesAdded, "demotenant-st", "a-stale", now.Add(-10*day), count))
+		storetest.Submit(t, in, gapEvent("et-s0", smile.AccountConnected, "demotenant-st", "a-stale", now.Add(-11*day)))
+		storetest.Submit(t, in, eventWith("et-s1", smile.IncomesAdded, "demotenant-st", "a-stale", now.Add(-10*day), count))
 		// Fresh: one old datapoint, one refreshed yesterday.
-		submit(t, in, gapEvent("et-f0", smile.AccountConnected, "demotenant-st", "a-fresh", now.Add(-20*day)))
-		submit(t, in, eventWith("et-f1", smile.IncomesAdded, "demotenant-st", "a-fresh", now.Add(-20*day), count))
-		submit(t, in, eventWith("et-f2", smile.EmploymentsAdded, "demotenant-st", "a-fresh", now.Add(-day), count))
+		storetest.Submit(t, in, gapEvent("et-f0", smile.AccountConnected, "demotenant-st", "a-fresh", now.Add(-20*day)))
+		storetest.Submit(t, in, eventWith("et-f1", smile.IncomesAdded, "demotenant-st", "a-fresh", now.Add(-20*day), count))
+		storetest.Submit(t, in, eventWith("et-f2", smile.EmploymentsAdded, "demotenant-st", "a-fresh", now.Add(-day), count))
 		// Old data but disconnected: expected not to refresh.
-		submit(t, in, eventWith("et-d1", smile.IncomesAdded, "demotenant-st", "a-gone", now.Add(-12*day), count))
-		submit(t, in, gapEvent("et-d2", smile.AccountDisconnected, "demotenant-st", "a-gone", now.Add(-11*day)))
+		storetest.Submit(t, in, eventWith("et-d1", smile.IncomesAdded, "demotenant-st", "a-gone", now.Add(-12*day), count))
+		storetest.Submit(t, in, gapEvent("et-d2", smile.AccountDisconnected, "demotenant-st", "a-gone", now.Add(-11*day)))
 		// The user must re-authorise this one.
-		submit(t, in, eventWith("et-m1", smile.AccountSyncTaskFinished, "demotenant-st", "", now.Add(-2*day),
+		storetest.Submit(t, in, eventWith("et-m1", smile.AccountSyncTaskFinished, "demotenant-st", "", now.Add(-2*day),
 			map[string]any{"sourceId": "a-mfa", "sourceType": "ACCOUNT", "status": "FAILED", "monitorStatus": models.MonitorUserActionRequired}))
 
 		stale, err := s.StaleAccounts(context.Background(), now, 7*day, 0)

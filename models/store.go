@@ -1,14 +1,15 @@
-// Package models owns persistence and the domain rules: the GORM models, the
-// webhook ingest pipeline, the projections rebuilt from the event log, and the
-// queries pages need. Handlers never write SQL. Sign-in and API tokens are in
-// models/auth, live change fan-out in models/live; both share this store's
-// database handle.
+// Package models owns persistence and the domain rules: the GORM models
+// (entities.go and beside each query), Smile's lifecycle ranks and the text the
+// stores can hold, the projector's position and lag, and the queries the pages
+// need. Handlers never write SQL. Three siblings share this store's database
+// handle and import nothing of each other: models/ingest writes the event log
+// and its projections (the webhook writer, the projector, rebuilds, erasure),
+// models/auth is sign-in and API tokens, models/live the change fan-out.
 //
 // Data access: GORM's builder for entities and page queries; SQL text through
 // GORM's Exec and Raw where the builder cannot say it (the throttle upsert,
-// and the ingest hot path: multi-row appends in ingest_append.go, the
-// projector's position and log reads in projector_log.go). Projections are
-// written with GORM's Create and an ON CONFLICT clause (projection_store.go).
+// the counters' and gaps' multi-row upserts the projector calls, the
+// projector's position in projector_state.go).
 package models
 
 import (
@@ -50,8 +51,6 @@ type Store struct {
 	writerSQL *sql.DB
 	// changes hears about every timeline item this process stores.
 	changes live.Bus
-	// rebuilds tracks running Reproject calls, for StopRebuilds.
-	rebuilds rebuildGate
 	// gapWindow is how long a widget claim waits for its webhook (gaps.go).
 	gapWindow atomic.Int64
 }
@@ -164,6 +163,11 @@ func (s *Store) Dialect() migrations.Dialect { return s.dialect }
 
 // DB exposes the GORM handle to tests and commands that need raw access.
 func (s *Store) DB() *gorm.DB { return s.db }
+
+// Writer is the handle the event log and the projections are written through
+// (models/ingest): on SQLite a single connection of its own, on PostgreSQL
+// the pool.
+func (s *Store) Writer() *gorm.DB { return s.writer }
 
 // Ping checks the database answers.
 func (s *Store) Ping(ctx context.Context) error {

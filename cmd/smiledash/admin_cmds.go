@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"smiledash/models/ingest"
 	"strings"
 	"text/tabwriter"
 )
@@ -71,7 +72,7 @@ func reproject(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	n, err := store.Reproject(ctx)
+	n, err := ingest.New(store).Reproject(ctx)
 	if err != nil {
 		return err
 	}

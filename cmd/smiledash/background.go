@@ -3,9 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"smiledash/models/ingest"
 	"sync"
-
-	"smiledash/models"
 )
 
 // backgroundJobs runs long admin jobs (a rebuild started from the dashboard) on
@@ -18,8 +17,8 @@ func (j *backgroundJobs) run(job func()) { j.running.Go(job) }
 
 // stop cancels running rebuilds, which roll back and change nothing, then waits
 // for every job to return, or for ctx to end. Calling it again is harmless.
-func (j *backgroundJobs) stop(ctx context.Context, store *models.Store) error {
-	if err := store.StopRebuilds(ctx); err != nil {
+func (j *backgroundJobs) stop(ctx context.Context, eventLog *ingest.Log) error {
+	if err := eventLog.StopRebuilds(ctx); err != nil {
 		return err
 	}
 	done := make(chan struct{})

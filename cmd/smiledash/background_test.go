@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 )
 
 // TestBackgroundJobs_StopAwaitsRebuild: a dashboard rebuild used to run on a
@@ -23,19 +24,20 @@ func TestBackgroundJobs_StopAwaitsRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	var jobs backgroundJobs
+	eventLog := ingest.New(store)
 	started, finished := make(chan struct{}), atomic.Bool{}
 	jobs.run(func() {
 		close(started)
 		// Rebuild until shutdown refuses: a job still running when stop is called.
 		for {
-			if _, err := store.Reproject(ctx); errors.Is(err, models.ErrRebuildsStopped) {
+			if _, err := eventLog.Reproject(ctx); errors.Is(err, ingest.ErrRebuildsStopped) {
 				finished.Store(true)
 				return
 			}
 		}
 	})
 	<-started
-	if err := jobs.stop(ctx, store); err != nil {
+	if err := jobs.stop(ctx, eventLog); err != nil {
 		t.Fatal(err)
 	}
 	if !finished.Load() {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 )
 
@@ -114,7 +115,7 @@ func assertProjectionsMatchRebuild(t *testing.T, live *models.Store, dir, dsn st
 			}
 		}
 	}
-	n, err := rebuilt.Reproject(ctx)
+	n, err := ingest.New(rebuilt).Reproject(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/smile"
 	"smiledash/smile/fakeapi"
 )
@@ -53,13 +53,13 @@ func userCommand(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer store.Close()
-	req := models.EraseRequest{SmileUserID: *id, Actor: "cli", Now: time.Now()}
+	req := ingest.EraseRequest{SmileUserID: *id, Actor: "cli", Now: time.Now()}
 	if *revoke {
 		if req.Revoker, err = eraseSmileClient(cfg); err != nil {
 			return err
 		}
 	}
-	report, err := store.EraseUser(ctx, req)
+	report, err := ingest.New(store).EraseUser(ctx, req)
 	if err != nil {
 		return fmt.Errorf("user erase: %w", err)
 	}

@@ -10,16 +10,17 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/smile"
 	"smiledash/smile/smiletest"
 )
 
-func incomingOf(body []byte) (*models.Incoming, error) {
+func incomingOf(body []byte) (*ingest.Incoming, error) {
 	env, err := smile.ParseEnvelope(body)
 	if err != nil {
 		return nil, err
 	}
-	return &models.Incoming{Envelope: env, Body: body, SourceIP: "18.142.61.230", ReceivedAt: time.Now()}, nil
+	return &ingest.Incoming{Envelope: env, Body: body, SourceIP: "18.142.61.230", ReceivedAt: time.Now()}, nil
 }
 
 // TestUserErase erases through the CLI: a wrong typed id erases nothing,
@@ -35,7 +36,7 @@ func TestUserErase(t *testing.T) {
 	if _, err := store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	in, err := store.NewIngester(models.IngestOptions{})
+	in, err := ingest.New(store).NewWriter(ingest.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestUserErase(t *testing.T) {
 	if err != nil {
 		t.Fatalf("erase: %v; output %s", err, out.String())
 	}
-	for _, want := range []string{models.ErasureKey(userID), "events: 1", "accounts revoked at Smile: 1"} {
+	for _, want := range []string{ingest.ErasureKey(userID), "events: 1", "accounts revoked at Smile: 1"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output %q lacks %q", out.String(), want)
 		}

@@ -17,6 +17,7 @@ import (
 	"smiledash/handlers"
 	"smiledash/models"
 	"smiledash/models/auth"
+	"smiledash/models/ingest"
 	"smiledash/static"
 )
 
@@ -42,8 +43,9 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	metrics := handlers.NewMetrics()
-	ingester, err := store.NewIngester(models.IngestOptions{Logger: log, OnBatch: metrics.ObserveBatch,
-		Projector: models.ProjectorOptions{LagWarn: cfg.LagWarn, OnBatch: metrics.ObserveProjector}})
+	eventLog := ingest.New(store)
+	ingester, err := eventLog.NewWriter(ingest.WriterOptions{Logger: log, OnBatch: metrics.ObserveBatch,
+		Projector: ingest.ProjectorOptions{LagWarn: cfg.LagWarn, OnBatch: metrics.ObserveProjector}})
 	if err != nil {
 		return err
 	}
@@ -101,7 +103,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_ = jobs.stop(ctx, store)
+		_ = jobs.stop(ctx, eventLog)
 	}()
 	// Reconciliation: Check with Smile reads the same client as the connect flow.
 	var smileAPI models.SmileReader
@@ -122,7 +124,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		Admin:    admin,
 		Pages:    pages,
 		Recon:    recon,
-		Stores:   handlerStores(store, accounts),
+		Stores:   handlerStores(eventLog, accounts),
 	})
 
 	maxConns := connectionLimit(log)
@@ -169,7 +171,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := app.ShutdownWithContext(shutdownCtx); err != nil {
 		log.Error("HTTP shutdown incomplete", slog.Any("error", err))
 	}
-	if err := jobs.stop(shutdownCtx, store); err != nil {
+	if err := jobs.stop(shutdownCtx, eventLog); err != nil {
 		log.Error("Background jobs not finished", slog.Any("error", err))
 	}
 	if err := drain(); err != nil {
@@ -233,8 +235,9 @@ func servePprof(addr string, log *slog.Logger) {
 }
 
 // handlerStores is the database as each group of handlers uses it: one store
-// behind all of them, and its auth store for sign-in.
-func handlerStores(store *models.Store, accounts *auth.Store) handlers.Stores {
+// behind all of them, its event log, and its auth store for sign-in.
+func handlerStores(eventLog *ingest.Log, accounts *auth.Store) handlers.Stores {
+	store := eventLog.Store()
 	return handlers.Stores{Pages: store, Links: store, Connect: store, Recon: store, Audit: store,
-		Auth: accounts, Changes: store.Changes()}
+		Auth: accounts, Changes: store.Changes(), Log: eventLog}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 )
 
 // projectionQueries read every projection in a stable order; smile_users'
@@ -40,7 +41,7 @@ func Sync(t testing.TB, s *models.Store) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := s.SyncProjections(ctx); err != nil {
+	if err := ingest.New(s).SyncProjections(ctx); err != nil {
 		t.Fatalf("sync projections: %v", err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	"gorm.io/gorm"
 
 	"smiledash/models"
 )
@@ -90,4 +91,16 @@ func open(t testing.TB, dsn string) *models.Store {
 		t.Fatalf("migrate: %v", err)
 	}
 	return s
+}
+
+// Count runs q's COUNT(*) and fails the test if the query does: a count that
+// silently stays 0 would make assertions about it pass or fail for the wrong
+// reason.
+func Count(t testing.TB, q *gorm.DB) int64 {
+	t.Helper()
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		t.Fatalf("count: %v", err)
+	}
+	return n
 }

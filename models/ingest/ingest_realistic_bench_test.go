@@ -1,4 +1,4 @@
-package models_test
+package ingest_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 	"smiledash/smile/simulate"
 )
@@ -29,7 +30,7 @@ func BenchmarkIngestRealistic(b *testing.B) {
 
 func benchIngestRealistic(b *testing.B, s *models.Store) {
 	var batches, batched atomic.Int64
-	in, err := s.NewIngester(models.IngestOptions{OnBatch: func(r models.BatchReport) {
+	in, err := ingest.New(s).NewWriter(ingest.WriterOptions{OnBatch: func(r ingest.BatchReport) {
 		batches.Add(1)
 		batched.Add(int64(r.Size))
 	}})
@@ -37,11 +38,11 @@ func benchIngestRealistic(b *testing.B, s *models.Store) {
 		b.Fatal(err)
 	}
 	defer in.Close(context.Background())
-	queues := make([][]*models.Incoming, benchWorkers)
+	queues := make([][]*ingest.Incoming, benchWorkers)
 	gen := simulate.NewGenerator(1, "benchtenant", time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
 	for n, w := 0, 0; n < b.N; w = (w + 1) % benchWorkers {
 		for _, ev := range gen.User() {
-			queues[w] = append(queues[w], incoming(b, ev.Body))
+			queues[w] = append(queues[w], storetest.Incoming(b, ev.Body))
 			n++
 		}
 	}
@@ -89,7 +90,7 @@ func BenchmarkIngestRandomUsers(b *testing.B) {
 			total, elapsed := submitQueues(b, in, queues)
 			projected := in.Projector().Projected()
 			start := time.Now()
-			if err := s.SyncProjections(context.Background()); err != nil {
+			if err := ingest.New(s).SyncProjections(context.Background()); err != nil {
 				b.Fatal(err)
 			}
 			b.ReportMetric(float64(total)/elapsed.Seconds(), "events/s")
@@ -104,7 +105,7 @@ func BenchmarkIngestRandomUsers(b *testing.B) {
 			b.ResetTimer()
 			start := time.Now()
 			var batches batchCounter
-			p := s.StartProjector(models.ProjectorOptions{OnBatch: batches.projector})
+			p := ingest.New(s).StartProjector(ingest.ProjectorOptions{OnBatch: batches.projector})
 			defer p.Close(context.Background())
 			for p.Projected()+p.Parked() < int64(total) {
 				time.Sleep(time.Millisecond)
@@ -125,12 +126,12 @@ type batchCounter struct {
 	acks, acked, projections, projected atomic.Int64
 }
 
-func (c *batchCounter) ingest(r models.BatchReport) {
+func (c *batchCounter) ingest(r ingest.BatchReport) {
 	c.acks.Add(1)
 	c.acked.Add(int64(r.Size))
 }
 
-func (c *batchCounter) projector(r models.ProjectorReport) {
+func (c *batchCounter) projector(r ingest.ProjectorReport) {
 	if r.Projected+r.Parked == 0 {
 		return // a failed or cancelled batch (e.g. the projector stopping)
 	}
@@ -150,13 +151,13 @@ func (c *batchCounter) report(b *testing.B) {
 // benchIngester starts a writer on s, counting its transactions in batches
 // (when not nil); without project, its projector is stopped at once, so the
 // log grows and the projections do not.
-func benchIngester(b *testing.B, s *models.Store, project bool, batches *batchCounter) *models.Ingester {
+func benchIngester(b *testing.B, s *models.Store, project bool, batches *batchCounter) *ingest.Writer {
 	b.Helper()
-	var opts models.IngestOptions
+	var opts ingest.WriterOptions
 	if batches != nil {
 		opts.OnBatch, opts.Projector.OnBatch = batches.ingest, batches.projector
 	}
-	in, err := s.NewIngester(opts)
+	in, err := ingest.New(s).NewWriter(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -171,23 +172,23 @@ func benchIngester(b *testing.B, s *models.Store, project bool, batches *batchCo
 
 // randomUserQueues makes n events of the random-users load, dealt to the
 // submitters in turn, dated a second apart as the load mode dates them now.
-func randomUserQueues(b *testing.B, n int) [][]*models.Incoming {
+func randomUserQueues(b *testing.B, n int) [][]*ingest.Incoming {
 	b.Helper()
 	const users = 100_000
 	start := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	gen := simulate.NewGenerator(1, "benchtenant", start)
 	pick := rand.New(rand.NewPCG(1, 2))
-	queues := make([][]*models.Incoming, benchWorkers)
+	queues := make([][]*ingest.Incoming, benchWorkers)
 	for i := range n {
 		ev := gen.LoadEvent(pick.Uint64N(users), start.Add(time.Duration(i)*time.Second))
-		queues[i%benchWorkers] = append(queues[i%benchWorkers], incoming(b, ev.Body))
+		queues[i%benchWorkers] = append(queues[i%benchWorkers], storetest.Incoming(b, ev.Body))
 	}
 	return queues
 }
 
 // submitQueues submits each queue from its own goroutine, in order, and
 // returns how many events were acknowledged and how long it took.
-func submitQueues(b *testing.B, in *models.Ingester, queues [][]*models.Incoming) (int, time.Duration) {
+func submitQueues(b *testing.B, in *ingest.Writer, queues [][]*ingest.Incoming) (int, time.Duration) {
 	b.Helper()
 	start := time.Now()
 	var wg sync.WaitGroup

@@ -1,4 +1,4 @@
-package models_test
+package ingest_test
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 )
 
@@ -17,7 +17,7 @@ import (
 //	go test ./models -run '^$' -bench Ingest -benchtime 100000x
 func BenchmarkIngest(b *testing.B) {
 	s := storetest.SQLite(b)
-	in, err := s.NewIngester(models.IngestOptions{})
+	in, err := ingest.New(s).NewWriter(ingest.WriterOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func BenchmarkIngest(b *testing.B) {
 			typ := types[i%6]
 			body := fmt.Appendf(nil, `{"id":"et-b-%012d","version":1,"type":%q,"createdAt":%q,"data":{"userId":"bench-%024d","accountId":"a-%030d","sourceId":"a-%030d","sourceType":"ACCOUNT","taskType":"LINK_ACCOUNT","status":"SUCCEEDED","count":3,"providers":["sss_ph"],"datapoints":["INCOMES"]}}`,
 				i, typ, base.Add(time.Duration(i)*time.Second).Format(time.RFC3339), user, user, user)
-			if _, err := in.Submit(context.Background(), incoming(b, body)); err != nil {
+			if _, err := in.Submit(context.Background(), storetest.Incoming(b, body)); err != nil {
 				b.Error(err)
 				return
 			}

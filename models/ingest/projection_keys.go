@@ -1,7 +1,8 @@
-package models
+package ingest
 
 import (
 	"slices"
+	"smiledash/models"
 	"smiledash/smile"
 	"time"
 )
@@ -78,11 +79,11 @@ func uniqComparable[T comparable](s []T) []T {
 }
 
 // stampOf is the stamp a projected value was stored with.
-func stampOf(at *time.Time, rank int, eventID string) Stamp {
+func stampOf(at *time.Time, rank int, eventID string) models.Stamp {
 	if at == nil {
-		return Stamp{}
+		return models.Stamp{}
 	}
-	return Stamp{At: *at, Rank: rank, EventID: eventID}
+	return models.Stamp{At: *at, Rank: rank, EventID: eventID}
 }
 
 func minTime(cur *time.Time, t time.Time) *time.Time {

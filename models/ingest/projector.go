@@ -1,4 +1,4 @@
-package models
+package ingest
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"smiledash/migrations"
+	"smiledash/models"
 	"smiledash/models/internal/randtoken"
 	"strconv"
 	"sync/atomic"
@@ -34,7 +35,7 @@ type ProjectorOptions struct {
 	// Busy, if set, tells whether webhooks are waiting to be appended: while
 	// they are, the projector gathers between batches too, so a burst is
 	// acknowledged at the append path's rate and projected after it (the
-	// lag is shown). The Ingester sets it to its queue.
+	// lag is shown). The Writer sets it to its queue.
 	Busy func() bool
 	// Poll is how often an idle projector looks for events it was not woken
 	// for: those other replicas appended (default 200 ms).
@@ -74,12 +75,12 @@ type ProjectorReport struct {
 // projector keeps the rows it wrote in a cache and loads only the rows it has
 // not seen, as long as projector_state says it was the last to write them.
 type Projector struct {
-	store *Store
-	opts  ProjectorOptions
-	log   *slog.Logger
-	wake  chan struct{}
-	stop  chan struct{}
-	done  chan struct{}
+	eventLog *Log
+	opts     ProjectorOptions
+	log      *slog.Logger
+	wake     chan struct{}
+	stop     chan struct{}
+	done     chan struct{}
 
 	// id names this projector in projector_state.owner; cache holds the
 	// rows it wrote, valid while the owner is still id (no other projector,
@@ -95,13 +96,13 @@ type Projector struct {
 }
 
 // StartProjector starts a projector goroutine; Close stops it.
-func (s *Store) StartProjector(opts ProjectorOptions) *Projector {
-	p := s.newProjector(opts)
+func (l *Log) StartProjector(opts ProjectorOptions) *Projector {
+	p := l.newProjector(opts)
 	go p.run()
 	return p
 }
 
-func (s *Store) newProjector(opts ProjectorOptions) *Projector {
+func (l *Log) newProjector(opts ProjectorOptions) *Projector {
 	id, err := randtoken.New(8)
 	if err != nil {
 		id = strconv.FormatInt(time.Now().UnixNano(), 36) // unique enough to own a cache
@@ -124,7 +125,7 @@ func (s *Store) newProjector(opts ProjectorOptions) *Projector {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Projector{store: s, opts: opts, log: opts.Logger, wake: make(chan struct{}, 1), batch: min(256, opts.MaxBatch),
+	p := &Projector{eventLog: l, opts: opts, log: opts.Logger, wake: make(chan struct{}, 1), batch: min(256, opts.MaxBatch),
 		stop: make(chan struct{}), done: make(chan struct{}), gaps: newGapHook(),
 		id: "projector-" + id, cache: newProjectionCache()}
 	return p
@@ -150,7 +151,7 @@ func (p *Projector) Close(ctx context.Context) error {
 	case <-p.done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("models: projector stop: %w", ctx.Err())
+		return fmt.Errorf("ingest: projector stop: %w", ctx.Err())
 	}
 }
 
@@ -249,9 +250,9 @@ func (p *Projector) step(ctx context.Context, wait bool) (n int, err error) {
 			p.report(ProjectorReport{Projected: n - parked, Parked: parked, Duration: time.Since(start), Err: err})
 		}
 	}()
-	tx := p.store.writer.WithContext(ctx).Begin()
+	tx := p.eventLog.writer.WithContext(ctx).Begin()
 	if tx.Error != nil {
-		return 0, fmt.Errorf("models: projector begin: %w", tx.Error)
+		return 0, fmt.Errorf("ingest: projector begin: %w", tx.Error)
 	}
 	committed := false
 	defer func() {
@@ -259,14 +260,14 @@ func (p *Projector) step(ctx context.Context, wait bool) (n int, err error) {
 			_ = tx.Rollback().Error
 		}
 	}()
-	if locked, err := p.store.lockProjections(tx, wait); err != nil || !locked {
+	if locked, err := p.eventLog.store.LockProjections(tx, wait); err != nil || !locked {
 		return 0, err
 	}
-	pos, err := p.store.projectorPosition(tx)
+	pos, err := p.eventLog.store.ProjectorPosition(tx)
 	if err != nil {
 		return 0, err
 	}
-	rows, err := p.store.unprojected(tx, pos, p.batch)
+	rows, err := p.eventLog.unprojected(tx, pos, p.batch)
 	if err != nil || len(rows) == 0 {
 		return 0, err
 	}
@@ -279,11 +280,11 @@ func (p *Projector) step(ctx context.Context, wait bool) (n int, err error) {
 		return 0, err
 	}
 	last := rows[len(rows)-1]
-	if err := p.store.setProjectorPosition(tx, logPosition{Tx: last.Tx, Seq: last.Seq, Owner: p.id}); err != nil {
+	if err := p.eventLog.store.SetProjectorPosition(tx, models.LogPosition{Tx: last.Tx, Seq: last.Seq, Owner: p.id}); err != nil {
 		return 0, err
 	}
 	if err := tx.Commit().Error; err != nil {
-		return 0, fmt.Errorf("models: projector commit: %w", err)
+		return 0, fmt.Errorf("ingest: projector commit: %w", err)
 	}
 	committed = true
 	if projected != nil {
@@ -302,7 +303,7 @@ func (p *Projector) step(ctx context.Context, wait bool) (n int, err error) {
 // On PostgreSQL appends do not wait for the projector, so its batches are as
 // large as MaxBatch allows: each costs a few dozen round trips, whatever its size.
 func (p *Projector) resize(n int, took time.Duration) {
-	if p.store.dialect == migrations.Postgres {
+	if p.eventLog.dialect == migrations.Postgres {
 		p.batch = p.opts.MaxBatch
 		return
 	}
@@ -327,17 +328,17 @@ func (p *Projector) applyRows(ctx context.Context, tx *gorm.DB, rows []logRow, c
 		}
 	}
 	if err := tx.SavePoint("batch").Error; err != nil {
-		return nil, 0, fmt.Errorf("models: projector savepoint: %w", err)
+		return nil, 0, fmt.Errorf("ingest: projector savepoint: %w", err)
 	}
 	projected, perr := p.project(ctx, tx, events, cache)
 	if perr == nil {
 		return projected, len(poisoned), nil
 	}
-	if isUnavailable(perr) {
+	if models.IsUnavailable(perr) {
 		return nil, 0, perr
 	}
 	if err := tx.RollbackTo("batch").Error; err != nil {
-		return nil, 0, fmt.Errorf("models: projector roll back batch: %w", errors.Join(perr, err))
+		return nil, 0, fmt.Errorf("ingest: projector roll back batch: %w", errors.Join(perr, err))
 	}
 	parked = len(poisoned)
 	bySeq := make(map[int64]logRow, len(rows))
@@ -346,17 +347,17 @@ func (p *Projector) applyRows(ctx context.Context, tx *gorm.DB, rows []logRow, c
 	}
 	for i, ev := range events {
 		if err := tx.SavePoint("event").Error; err != nil {
-			return nil, 0, fmt.Errorf("models: projector savepoint: %w", err)
+			return nil, 0, fmt.Errorf("ingest: projector savepoint: %w", err)
 		}
 		_, perr := p.project(ctx, tx, events[i:i+1], nil)
 		if perr == nil {
 			continue
 		}
-		if isUnavailable(perr) {
+		if models.IsUnavailable(perr) {
 			return nil, 0, perr
 		}
 		if err := tx.RollbackTo("event").Error; err != nil {
-			return nil, 0, fmt.Errorf("models: projector roll back %s: %w", ev.Stamp.EventID, errors.Join(perr, err))
+			return nil, 0, fmt.Errorf("ingest: projector roll back %s: %w", ev.Stamp.EventID, errors.Join(perr, err))
 		}
 		if err := parkEvent(tx, bySeq[ev.Seq], perr); err != nil {
 			return nil, 0, err
@@ -373,7 +374,7 @@ func (p *Projector) afterCommit(rows []logRow, parked int) {
 		p.log.Error("Events parked: the projections could not take them; a rebuild retries them", slog.Int("count", parked))
 	}
 	// Pages showing users, accounts or the overview refresh.
-	p.store.publish(Change{Kind: ChangeProjection, ID: rows[len(rows)-1].Seq, At: time.Now().UTC()})
+	p.eventLog.publish(models.Change{Kind: models.ChangeProjection, ID: rows[len(rows)-1].Seq, At: time.Now().UTC()})
 	if lag := time.Since(rows[len(rows)-1].ReceivedAt); lag > p.opts.LagWarn && time.Since(p.lastWarn) > 10*time.Second {
 		p.lastWarn = time.Now()
 		p.log.Warn("Projections are behind the event log", slog.Duration("lag", lag.Round(time.Second)),
@@ -397,20 +398,20 @@ func (p *Projector) project(ctx context.Context, tx *gorm.DB, events []Projected
 	}
 	pr, err := loadProjection(ctx, tx, touchedBy(events), cache)
 	if err != nil {
-		return nil, fmt.Errorf("models: project: %w", err)
+		return nil, fmt.Errorf("ingest: project: %w", err)
 	}
 	before := pr.loaded()
 	for _, ev := range events {
 		pr.apply(ev)
 	}
 	if err := pr.save(tx, before); err != nil {
-		return nil, fmt.Errorf("models: project: %w", err)
+		return nil, fmt.Errorf("ingest: project: %w", err)
 	}
-	if err := p.store.saveHourly(tx, pr.hourly); err != nil {
-		return nil, fmt.Errorf("models: project: %w", err)
+	if err := models.SaveHourly(tx, pr.hourly); err != nil {
+		return nil, fmt.Errorf("ingest: project: %w", err)
 	}
 	if err := p.gaps.project(tx, events); err != nil {
-		return nil, fmt.Errorf("models: project: %w", err)
+		return nil, fmt.Errorf("ingest: project: %w", err)
 	}
 	return pr, nil
 }
@@ -427,7 +428,7 @@ func decodeLog(rows []logRow) ([]ProjectedEvent, []poisonedRow) {
 	events := make([]ProjectedEvent, 0, len(rows))
 	var bad []poisonedRow
 	for _, r := range rows {
-		ev, err := projectedFromStored(Event{Seq: r.Seq, UserKey: r.UserKey, Flags: r.Flags, Body: r.Body})
+		ev, err := projectedFromStored(models.Event{Seq: r.Seq, UserKey: r.UserKey, Flags: r.Flags, Body: r.Body})
 		if err != nil {
 			bad = append(bad, poisonedRow{row: r, err: err})
 			continue

@@ -1,9 +1,10 @@
-package models
+package ingest
 
 import (
 	"context"
 	"fmt"
 	"reflect"
+	"smiledash/models"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -12,14 +13,14 @@ import (
 // rowValues holds projection rows by value, one map per table: a copy that
 // later changes to a projection's rows cannot reach.
 type rowValues struct {
-	users         map[int64]SmileUser
-	accounts      map[string]Account
-	archives      map[string]Archive
-	invites       map[string]Invite
-	tasks         map[taskKey]Task
-	data          map[dataKey]DataAvailability
-	records       map[string]Record
-	verifications map[string]Verification
+	users         map[int64]models.SmileUser
+	accounts      map[string]models.Account
+	archives      map[string]models.Archive
+	invites       map[string]models.Invite
+	tasks         map[taskKey]models.Task
+	data          map[dataKey]models.DataAvailability
+	records       map[string]models.Record
+	verifications map[string]models.Verification
 }
 
 // projectionCache keeps projection rows the writer has committed, so a batch
@@ -33,9 +34,9 @@ const maxCachedRows = 100_000
 
 func newProjectionCache() *projectionCache {
 	return &projectionCache{
-		users: map[int64]SmileUser{}, accounts: map[string]Account{}, archives: map[string]Archive{},
-		invites: map[string]Invite{}, tasks: map[taskKey]Task{}, data: map[dataKey]DataAvailability{},
-		records: map[string]Record{}, verifications: map[string]Verification{},
+		users: map[int64]models.SmileUser{}, accounts: map[string]models.Account{}, archives: map[string]models.Archive{},
+		invites: map[string]models.Invite{}, tasks: map[taskKey]models.Task{}, data: map[dataKey]models.DataAvailability{},
+		records: map[string]models.Record{}, verifications: map[string]models.Verification{},
 	}
 }
 
@@ -81,36 +82,36 @@ func loadProjection(ctx context.Context, tx *gorm.DB, t touched, cache *projecti
 		cache = newProjectionCache() // an empty cache misses everything
 	}
 	q := tx.WithContext(ctx)
-	if err := loadRows(q, "user_key IN ?", fromCache(cache.users, t.users, p.users), p.users, func(r *SmileUser) int64 { return r.UserKey }); err != nil {
+	if err := loadRows(q, "user_key IN ?", fromCache(cache.users, t.users, p.users), p.users, func(r *models.SmileUser) int64 { return r.UserKey }); err != nil {
 		return nil, fmt.Errorf("load users: %w", err)
 	}
 	missingAccounts := fromCache(cache.accounts, t.accounts, p.accounts)
-	if err := loadRows(q, "id IN ?", missingAccounts, p.accounts, func(r *Account) string { return r.ID }); err != nil {
+	if err := loadRows(q, "id IN ?", missingAccounts, p.accounts, func(r *models.Account) string { return r.ID }); err != nil {
 		return nil, fmt.Errorf("load accounts: %w", err)
 	}
 	// Data rows are loaded per account: a cached account has all its data rows
 	// cached, an uncached one has them loaded here.
 	fromCache(cache.data, t.data, p.data)
-	if err := loadRows(q, "account_id IN ?", missingAccounts, p.data, func(r *DataAvailability) dataKey { return dataKey{r.AccountID, r.Datapoint} }); err != nil {
+	if err := loadRows(q, "account_id IN ?", missingAccounts, p.data, func(r *models.DataAvailability) dataKey { return dataKey{r.AccountID, r.Datapoint} }); err != nil {
 		return nil, fmt.Errorf("load data availability: %w", err)
 	}
-	if err := loadRows(q, "id IN ?", fromCache(cache.archives, t.archives, p.archives), p.archives, func(r *Archive) string { return r.ID }); err != nil {
+	if err := loadRows(q, "id IN ?", fromCache(cache.archives, t.archives, p.archives), p.archives, func(r *models.Archive) string { return r.ID }); err != nil {
 		return nil, fmt.Errorf("load archives: %w", err)
 	}
-	if err := loadRows(q, "id IN ?", fromCache(cache.invites, t.invites, p.invites), p.invites, func(r *Invite) string { return r.ID }); err != nil {
+	if err := loadRows(q, "id IN ?", fromCache(cache.invites, t.invites, p.invites), p.invites, func(r *models.Invite) string { return r.ID }); err != nil {
 		return nil, fmt.Errorf("load invites: %w", err)
 	}
-	if err := loadRows(q, "id IN ?", fromCache(cache.records, t.records, p.records), p.records, func(r *Record) string { return r.ID }); err != nil {
+	if err := loadRows(q, "id IN ?", fromCache(cache.records, t.records, p.records), p.records, func(r *models.Record) string { return r.ID }); err != nil {
 		return nil, fmt.Errorf("load records: %w", err)
 	}
-	if err := loadRows(q, "id IN ?", fromCache(cache.verifications, t.verifications, p.verifications), p.verifications, func(r *Verification) string { return r.ID }); err != nil {
+	if err := loadRows(q, "id IN ?", fromCache(cache.verifications, t.verifications, p.verifications), p.verifications, func(r *models.Verification) string { return r.ID }); err != nil {
 		return nil, fmt.Errorf("load verifications: %w", err)
 	}
 	var sources []string
 	for _, k := range fromCache(cache.tasks, t.tasks, p.tasks) {
 		sources = append(sources, k.sourceID)
 	}
-	if err := loadRows(q, "source_id IN ?", uniq(sources), p.tasks, func(r *Task) taskKey { return taskKey{r.SourceID, r.TaskType} }); err != nil {
+	if err := loadRows(q, "source_id IN ?", uniq(sources), p.tasks, func(r *models.Task) taskKey { return taskKey{r.SourceID, r.TaskType} }); err != nil {
 		return nil, fmt.Errorf("load tasks: %w", err)
 	}
 	return p, nil

@@ -1,9 +1,10 @@
-package models
+package ingest
 
 import (
 	"context"
 	"fmt"
 	"reflect"
+	"smiledash/models"
 	"strconv"
 	"strings"
 	"time"
@@ -38,20 +39,20 @@ const effectsCap = 20_000
 // order, which is what the stored projections reflect, even when the event
 // arrived late. The replay reads the user's events on the (user_key,
 // created_at, seq) index, newest effectsCap first.
-func (s *Store) EventEffects(ctx context.Context, ev Event) (Effects, error) {
+func (l *Log) EventEffects(ctx context.Context, ev models.Event) (Effects, error) {
 	target, err := projectedFromStored(ev)
 	if err != nil {
-		return Effects{}, fmt.Errorf("models: effects of event %d: %w", ev.Seq, err)
+		return Effects{}, fmt.Errorf("ingest: effects of event %d: %w", ev.Seq, err)
 	}
-	db := s.db.WithContext(ctx).Select("seq", "user_key", "flags", "body").Order("created_at DESC, seq DESC").Limit(effectsCap + 1)
+	db := l.db.WithContext(ctx).Select("seq", "user_key", "flags", "body").Order("created_at DESC, seq DESC").Limit(effectsCap + 1)
 	if ev.UserKey != nil {
 		db = db.Where("user_key = ? AND created_at <= ? AND seq <> ?", *ev.UserKey, ev.CreatedAt, ev.Seq)
 	} else {
 		db = db.Where("user_key IS NULL AND created_at <= ? AND seq <> ?", ev.CreatedAt, ev.Seq)
 	}
-	var rows []Event
+	var rows []models.Event
 	if err := db.Find(&rows).Error; err != nil {
-		return Effects{}, fmt.Errorf("models: replay before event %d: %w", ev.Seq, err)
+		return Effects{}, fmt.Errorf("ingest: replay before event %d: %w", ev.Seq, err)
 	}
 	out := Effects{}
 	if len(rows) > effectsCap {
@@ -61,7 +62,7 @@ func (s *Store) EventEffects(ctx context.Context, ev Event) (Effects, error) {
 	for _, row := range rows {
 		pe, err := projectedFromStored(row)
 		if err != nil {
-			return Effects{}, fmt.Errorf("models: replay before event %d: %w", ev.Seq, err)
+			return Effects{}, fmt.Errorf("ingest: replay before event %d: %w", ev.Seq, err)
 		}
 		if target.Stamp.After(pe.Stamp) {
 			p.apply(pe)

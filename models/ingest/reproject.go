@@ -1,4 +1,4 @@
-package models
+package ingest
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"smiledash/migrations"
+	"smiledash/models"
 )
 
 // projectionTables are rebuilt from the event log by Reproject.
@@ -26,38 +27,38 @@ var projectionTables = []string{
 // 503 past the ingest timeout on SQLite; on PostgreSQL only the projector
 // waits, for the projection lock). StopRebuilds cancels it: it then rolls back
 // and changes nothing.
-func (s *Store) Reproject(ctx context.Context) (n int, err error) {
-	ctx, done, err := s.rebuilds.start(ctx)
+func (l *Log) Reproject(ctx context.Context) (n int, err error) {
+	ctx, done, err := l.rebuilds.start(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer done()
-	pr := s.newProjector(ProjectorOptions{})
-	tx := s.writer.WithContext(ctx).Begin()
+	pr := l.newProjector(ProjectorOptions{})
+	tx := l.writer.WithContext(ctx).Begin()
 	if tx.Error != nil {
-		return 0, fmt.Errorf("models: reproject begin: %w", tx.Error)
+		return 0, fmt.Errorf("ingest: reproject begin: %w", tx.Error)
 	}
 	defer func() {
 		if err != nil {
 			_ = tx.Rollback().Error
-			err = fmt.Errorf("models: reproject: %w", err)
+			err = fmt.Errorf("ingest: reproject: %w", err)
 			return
 		}
-		s.rebuilds.hook(ctx, beforeRebuildCommit)
+		l.rebuilds.hook(ctx, beforeRebuildCommit)
 		if err = tx.Commit().Error; err != nil {
-			err = fmt.Errorf("models: reproject commit: %w", err)
+			err = fmt.Errorf("ingest: reproject commit: %w", err)
 			return
 		}
-		s.rebuilds.hook(ctx, afterRebuildCommit)
+		l.rebuilds.hook(ctx, afterRebuildCommit)
 	}()
-	if _, err := s.lockProjections(tx, true); err != nil {
+	if _, err := l.store.LockProjections(tx, true); err != nil {
 		return 0, err
 	}
-	s.rebuilds.hook(ctx, rebuildLocked)
+	l.rebuilds.hook(ctx, rebuildLocked)
 	// On PostgreSQL, replay the events of every finished transaction; the
 	// projector takes the rest from there.
 	var horizon string
-	if s.dialect == migrations.Postgres {
+	if l.dialect == migrations.Postgres {
 		if err := tx.Raw("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").Scan(&horizon).Error; err != nil {
 			return 0, fmt.Errorf("read the log horizon: %w", err)
 		}
@@ -68,7 +69,7 @@ func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 		}
 	}
 	// Reconciliation: reopen every claim's gap; the replay closes them (gaps.go).
-	if err := resetGaps(tx); err != nil {
+	if err := models.ResetGaps(tx); err != nil {
 		return 0, err
 	}
 	err = tx.Exec("UPDATE smile_users SET created_at = NULL, first_seen_at = NULL, last_seen_at = NULL, " +
@@ -82,8 +83,8 @@ func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 	// overview's counters take an account's provider from its row as it
 	// stands, so the same order gives the same counts.
 	const chunk = 2000
-	end := logPosition{Owner: ownerRebuild} // a projector's cache is stale now
-	legacy := true                          // PostgreSQL: still on the events without tx
+	end := models.LogPosition{Owner: models.OwnerRebuild} // a projector's cache is stale now
+	legacy := true                                        // PostgreSQL: still on the events without tx
 	for {
 		var rows []logRow
 		q := tx.Table("events").Select("seq", "event_id", "user_key", "flags", "body", "received_at").Limit(chunk)
@@ -118,9 +119,9 @@ func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 		if err != nil {
 			return n, fmt.Errorf("log horizon %q: %w", horizon, err)
 		}
-		end = logPosition{Tx: h, Seq: 0, Owner: ownerRebuild}
+		end = models.LogPosition{Tx: h, Seq: 0, Owner: models.OwnerRebuild}
 	}
-	if err := s.setProjectorPosition(tx, end); err != nil {
+	if err := l.store.SetProjectorPosition(tx, end); err != nil {
 		return n, err
 	}
 	return n, nil
@@ -128,8 +129,8 @@ func (s *Store) Reproject(ctx context.Context) (n int, err error) {
 
 // projectedFromStored decodes a stored event again from its raw body, as
 // Submit decoded it (a NUL in a text field reads U+FFFD).
-func projectedFromStored(row Event) (ProjectedEvent, error) {
-	env, err := parseStorable(row.Body)
+func projectedFromStored(row models.Event) (ProjectedEvent, error) {
+	env, err := models.ParseStoredBody(row.Body)
 	if err != nil {
 		return ProjectedEvent{}, fmt.Errorf("stored event %d no longer parses: %w", row.Seq, err)
 	}
@@ -141,7 +142,7 @@ func projectedFromStored(row Event) (ProjectedEvent, error) {
 }
 
 // ErrRebuildsStopped is returned by Reproject once StopRebuilds has been called.
-var ErrRebuildsStopped = errors.New("models: rebuilds are stopped: the server is shutting down")
+var ErrRebuildsStopped = errors.New("ingest: rebuilds are stopped: the server is shutting down")
 
 // rebuildStage names a point of a rebuild where tests may pause it.
 type rebuildStage int
@@ -196,8 +197,8 @@ func (g *rebuildGate) hook(ctx context.Context, stage rebuildStage) {
 // have returned (rolled back, or committed if they were already committing),
 // or until ctx ends. Call it at shutdown, before closing the ingester and the
 // store, so no rebuild is abandoned mid-flight.
-func (s *Store) StopRebuilds(ctx context.Context) error {
-	g := &s.rebuilds
+func (l *Log) StopRebuilds(ctx context.Context) error {
+	g := &l.rebuilds
 	g.mu.Lock()
 	g.stopped = true
 	for _, cancel := range g.cancels {
@@ -213,6 +214,6 @@ func (s *Store) StopRebuilds(ctx context.Context) error {
 	case <-finished:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("models: wait for rebuilds: %w", ctx.Err())
+		return fmt.Errorf("ingest: wait for rebuilds: %w", ctx.Err())
 	}
 }

@@ -1,4 +1,4 @@
-package models
+package ingest
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"smiledash/migrations"
+	"smiledash/models"
 	"smiledash/smile"
 
 	"gorm.io/gorm"
@@ -65,10 +66,10 @@ type EraseRequest struct {
 
 // ErrRevokeRefused is wrapped when Smile did not revoke an account; nothing
 // was erased then.
-var ErrRevokeRefused = errors.New("models: revoking at Smile failed, so nothing was erased")
+var ErrRevokeRefused = errors.New("ingest: revoking at Smile failed, so nothing was erased")
 
 // ErrNothingToErase is returned when no user, event or link has the id.
-var ErrNothingToErase = fmt.Errorf("models: no user, event or connect link has that Smile user id: %w", ErrNotFound)
+var ErrNothingToErase = fmt.Errorf("ingest: no user, event or connect link has that Smile user id: %w", models.ErrNotFound)
 
 // EraseUser removes everything stored about one end user, in one transaction,
 // and records an audit entry without personal data in the same commit: their
@@ -79,16 +80,16 @@ var ErrNothingToErase = fmt.Errorf("models: no user, event or connect link has t
 // stays as a tombstone ("erased-<key>", nothing projected) because other
 // replicas' ingest writers may still map the id to its key; webhooks Smile
 // sends later for the same id are stored anew.
-func (s *Store) EraseUser(ctx context.Context, req EraseRequest) (ErasureReport, error) {
+func (l *Log) EraseUser(ctx context.Context, req EraseRequest) (ErasureReport, error) {
 	id := strings.TrimSpace(req.SmileUserID)
 	if id == "" || strings.ContainsRune(id, 0) {
-		return ErasureReport{}, fmt.Errorf("models: erase user: a Smile user id is required")
+		return ErasureReport{}, fmt.Errorf("ingest: erase user: a Smile user id is required")
 	}
 	if req.Now.IsZero() {
 		req.Now = time.Now()
 	}
 	report := ErasureReport{UserKey: ErasureKey(id), Removed: map[string]int64{}}
-	key, found, err := s.erasureSubject(ctx, id)
+	key, found, err := l.erasureSubject(ctx, id)
 	if err != nil {
 		return report, err
 	}
@@ -96,52 +97,52 @@ func (s *Store) EraseUser(ctx context.Context, req EraseRequest) (ErasureReport,
 		return report, ErrNothingToErase
 	}
 	if req.Revoker != nil {
-		if report.RevokedAtSmile, err = s.revokeAtSmile(ctx, req.Revoker, id, key); err != nil {
+		if report.RevokedAtSmile, err = l.revokeAtSmile(ctx, req.Revoker, id, key); err != nil {
 			return report, err
 		}
 	}
-	tx := s.writer.WithContext(ctx).Begin()
+	tx := l.writer.WithContext(ctx).Begin()
 	if tx.Error != nil {
-		return report, fmt.Errorf("models: erase user: begin: %w", tx.Error)
+		return report, fmt.Errorf("ingest: erase user: begin: %w", tx.Error)
 	}
-	if err := s.eraseIn(tx, id, key, &report, req); err != nil {
+	if err := l.eraseIn(tx, id, key, &report, req); err != nil {
 		_ = tx.Rollback().Error
-		return report, fmt.Errorf("models: erase user: %w", err)
+		return report, fmt.Errorf("ingest: erase user: %w", err)
 	}
 	if err := tx.Commit().Error; err != nil {
-		return report, fmt.Errorf("models: erase user: commit: %w", err)
+		return report, fmt.Errorf("ingest: erase user: commit: %w", err)
 	}
 	return report, nil
 }
 
 // erasureSubject finds the user's key (0 when only connect links name the id)
 // and whether there is anything to erase.
-func (s *Store) erasureSubject(ctx context.Context, id string) (key int64, found bool, err error) {
-	db := s.db.WithContext(ctx)
+func (l *Log) erasureSubject(ctx context.Context, id string) (key int64, found bool, err error) {
+	db := l.db.WithContext(ctx)
 	var keys []int64
-	if err := db.Model(&SmileUser{}).Where("id = ?", id).Pluck("user_key", &keys).Error; err != nil {
-		return 0, false, fmt.Errorf("models: erase user: find user: %w", err)
+	if err := db.Model(&models.SmileUser{}).Where("id = ?", id).Pluck("user_key", &keys).Error; err != nil {
+		return 0, false, fmt.Errorf("ingest: erase user: find user: %w", err)
 	}
 	if len(keys) > 0 {
 		return keys[0], true, nil
 	}
 	var links int64
 	if err := db.Table("connect_links").Where("smile_user_id = ?", id).Count(&links).Error; err != nil {
-		return 0, false, fmt.Errorf("models: erase user: find links: %w", err)
+		return 0, false, fmt.Errorf("ingest: erase user: find links: %w", err)
 	}
 	return 0, links > 0, nil
 }
 
 // revokeAtSmile deletes at Smile every account we know of the user and every
 // account Smile lists for them. Accounts Smile no longer has count as gone.
-func (s *Store) revokeAtSmile(ctx context.Context, r AccountRevoker, id string, key int64) (int, error) {
+func (l *Log) revokeAtSmile(ctx context.Context, r AccountRevoker, id string, key int64) (int, error) {
 	ids := map[string]bool{}
 	var ours []string
 	// From the log, not the projections: an account whose events the
 	// projector has not reached yet is the user's all the same.
-	if err := s.db.WithContext(ctx).Model(&Event{}).Distinct("account_id").
+	if err := l.db.WithContext(ctx).Model(&models.Event{}).Distinct("account_id").
 		Where("user_key = ? AND account_id <> ''", key).Pluck("account_id", &ours).Error; err != nil {
-		return 0, fmt.Errorf("models: erase user: list accounts: %w", err)
+		return 0, fmt.Errorf("ingest: erase user: list accounts: %w", err)
 	}
 	for _, a := range ours {
 		ids[a] = true
@@ -166,30 +167,30 @@ func (s *Store) revokeAtSmile(ctx context.Context, r AccountRevoker, id string, 
 // eraseIn runs the erasure steps in tx.
 // The user's events the projector has not reached are deleted unprojected:
 // only the projected ones are taken out of the counters.
-func (s *Store) eraseIn(tx *gorm.DB, id string, key int64, report *ErasureReport, req EraseRequest) error {
+func (l *Log) eraseIn(tx *gorm.DB, id string, key int64, report *ErasureReport, req EraseRequest) error {
 	// The projection lock: no replica projects this user meanwhile.
-	if _, err := s.lockProjections(tx, true); err != nil {
+	if _, err := l.store.LockProjections(tx, true); err != nil {
 		return err
 	}
-	pos, err := s.projectorPosition(tx)
+	pos, err := l.store.ProjectorPosition(tx)
 	if err != nil {
 		return err
 	}
 	// Projectors cache projection rows; this user's are going.
-	if err := s.claimProjections(tx, ownerErase); err != nil {
+	if err := l.store.ClaimProjections(tx, models.OwnerErase); err != nil {
 		return err
 	}
-	if err := s.uncountEvents(tx, key, pos); err != nil {
+	if err := l.uncountEvents(tx, key, pos); err != nil {
 		return err
 	}
-	if err := s.uncountHours(tx, key, pos); err != nil {
+	if err := l.uncountHours(tx, key, pos); err != nil {
 		return err
 	}
 	contains := "instr(%s, ?) > 0"
-	if s.dialect == migrations.Postgres {
+	if l.dialect == migrations.Postgres {
 		contains = "strpos(%s, ?) > 0"
 	}
-	for _, step := range erasureSteps(contains, s.dialect != migrations.Postgres) {
+	for _, step := range erasureSteps(contains, l.dialect != migrations.Postgres) {
 		args := step.args(id, key)
 		res := tx.Exec("DELETE FROM "+step.table+" WHERE "+step.where, args...)
 		if res.Error != nil {
@@ -216,8 +217,8 @@ const tombstoneUser = "UPDATE smile_users SET id = ?, created_at = NULL, first_s
 // uncountEvents takes the user's projected events out of the per-type
 // counts; a type left with none loses its row, as a rebuild would not create
 // it.
-func (s *Store) uncountEvents(tx *gorm.DB, key int64, pos logPosition) error {
-	cond, args := s.projectedBy(pos)
+func (l *Log) uncountEvents(tx *gorm.DB, key int64, pos models.LogPosition) error {
+	cond, args := l.store.ProjectedBy(pos)
 	var counts []struct {
 		Type string `gorm:"column:type"`
 		N    int64  `gorm:"column:n"`
@@ -244,9 +245,9 @@ func (s *Store) uncountEvents(tx *gorm.DB, key int64, pos logPosition) error {
 // event's provider comes from its account row, and accounts belong to one
 // user, so the replay gives the same keys as the rebuild did. A row left with
 // none is dropped, as a rebuild would not create it.
-func (s *Store) uncountHours(tx *gorm.DB, key int64, pos logPosition) error {
-	cond, args := s.projectedBy(pos)
-	var rows []Event
+func (l *Log) uncountHours(tx *gorm.DB, key int64, pos models.LogPosition) error {
+	cond, args := l.store.ProjectedBy(pos)
+	var rows []models.Event
 	if err := tx.Select("seq", "user_key", "flags", "body").
 		Where("user_key = ?", key).Where(cond, args...).Order("seq").Find(&rows).Error; err != nil {
 		return fmt.Errorf("read events to uncount: %w", err)
@@ -261,13 +262,13 @@ func (s *Store) uncountHours(tx *gorm.DB, key int64, pos logPosition) error {
 	}
 	for k, n := range p.hourly {
 		day := k
-		day.hour = k.hour / 86400 * 86400
+		day.Hour = k.Hour / 86400 * 86400
 		for _, c := range []struct {
 			table, column string
 			at            int64
-		}{{"event_hourly", "hour", k.hour}, {"event_daily", "day", day.hour}} {
+		}{{"event_hourly", "hour", k.Hour}, {"event_daily", "day", day.Hour}} {
 			q := "UPDATE " + c.table + " SET stored = stored - ? WHERE " + c.column + " = ? AND type = ? AND provider_id = ? AND error_code = ?"
-			if err := tx.Exec(q, n, c.at, k.typ, k.provider, k.code).Error; err != nil {
+			if err := tx.Exec(q, n, c.at, k.Type, k.Provider, k.Code).Error; err != nil {
 				return fmt.Errorf("uncount %s: %w", c.table, err)
 			}
 		}

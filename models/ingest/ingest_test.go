@@ -1,65 +1,23 @@
-package models_test
+package ingest_test
 
 import (
 	"context"
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
-	"smiledash/smile"
 	"smiledash/smile/smiletest"
 )
 
-func newIngester(t *testing.T, s *models.Store) *models.Ingester {
-	t.Helper()
-	in, err := s.NewIngester(models.IngestOptions{})
-	if err != nil {
-		t.Fatalf("new ingester: %v", err)
-	}
-	t.Cleanup(func() { _ = in.Close(context.Background()) })
-	return in
-}
-
-func incoming(t testing.TB, body []byte) *models.Incoming {
-	t.Helper()
-	env, err := smile.ParseEnvelope(body)
-	if err != nil {
-		t.Fatalf("parse: %v", err)
-	}
-	return &models.Incoming{Envelope: env, Body: body, SourceIP: "18.142.61.230", ReceivedAt: time.Now()}
-}
-
-func submit(t testing.TB, in *models.Ingester, body []byte) models.Result {
-	t.Helper()
-	res, err := in.Submit(context.Background(), incoming(t, body))
-	if err != nil {
-		t.Fatalf("submit: %v", err)
-	}
-	// The projections follow the acknowledgement; these tests read them next.
-	if err := in.SyncProjections(context.Background()); err != nil {
-		t.Fatalf("sync projections: %v", err)
-	}
-	return res
-}
-
-func fixtureBodies() [][]byte {
-	var out [][]byte
-	for _, typ := range smiletest.EventTypes() {
-		out = append(out, smiletest.Event(typ))
-	}
-	return out
-}
-
 func TestIngest_FixturesProjectState(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
-		for _, body := range fixtureBodies() {
-			if got := submit(t, in, body); got != models.Stored {
+		in := storetest.Writer(t, s)
+		for _, body := range storetest.FixtureBodies() {
+			if got := storetest.Submit(t, in, body); got != ingest.Stored {
 				t.Fatalf("got result %v, want Stored", got)
 			}
 		}
@@ -149,14 +107,14 @@ func TestIngest_FixturesProjectState(t *testing.T) {
 
 func TestIngest_DuplicateStoredOnceAndCounted(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		body := smiletest.Event("ACCOUNT_CONNECTED")
 		const copies = 64
 		var wg sync.WaitGroup
-		results := make(chan models.Result, copies)
+		results := make(chan ingest.Result, copies)
 		for range copies {
 			wg.Go(func() {
-				res, err := in.Submit(context.Background(), incoming(t, body))
+				res, err := in.Submit(context.Background(), storetest.Incoming(t, body))
 				if err != nil {
 					t.Errorf("submit: %v", err)
 				}
@@ -167,7 +125,7 @@ func TestIngest_DuplicateStoredOnceAndCounted(t *testing.T) {
 		close(results)
 		stored := 0
 		for r := range results {
-			if r == models.Stored {
+			if r == ingest.Stored {
 				stored++
 			}
 		}
@@ -181,8 +139,7 @@ func TestIngest_DuplicateStoredOnceAndCounted(t *testing.T) {
 		if ev.Deliveries != copies || string(ev.Body) != string(body) {
 			t.Errorf("got %d deliveries (body equal: %v), want %d and the exact body", ev.Deliveries, string(ev.Body) == string(body), copies)
 		}
-		var dups int64
-		s.DB().Model(&models.Delivery{}).Where("outcome = ?", models.OutcomeDuplicate).Count(&dups)
+		dups := storetest.Count(t, s.DB().Model(&models.Delivery{}).Where("outcome = ?", models.OutcomeDuplicate))
 		if dups != copies-1 {
 			t.Errorf("got %d duplicate delivery records, want %d", dups, copies-1)
 		}
@@ -199,10 +156,10 @@ func TestIngest_DuplicateStoredOnceAndCounted(t *testing.T) {
 
 func TestIngest_LateOlderEventDoesNotMoveStateBack(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
-		submit(t, in, smiletest.Event("ACCOUNT_DISCONNECTED"))
-		submit(t, in, smiletest.Event("ACCOUNT_CONNECTED"))
-		submit(t, in, smiletest.Event("ACCOUNT_CREATED"))
+		in := storetest.Writer(t, s)
+		storetest.Submit(t, in, smiletest.Event("ACCOUNT_DISCONNECTED"))
+		storetest.Submit(t, in, smiletest.Event("ACCOUNT_CONNECTED"))
+		storetest.Submit(t, in, smiletest.Event("ACCOUNT_CREATED"))
 		var acc models.Account
 		if err := s.DB().Where("id = ?", smiletest.FixtureAccountID).Take(&acc).Error; err != nil {
 			t.Fatal(err)
@@ -218,9 +175,9 @@ func TestIngest_LateOlderEventDoesNotMoveStateBack(t *testing.T) {
 
 func TestIngest_UnknownTypeStored(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		body := []byte(`{"id":"et-new-1","version":2,"type":"PAYSLIP_GENERATED","createdAt":"2026-05-01T00:00:00Z","data":{"userId":"u-x","accountId":"a-x"}}`)
-		if got := submit(t, in, body); got != models.Stored {
+		if got := storetest.Submit(t, in, body); got != ingest.Stored {
 			t.Fatalf("got %v, want Stored", got)
 		}
 		var ev models.Event
@@ -238,31 +195,31 @@ func TestIngest_UnknownTypeStored(t *testing.T) {
 // log and requires identical tables.
 func TestReproject_MatchesIncremental(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
-		bodies := append(fixtureBodies(), syntheticHistory(40)...)
+		in := storetest.Writer(t, s)
+		bodies := append(storetest.FixtureBodies(), storetest.SyntheticHistory(40)...)
 		rng := rand.New(rand.NewPCG(1, 2))
 		rng.Shuffle(len(bodies), func(i, j int) { bodies[i], bodies[j] = bodies[j], bodies[i] })
 		var wg sync.WaitGroup
 		for w := range 8 {
 			wg.Go(func() {
 				for i := w; i < len(bodies); i += 8 {
-					submit(t, in, bodies[i])
+					storetest.Submit(t, in, bodies[i])
 					if i%5 == 0 {
-						submit(t, in, bodies[i])
+						storetest.Submit(t, in, bodies[i])
 					}
 				}
 			})
 		}
 		wg.Wait()
-		before := dumpProjections(t, s)
-		n, err := s.Reproject(context.Background())
+		before := storetest.DumpProjections(t, s)
+		n, err := ingest.New(s).Reproject(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n != len(bodies) {
 			t.Errorf("replayed %d events, want %d", n, len(bodies))
 		}
-		after := dumpProjections(t, s)
+		after := storetest.DumpProjections(t, s)
 		if before != after {
 			t.Errorf("rebuilt projections differ from incremental ones:\n--- incremental\n%s\n--- rebuilt\n%s", before, after)
 		}
@@ -270,46 +227,4 @@ func TestReproject_MatchesIncremental(t *testing.T) {
 			t.Error("dump holds no connected account; the test data is too thin")
 		}
 	})
-}
-
-// syntheticHistory makes n users' worth of account histories with some
-// deliberately tied timestamps, so ordering by id is exercised.
-func syntheticHistory(users int) [][]byte {
-	var out [][]byte
-	base := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
-	seq := 0
-	add := func(typ string, at time.Time, data string) {
-		seq++
-		out = append(out, fmt.Appendf(nil, `{"id":"et-syn-%06d","version":1,"type":%q,"createdAt":%q,"data":%s}`,
-			seq, typ, at.Format(time.RFC3339), data))
-	}
-	for u := range users {
-		user := fmt.Sprintf("synth-%032d", u)
-		acc := fmt.Sprintf("a-%032d", u)
-		at := base.Add(time.Duration(u) * time.Minute)
-		ids := fmt.Sprintf(`"userId":%q,"accountId":%q,"providers":["prov%d"]`, user, acc, u%3)
-		add("USER_CREATED", at, fmt.Sprintf(`{"userId":%q}`, user))
-		add("ACCOUNT_CREATED", at.Add(time.Second), "{"+ids+"}")
-		if u%4 == 0 {
-			add("ACCOUNT_FAILED", at.Add(2*time.Second), "{"+ids+`,"loginName":"l`+fmt.Sprint(u)+`","errorCode":"INVALID_CREDENTIALS","errorMessage":"wrong"}`)
-		}
-		add("ACCOUNT_CONNECTED", at.Add(2*time.Second), "{"+ids+`,"loginName":"login`+fmt.Sprint(u)+`"}`)
-		add("TASK_STARTED", at.Add(3*time.Second), fmt.Sprintf(`{"userId":%q,"sourceId":%q,"sourceType":"ACCOUNT","taskType":"LINK_ACCOUNT","providers":["p"]}`, user, acc))
-		add("INCOMES_ADDED", at.Add(4*time.Second), "{"+ids+`,"count":3}`)
-		add("EMPLOYMENTS_ADDED", at.Add(4*time.Second), "{"+ids+`,"count":1}`)
-		add("TASK_FINISHED", at.Add(5*time.Second), fmt.Sprintf(`{"userId":%q,"sourceId":%q,"sourceType":"ACCOUNT","taskType":"LINK_ACCOUNT","status":"SUCCEEDED","errorCode":null,"providers":["p"],"datapoints":["INCOMES","EMPLOYMENTS"]}`, user, acc))
-		if u%3 == 0 {
-			add("ACCOUNT_DISCONNECTED", at.Add(time.Hour), "{"+ids+"}")
-		}
-	}
-	return out
-}
-
-func dumpProjections(t *testing.T, s *models.Store) string {
-	t.Helper()
-	storetest.Sync(t, s)
-	// The overview's counters are projections too; a rebuild must give them back.
-	return storetest.Dump(t, s, append(storetest.ProjectionQueries(),
-		"SELECT * FROM event_hourly ORDER BY hour, type, provider_id, error_code",
-		"SELECT * FROM event_daily ORDER BY day, type, provider_id, error_code")...)
 }

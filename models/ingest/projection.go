@@ -1,16 +1,17 @@
-package models
+package ingest
 
 import (
 	"cmp"
 	"strings"
 
+	"smiledash/models"
 	"smiledash/smile"
 )
 
 // ProjectedEvent is what the projections read of a stored event.
 type ProjectedEvent struct {
 	Seq     int64 // the event's place in the log; 0 before it is stored
-	Stamp   Stamp
+	Stamp   models.Stamp
 	Type    smile.EventType
 	UserKey int64 // 0 when the event names no user
 	Data    smile.EventData
@@ -24,34 +25,34 @@ type taskKey struct{ sourceID, taskType string }
 type dataKey struct{ accountID, datapoint string }
 
 // projection holds the rows a batch of events touches. apply is a pure function of
-// the rows and the event: every value is either last-writer-wins by Stamp, a
+// the rows and the event: every value is either last-writer-wins by models.Stamp, a
 // minimum or maximum, or a sum, so applying a set of events in any order, or
 // rebuilding from the whole log, gives the same rows.
 type projection struct {
-	users         map[int64]*SmileUser
-	accounts      map[string]*Account
-	archives      map[string]*Archive
-	invites       map[string]*Invite
-	tasks         map[taskKey]*Task
-	data          map[dataKey]*DataAvailability
-	records       map[string]*Record
-	verifications map[string]*Verification
+	users         map[int64]*models.SmileUser
+	accounts      map[string]*models.Account
+	archives      map[string]*models.Archive
+	invites       map[string]*models.Invite
+	tasks         map[taskKey]*models.Task
+	data          map[dataKey]*models.DataAvailability
+	records       map[string]*models.Record
+	verifications map[string]*models.Verification
 	counts        map[string]int64 // stored events per type, added by this batch
 	// hourly is the overview's counters added by this batch (insight-overview
 	// hook; see queries_overview.go).
-	hourly map[hourKey]int64
+	hourly map[models.HourKey]int64
 }
 
 func newProjection() *projection {
 	return &projection{
-		users:         map[int64]*SmileUser{},
-		accounts:      map[string]*Account{},
-		archives:      map[string]*Archive{},
-		invites:       map[string]*Invite{},
-		tasks:         map[taskKey]*Task{},
-		data:          map[dataKey]*DataAvailability{},
-		records:       map[string]*Record{},
-		verifications: map[string]*Verification{},
+		users:         map[int64]*models.SmileUser{},
+		accounts:      map[string]*models.Account{},
+		archives:      map[string]*models.Archive{},
+		invites:       map[string]*models.Invite{},
+		tasks:         map[taskKey]*models.Task{},
+		data:          map[dataKey]*models.DataAvailability{},
+		records:       map[string]*models.Record{},
+		verifications: map[string]*models.Verification{},
 		counts:        map[string]int64{},
 	}
 }
@@ -89,7 +90,7 @@ func (p *projection) applyUser(ev ProjectedEvent) {
 	u, ok := p.users[ev.UserKey]
 	if !ok {
 		// The writer creates the row before projecting; this is a safety net for tests.
-		u = &SmileUser{UserKey: ev.UserKey, ID: ev.Data.Subject()}
+		u = &models.SmileUser{UserKey: ev.UserKey, ID: ev.Data.Subject()}
 		p.users[ev.UserKey] = u
 	}
 	u.EventCount++
@@ -107,7 +108,7 @@ func (p *projection) applyUser(ev ProjectedEvent) {
 func (p *projection) applyAccount(ev ProjectedEvent, id string) {
 	a, ok := p.accounts[id]
 	if !ok {
-		a = &Account{ID: id, UserKey: ev.UserKey, FirstSeenAt: ev.Stamp.At, LastSeenAt: ev.Stamp.At}
+		a = &models.Account{ID: id, UserKey: ev.UserKey, FirstSeenAt: ev.Stamp.At, LastSeenAt: ev.Stamp.At}
 		p.accounts[id] = a
 	}
 	a.EventCount++
@@ -118,13 +119,13 @@ func (p *projection) applyAccount(ev ProjectedEvent, id string) {
 		a.LastSeenAt = ev.Stamp.At
 	}
 	d := ev.Data
-	if prov := d.Provider(); prov != "" && ev.Stamp.unranked().After(stampOf(a.ProviderAt, 0, a.ProviderEventID)) {
+	if prov := d.Provider(); prov != "" && ev.Stamp.Unranked().After(stampOf(a.ProviderAt, 0, a.ProviderEventID)) {
 		a.ProviderID, a.ProviderAt, a.ProviderEventID = prov, timePtr(ev.Stamp.At), ev.Stamp.EventID
 	}
-	if d.LoginName != nil && *d.LoginName != "" && ev.Stamp.unranked().After(stampOf(a.LoginAt, 0, a.LoginEventID)) {
+	if d.LoginName != nil && *d.LoginName != "" && ev.Stamp.Unranked().After(stampOf(a.LoginAt, 0, a.LoginEventID)) {
 		a.LoginName, a.LoginAt, a.LoginEventID = *d.LoginName, timePtr(ev.Stamp.At), ev.Stamp.EventID
 	}
-	if status, ok := accountStatusOf[ev.Type]; ok && ev.Stamp.After(stampOf(a.StatusAt, a.StatusRank, a.StatusEventID)) {
+	if status, ok := models.AccountStatusOf[ev.Type]; ok && ev.Stamp.After(stampOf(a.StatusAt, a.StatusRank, a.StatusEventID)) {
 		a.Status, a.ErrorCode, a.ErrorMessage = status, "", ""
 		if ev.Type == smile.AccountFailed {
 			a.ErrorCode, a.ErrorMessage = deref(d.ErrorCode), deref(d.ErrorMsg)
@@ -132,7 +133,7 @@ func (p *projection) applyAccount(ev ProjectedEvent, id string) {
 		a.StatusAt, a.StatusRank, a.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.Rank, ev.Stamp.EventID
 	}
 	if ev.Type == smile.AccountSyncTaskFinished && d.MonitorStatus != "" &&
-		ev.Stamp.unranked().After(stampOf(a.MonitorAt, 0, a.MonitorEventID)) {
+		ev.Stamp.Unranked().After(stampOf(a.MonitorAt, 0, a.MonitorEventID)) {
 		a.MonitorStatus, a.MonitorAt, a.MonitorEventID = d.MonitorStatus, timePtr(ev.Stamp.At), ev.Stamp.EventID
 	}
 }
@@ -144,7 +145,7 @@ func (p *projection) applyArchive(ev ProjectedEvent) {
 	}
 	a, ok := p.archives[d.ArchiveID]
 	if !ok {
-		a = &Archive{ID: d.ArchiveID, UserKey: ev.UserKey, FirstSeenAt: ev.Stamp.At, LastSeenAt: ev.Stamp.At}
+		a = &models.Archive{ID: d.ArchiveID, UserKey: ev.UserKey, FirstSeenAt: ev.Stamp.At, LastSeenAt: ev.Stamp.At}
 		p.archives[d.ArchiveID] = a
 	}
 	if ev.Stamp.At.Before(a.FirstSeenAt) {
@@ -154,7 +155,7 @@ func (p *projection) applyArchive(ev ProjectedEvent) {
 		a.LastSeenAt = ev.Stamp.At
 	}
 	if ev.Stamp.After(stampOf(a.StatusAt, a.StatusRank, a.StatusEventID)) {
-		a.Status = archiveStatusOf[ev.Type]
+		a.Status = models.ArchiveStatusOf[ev.Type]
 		a.ErrorCode, a.ErrorMessage = "", ""
 		if ev.Type == smile.ArchiveFailed {
 			a.ErrorCode, a.ErrorMessage = deref(d.ErrorCode), deref(d.ErrorMsg)
@@ -170,7 +171,7 @@ func (p *projection) applyInvite(ev ProjectedEvent) {
 	}
 	inv, ok := p.invites[d.InviteID]
 	if !ok {
-		inv = &Invite{ID: d.InviteID, UserKey: ev.UserKey}
+		inv = &models.Invite{ID: d.InviteID, UserKey: ev.UserKey}
 		p.invites[d.InviteID] = inv
 	}
 	if ev.Type == smile.InviteInvited {
@@ -193,7 +194,7 @@ const TaskRunning = "STARTED"
 func taskKeyOf(ev ProjectedEvent) taskKey {
 	key := taskKey{ev.Data.SourceID, ev.Data.TaskType}
 	if ev.Type == smile.AccountSyncTaskFinished && key.taskType == "" {
-		key.taskType = TaskTypeUpdateAccount
+		key.taskType = models.TaskTypeUpdateAccount
 	}
 	return key
 }
@@ -206,7 +207,7 @@ func (p *projection) applyTask(ev ProjectedEvent) {
 	key := taskKeyOf(ev)
 	t, ok := p.tasks[key]
 	if !ok {
-		t = &Task{SourceID: key.sourceID, TaskType: key.taskType, UserKey: ev.UserKey}
+		t = &models.Task{SourceID: key.sourceID, TaskType: key.taskType, UserKey: ev.UserKey}
 		p.tasks[key] = t
 	}
 	if d.SourceType != "" {
@@ -240,7 +241,7 @@ func (p *projection) applyRecord(ev ProjectedEvent) {
 	}
 	r, ok := p.records[d.RecordID]
 	if !ok {
-		r = &Record{ID: d.RecordID, FirstSeenAt: ev.Stamp.At}
+		r = &models.Record{ID: d.RecordID, FirstSeenAt: ev.Stamp.At}
 		p.records[d.RecordID] = r
 	}
 	if ev.Stamp.At.Before(r.FirstSeenAt) {
@@ -248,9 +249,9 @@ func (p *projection) applyRecord(ev ProjectedEvent) {
 	}
 	if ev.Stamp.After(stampOf(r.StatusAt, r.StatusRank, r.StatusEventID)) {
 		r.RecordType = d.RecordType
-		r.Status, r.ResultCode, r.ResultMessage = StatusProcessing, "", ""
+		r.Status, r.ResultCode, r.ResultMessage = models.StatusProcessing, "", ""
 		if ev.Type == smile.RecordCompleted {
-			r.Status, r.ResultCode, r.ResultMessage = cmp.Or(d.Status, StatusCompleted), d.ResultCode, deref(d.ResultMessage)
+			r.Status, r.ResultCode, r.ResultMessage = cmp.Or(d.Status, models.StatusCompleted), d.ResultCode, deref(d.ResultMessage)
 		}
 		r.StatusAt, r.StatusRank, r.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.Rank, ev.Stamp.EventID
 	}
@@ -263,16 +264,16 @@ func (p *projection) applyVerification(ev ProjectedEvent) {
 	}
 	v, ok := p.verifications[d.VerificationID]
 	if !ok {
-		v = &Verification{ID: d.VerificationID, FirstSeenAt: ev.Stamp.At}
+		v = &models.Verification{ID: d.VerificationID, FirstSeenAt: ev.Stamp.At}
 		p.verifications[d.VerificationID] = v
 	}
 	if ev.Stamp.At.Before(v.FirstSeenAt) {
 		v.FirstSeenAt = ev.Stamp.At
 	}
 	if ev.Stamp.After(stampOf(v.StatusAt, v.StatusRank, v.StatusEventID)) {
-		v.Status = StatusProcessing
+		v.Status = models.StatusProcessing
 		if ev.Type == smile.VerificationCompleted {
-			v.Status = StatusCompleted
+			v.Status = models.StatusCompleted
 		}
 		v.ResultCode, v.ResultMessage = d.ResultCode, deref(d.ResultMessage)
 		v.StatusAt, v.StatusRank, v.StatusEventID = timePtr(ev.Stamp.At), ev.Stamp.Rank, ev.Stamp.EventID
@@ -307,15 +308,45 @@ func (p *projection) applyData(ev ProjectedEvent) {
 	}
 }
 
-func (p *projection) dataRow(accountID, point string, ev ProjectedEvent) *DataAvailability {
+func (p *projection) dataRow(accountID, point string, ev ProjectedEvent) *models.DataAvailability {
 	key := dataKey{accountID, point}
 	row, ok := p.data[key]
 	if !ok {
-		row = &DataAvailability{AccountID: accountID, Datapoint: point, UserKey: ev.UserKey, LastUpdatedAt: ev.Stamp.At}
+		row = &models.DataAvailability{AccountID: accountID, Datapoint: point, UserKey: ev.UserKey, LastUpdatedAt: ev.Stamp.At}
 		p.data[key] = row
 	}
 	if ev.Stamp.At.After(row.LastUpdatedAt) {
 		row.LastUpdatedAt = ev.Stamp.At
 	}
 	return row
+}
+
+// newProjectedEvent is what the projections read of an event: its stamp (with
+// its lifecycle rank), type, user and data. flags are those stored with the
+// event; a future-dated event is counted but drives no state.
+func newProjectedEvent(env smile.Envelope, userKey int64, flags string) ProjectedEvent {
+	return ProjectedEvent{
+		Stamp:   models.Stamp{At: env.CreatedAt, Rank: models.LifecycleRank(env.Type, env.Data), EventID: env.ID},
+		Type:    env.Type,
+		UserKey: userKey,
+		Data:    env.Data,
+		Future:  models.HasFlag(flags, smile.FlagCreatedAtFuture),
+	}
+}
+
+// countHour adds ev to the batch's hourly counters. It runs after the event's
+// account row is applied, so account events without a provider of their own
+// are counted under the account's.
+func (p *projection) countHour(ev ProjectedEvent) {
+	provider := ""
+	if id := ev.Data.Account(); id != "" {
+		if a := p.accounts[id]; a != nil {
+			provider = a.ProviderID
+		}
+		provider = cmp.Or(provider, ev.Data.Provider())
+	}
+	if p.hourly == nil {
+		p.hourly = map[models.HourKey]int64{}
+	}
+	p.hourly[models.NewHourKey(ev.Type, ev.Stamp.At, deref(ev.Data.ErrorCode), provider)]++
 }

@@ -1,4 +1,4 @@
-package models_test
+package ingest_test
 
 import (
 	"context"
@@ -7,13 +7,10 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 )
-
-func rawEvent(id, typ string, at time.Time, data string) []byte {
-	return fmt.Appendf(nil, `{"id":%q,"version":1,"type":%q,"createdAt":%q,"data":%s}`, id, typ, at.UTC().Format(time.RFC3339), data)
-}
 
 // TestProjection_SmileVocabulary checks every account and task event type
 // sets Smile's own words: connection statuses, and Smile's TaskType values.
@@ -30,12 +27,12 @@ func TestProjection_SmileVocabulary(t *testing.T) {
 	}
 	tasks = append(tasks, task{"ACCOUNT_SYNC_TASK_FINISHED", "", "SUCCEEDED", models.TaskTypeUpdateAccount, "SUCCEEDED"})
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		for typ := range accounts {
-			submit(t, in, rawEvent("et-voc-"+typ, typ, at, fmt.Sprintf(`{"userId":"u-voc","accountId":"a-%s","providers":["p"]}`, typ)))
+			storetest.Submit(t, in, storetest.RawEvent("et-voc-"+typ, typ, at, fmt.Sprintf(`{"userId":"u-voc","accountId":"a-%s","providers":["p"]}`, typ)))
 		}
 		for i, tk := range tasks {
-			submit(t, in, rawEvent(fmt.Sprintf("et-voc-task-%d", i), tk.typ, at, fmt.Sprintf(
+			storetest.Submit(t, in, storetest.RawEvent(fmt.Sprintf("et-voc-task-%d", i), tk.typ, at, fmt.Sprintf(
 				`{"userId":"u-voc","sourceId":"src-%d","sourceType":"ACCOUNT","taskType":%q,"status":%q}`, i, tk.taskType, tk.status)))
 		}
 		for typ, want := range accounts {
@@ -65,12 +62,12 @@ func TestProjection_SmileVocabulary(t *testing.T) {
 // rebuild.
 func TestProjection_FutureDatedEventDrivesNoState(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		now := time.Now().UTC()
 		data := `{"userId":"u-fut","accountId":"a-fut","providers":["p"]}`
-		submit(t, in, rawEvent("et-fut-1", "ACCOUNT_CONNECTED", now.Add(-time.Hour), data))
-		submit(t, in, rawEvent("et-fut-2", "ACCOUNT_DISCONNECTED", now.Add(72*time.Hour), data))
-		submit(t, in, rawEvent("et-fut-3", "ACCOUNT_FAILED", now.Add(-time.Minute), data))
+		storetest.Submit(t, in, storetest.RawEvent("et-fut-1", "ACCOUNT_CONNECTED", now.Add(-time.Hour), data))
+		storetest.Submit(t, in, storetest.RawEvent("et-fut-2", "ACCOUNT_DISCONNECTED", now.Add(72*time.Hour), data))
+		storetest.Submit(t, in, storetest.RawEvent("et-fut-3", "ACCOUNT_FAILED", now.Add(-time.Minute), data))
 		check := func(stage string) {
 			var acc models.Account
 			if err := s.DB().Where("id = ?", "a-fut").Take(&acc).Error; err != nil {
@@ -95,7 +92,7 @@ func TestProjection_FutureDatedEventDrivesNoState(t *testing.T) {
 		if ok, err := s.EventByEventID(context.Background(), "et-fut-1"); err != nil || ok.Flags != "" {
 			t.Errorf("got flags %q (%v) on a normal event, want none", ok.Flags, err)
 		}
-		if _, err := s.Reproject(context.Background()); err != nil {
+		if _, err := ingest.New(s).Reproject(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		check("rebuilt")
@@ -107,10 +104,10 @@ func TestProjection_FutureDatedEventDrivesNoState(t *testing.T) {
 // count is projected as its number.
 func TestIngest_LooseFieldsReadAndFlagged(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		body := []byte(`{"id":"et-loose","version":1,"type":"INCOMES_ADDED","createdAt":"2026-05-01T08:00:00",` +
 			`"data":{"userId":"u-loose","accountId":"a-loose","providers":["p"],"count":"3"}}`)
-		submit(t, in, body)
+		storetest.Submit(t, in, body)
 		d, err := s.EventByEventID(context.Background(), "et-loose")
 		if err != nil {
 			t.Fatal(err)

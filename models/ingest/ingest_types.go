@@ -1,4 +1,4 @@
-package models
+package ingest
 
 import (
 	"log/slog"
@@ -63,8 +63,8 @@ type BatchReport struct {
 // DefaultIngestTimeout is how long a webhook waits for its commit by default.
 const DefaultIngestTimeout = 10 * time.Second
 
-// IngestOptions tunes the writer.
-type IngestOptions struct {
+// WriterOptions tunes the writer.
+type WriterOptions struct {
 	// MaxBatch caps how many webhooks one transaction commits. The writer takes
 	// whatever is queued up to this, without waiting for more: under load batches
 	// grow by themselves while the previous one is being fsynced.

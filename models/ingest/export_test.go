@@ -1,4 +1,4 @@
-package models
+package ingest
 
 import "context"
 
@@ -10,9 +10,9 @@ const (
 )
 
 // SetRebuildHook makes Reproject call f at each stage, with its context.
-func SetRebuildHook(s *Store, f func(ctx context.Context, stage string)) {
+func SetRebuildHook(l *Log, f func(ctx context.Context, stage string)) {
 	names := map[rebuildStage]string{
 		rebuildLocked: RebuildLocked, beforeRebuildCommit: BeforeRebuildCommit, afterRebuildCommit: AfterRebuildCommit,
 	}
-	s.rebuilds.onStage = func(ctx context.Context, st rebuildStage) { f(ctx, names[st]) }
+	l.rebuilds.onStage = func(ctx context.Context, st rebuildStage) { f(ctx, names[st]) }
 }

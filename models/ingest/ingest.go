@@ -1,4 +1,4 @@
-package models
+package ingest
 
 import (
 	"cmp"
@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime"
 	"smiledash/migrations"
+	"smiledash/models"
 	"sync"
 	"time"
 )
@@ -16,7 +17,7 @@ import (
 const maxCachedUserKeys = 200_000
 
 // ErrIngestClosed is returned by Submit once shutdown has begun.
-var ErrIngestClosed = errors.New("models: ingest is shutting down")
+var ErrIngestClosed = errors.New("ingest: ingest is shutting down")
 
 type pending struct {
 	ctx  context.Context // ends at the submission's deadline
@@ -29,13 +30,13 @@ type outcome struct {
 	err    error
 }
 
-// Ingester is this process's writer of the event log. Handlers Submit
+// Writer is this process's writer of the event log. Handlers Submit
 // verified events and wait; the writer commits whatever is queued in one
 // transaction (group commit), then wakes every waiter and its projector. A
 // handler is answered only after its event is durable; the projections follow.
-type Ingester struct {
-	store      *Store
-	opts       IngestOptions
+type Writer struct {
+	eventLog   *Log
+	opts       WriterOptions
 	log        *slog.Logger
 	queue      chan pending
 	rejections chan Rejection
@@ -51,8 +52,8 @@ type Ingester struct {
 	projector *Projector
 }
 
-// NewIngester starts the writer goroutine. Close stops it after draining.
-func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
+// NewWriter starts the writer goroutine. Close stops it after draining.
+func (l *Log) NewWriter(opts WriterOptions) (*Writer, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
 	}
@@ -70,19 +71,19 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 	}
 	opts.Projector.Logger = cmp.Or(opts.Projector.Logger, opts.Logger)
 	queue := make(chan pending, opts.QueueSize)
-	if opts.Projector.Busy == nil && s.dialect == migrations.SQLite {
+	if opts.Projector.Busy == nil && l.dialect == migrations.SQLite {
 		// Only SQLite's appends wait for the projector (one writer connection).
 		opts.Projector.Busy = func() bool { return len(queue) > 0 }
 	}
-	in := &Ingester{
-		store:      s,
+	in := &Writer{
+		eventLog:   l,
 		opts:       opts,
 		log:        opts.Logger,
 		queue:      queue,
 		rejections: make(chan Rejection, 1024),
 		stopped:    make(chan struct{}),
 		userKeys:   map[string]int64{},
-		projector:  s.StartProjector(opts.Projector),
+		projector:  l.StartProjector(opts.Projector),
 	}
 	go in.run()
 	return in, nil
@@ -94,7 +95,7 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 // holds the writer) it returns an error and the event may still be stored;
 // Smile's retry then finds it as a duplicate. A NUL in the event's text
 // fields is stored as U+FFFD in the projections; the raw body is kept as is.
-func (in *Ingester) Submit(ctx context.Context, inc *Incoming) (Result, error) {
+func (in *Writer) Submit(ctx context.Context, inc *Incoming) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, in.opts.Timeout)
 	defer cancel()
 	p := pending{ctx: ctx, in: storable(inc), done: make(chan outcome, 1)}
@@ -108,20 +109,20 @@ func (in *Ingester) Submit(ctx context.Context, inc *Incoming) (Result, error) {
 		in.mu.RUnlock()
 	case <-ctx.Done():
 		in.mu.RUnlock()
-		return 0, fmt.Errorf("models: ingest queue full: %w", ctx.Err())
+		return 0, fmt.Errorf("ingest: ingest queue full: %w", ctx.Err())
 	}
 	select {
 	case o := <-p.done:
 		return o.result, o.err
 	case <-ctx.Done():
-		return 0, fmt.Errorf("models: ingest not committed in time: %w", ctx.Err())
+		return 0, fmt.Errorf("ingest: ingest not committed in time: %w", ctx.Err())
 	}
 }
 
 // Reject records a refused attempt without blocking the caller. When the writer
 // is behind, rejections are dropped (and reported false) rather than queued
 // without bound: a flood of bad requests must not slow real events.
-func (in *Ingester) Reject(r Rejection) bool {
+func (in *Writer) Reject(r Rejection) bool {
 	in.mu.RLock()
 	defer in.mu.RUnlock()
 	if in.closed {
@@ -136,11 +137,11 @@ func (in *Ingester) Reject(r Rejection) bool {
 }
 
 // QueueDepth is the number of webhooks waiting for the writer.
-func (in *Ingester) QueueDepth() int { return len(in.queue) }
+func (in *Writer) QueueDepth() int { return len(in.queue) }
 
 // Close stops accepting events, commits everything already queued and waits for
 // the writer to finish, or for ctx to end.
-func (in *Ingester) Close(ctx context.Context) error {
+func (in *Writer) Close(ctx context.Context) error {
 	in.mu.Lock()
 	if !in.closed {
 		in.closed = true
@@ -150,19 +151,21 @@ func (in *Ingester) Close(ctx context.Context) error {
 	select {
 	case <-in.stopped:
 	case <-ctx.Done():
-		return fmt.Errorf("models: ingest drain: %w", ctx.Err())
+		return fmt.Errorf("ingest: ingest drain: %w", ctx.Err())
 	}
 	return in.projector.Close(ctx)
 }
 
 // SyncProjections waits until everything stored so far is projected (see
 // Store.SyncProjections).
-func (in *Ingester) SyncProjections(ctx context.Context) error { return in.store.SyncProjections(ctx) }
+func (in *Writer) SyncProjections(ctx context.Context) error {
+	return in.eventLog.SyncProjections(ctx)
+}
 
 // Projector is the projector following what this writer appends.
-func (in *Ingester) Projector() *Projector { return in.projector }
+func (in *Writer) Projector() *Projector { return in.projector }
 
-func (in *Ingester) run() {
+func (in *Writer) run() {
 	defer close(in.stopped)
 	batch := make([]pending, 0, in.opts.MaxBatch)
 	for {
@@ -203,7 +206,7 @@ func (in *Ingester) run() {
 // next waits for work, preferring events: it returns the first queued event
 // (ok false once the queue is closed and empty), or a rejection when no event
 // is waiting.
-func (in *Ingester) next() (first pending, ok bool, rejected *Rejection) {
+func (in *Writer) next() (first pending, ok bool, rejected *Rejection) {
 	select {
 	case first, ok = <-in.queue:
 		return first, ok, nil
@@ -220,11 +223,11 @@ func (in *Ingester) next() (first pending, ok bool, rejected *Rejection) {
 // dropExpired answers submissions whose deadline passed while they were
 // queued (their handler has already answered 503) instead of storing them: a
 // writer that was held up then catches up at once.
-func (in *Ingester) dropExpired(batch []pending) []pending {
+func (in *Writer) dropExpired(batch []pending) []pending {
 	live := batch[:0]
 	for _, p := range batch {
 		if err := p.ctx.Err(); err != nil {
-			p.done <- outcome{err: fmt.Errorf("models: ingest: %w", err)}
+			p.done <- outcome{err: fmt.Errorf("ingest: ingest: %w", err)}
 			continue
 		}
 		live = append(live, p)
@@ -236,7 +239,7 @@ func (in *Ingester) dropExpired(batch []pending) []pending {
 const maxRejectionsPerBatch = 512
 
 // takeRejections appends queued rejections to out, up to a batch's worth.
-func (in *Ingester) takeRejections(out []Rejection) []Rejection {
+func (in *Writer) takeRejections(out []Rejection) []Rejection {
 	for len(out) < maxRejectionsPerBatch {
 		select {
 		case r := <-in.rejections:
@@ -248,7 +251,7 @@ func (in *Ingester) takeRejections(out []Rejection) []Rejection {
 	return out
 }
 
-func (in *Ingester) flushRejections() {
+func (in *Writer) flushRejections() {
 	for rs := in.takeRejections(nil); len(rs) > 0; rs = in.takeRejections(nil) {
 		in.commitAll(nil, rs)
 	}
@@ -259,10 +262,10 @@ func (in *Ingester) flushRejections() {
 // batch's rejection records are then committed on their own. A batch that
 // failed because the database is unavailable or held (a lock or deadline) is
 // not retried: each retry would wait as long again.
-func (in *Ingester) commitAll(batch []pending, rejections []Rejection) {
+func (in *Writer) commitAll(batch []pending, rejections []Rejection) {
 	start := time.Now()
 	results, stored, lost, err := in.commit(batch, rejections)
-	if err != nil && len(batch) > 0 && (len(batch) > 1 || len(rejections) > 0) && !isUnavailable(err) {
+	if err != nil && len(batch) > 0 && (len(batch) > 1 || len(rejections) > 0) && !models.IsUnavailable(err) {
 		in.log.Warn("Ingest batch failed, retrying events one by one", slog.Int("size", len(batch)),
 			slog.Int("rejections", len(rejections)), slog.Any("error", err))
 		for i := range batch {
@@ -295,10 +298,10 @@ func (in *Ingester) commitAll(batch []pending, rejections []Rejection) {
 		in.projector.Wake()
 	}
 	for _, ev := range stored {
-		in.store.publish(Change{Kind: ChangeEvent, ID: ev.Seq, UserKey: ev.UserKey, AccountID: ev.AccountID, At: ev.CreatedAt, Label: ev.Type})
+		in.eventLog.publish(models.Change{Kind: models.ChangeEvent, ID: ev.Seq, UserKey: ev.UserKey, AccountID: ev.AccountID, At: ev.CreatedAt, Label: ev.Type})
 	}
 	if err == nil && (len(rejections) > 0 || report.Duplicates > 0) {
-		in.store.publish(Change{Kind: ChangeDelivery, At: time.Now().UTC()})
+		in.eventLog.publish(models.Change{Kind: models.ChangeDelivery, At: time.Now().UTC()})
 	}
 	if in.opts.OnBatch != nil {
 		in.opts.OnBatch(report)
@@ -310,12 +313,12 @@ func (in *Ingester) commitAll(batch []pending, rejections []Rejection) {
 // savepoint, so a record the database refuses costs only itself. lost counts
 // such records. The projections follow behind, in the projector's own
 // transactions (projector.go): an event is acknowledged once it is in the log.
-func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []Result, stored []CommittedEvent, lost int, err error) {
+func (in *Writer) commit(batch []pending, rejections []Rejection) (results []Result, stored []CommittedEvent, lost int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), in.opts.Timeout)
 	defer cancel()
-	tx := in.store.writer.WithContext(ctx).Begin()
+	tx := in.eventLog.writer.WithContext(ctx).Begin()
 	if tx.Error != nil {
-		return nil, nil, 0, fmt.Errorf("models: ingest begin: %w", tx.Error)
+		return nil, nil, 0, fmt.Errorf("ingest: ingest begin: %w", tx.Error)
 	}
 	newKeys := map[string]int64{}
 	defer func() {
@@ -324,7 +327,7 @@ func (in *Ingester) commit(batch []pending, rejections []Rejection) (results []R
 			return
 		}
 		if err = tx.Commit().Error; err != nil {
-			err = fmt.Errorf("models: ingest commit: %w", err)
+			err = fmt.Errorf("ingest: ingest commit: %w", err)
 			return
 		}
 		for id, key := range newKeys {

@@ -3,12 +3,11 @@ package models
 import (
 	"context"
 	"fmt"
+	"smiledash/migrations"
 	"strconv"
 	"time"
 
 	"gorm.io/gorm"
-
-	"smiledash/migrations"
 )
 
 // How the projector follows the log (projector_state, migration 00017).
@@ -27,35 +26,24 @@ import (
 
 const projectorName = "projections"
 
-// logPosition is how far the projector has got.
-type logPosition struct {
+// LogPosition is how far the projector has got.
+type LogPosition struct {
 	Tx  int64 // PostgreSQL only: the appending transaction's id
 	Seq int64
 	// Owner is who wrote the projections last: a projector's id, or
-	// ownerRebuild, ownerErase.
+	// OwnerRebuild, OwnerErase.
 	Owner string
 }
 
 // Owners of the projections other than a projector.
 const (
-	ownerRebuild = "rebuild"
-	ownerErase   = "erase"
+	OwnerRebuild = "rebuild"
+	OwnerErase   = "erase"
 )
 
-// logRow is what the projector reads of an event.
-type logRow struct {
-	Seq        int64     `gorm:"column:seq"`
-	Tx         int64     `gorm:"column:tx"`
-	EventID    string    `gorm:"column:event_id"`
-	UserKey    *int64    `gorm:"column:user_key"`
-	Flags      string    `gorm:"column:flags"`
-	Body       []byte    `gorm:"column:body"`
-	ReceivedAt time.Time `gorm:"column:received_at"`
-}
-
-// claimProjections records that owner wrote projections (an erasure), so a
+// ClaimProjections records that owner wrote projections (an erasure), so a
 // projector's cache of them is dropped, in this process or any other.
-func (s *Store) claimProjections(tx *gorm.DB, owner string) error {
+func (s *Store) ClaimProjections(tx *gorm.DB, owner string) error {
 	if err := tx.Exec("UPDATE projector_state SET owner = ? WHERE name = ?", owner, projectorName).Error; err != nil {
 		return fmt.Errorf("models: claim projections: %w", err)
 	}
@@ -70,9 +58,9 @@ func (s *Store) claimProjections(tx *gorm.DB, owner string) error {
 // each other.
 const ProjectionLockArgs = "7243, hashtext(current_schema())"
 
-// lockProjections takes the projection lock for tx on PostgreSQL, waiting for
+// LockProjections takes the projection lock for tx on PostgreSQL, waiting for
 // it or not; SQLite's single writer connection already serialises writers.
-func (s *Store) lockProjections(tx *gorm.DB, wait bool) (bool, error) {
+func (s *Store) LockProjections(tx *gorm.DB, wait bool) (bool, error) {
 	if s.dialect != migrations.Postgres {
 		return true, nil
 	}
@@ -89,8 +77,8 @@ func (s *Store) lockProjections(tx *gorm.DB, wait bool) (bool, error) {
 	return locked, nil
 }
 
-func (s *Store) projectorPosition(tx *gorm.DB) (logPosition, error) {
-	var pos logPosition
+func (s *Store) ProjectorPosition(tx *gorm.DB) (LogPosition, error) {
+	var pos LogPosition
 	res := tx.Raw("SELECT position_tx AS tx, position_seq AS seq, owner FROM projector_state WHERE name = ?", projectorName).Scan(&pos)
 	if res.Error != nil {
 		return pos, fmt.Errorf("models: projector position: %w", res.Error)
@@ -101,7 +89,7 @@ func (s *Store) projectorPosition(tx *gorm.DB) (logPosition, error) {
 	return pos, nil
 }
 
-func (s *Store) setProjectorPosition(tx *gorm.DB, pos logPosition) error {
+func (s *Store) SetProjectorPosition(tx *gorm.DB, pos LogPosition) error {
 	err := tx.Exec("UPDATE projector_state SET position_tx = ?, position_seq = ?, owner = ?, updated_at = ? WHERE name = ?",
 		pos.Tx, pos.Seq, pos.Owner, time.Now().UTC(), projectorName).Error
 	if err != nil {
@@ -110,53 +98,20 @@ func (s *Store) setProjectorPosition(tx *gorm.DB, pos logPosition) error {
 	return nil
 }
 
-// unprojected reads up to limit events after pos that are safe to project.
-func (s *Store) unprojected(tx *gorm.DB, pos logPosition, limit int) ([]logRow, error) {
-	var rows []logRow
-	var err error
-	if s.dialect == migrations.Postgres {
-		err = tx.Raw("SELECT seq, tx::text::bigint AS tx, event_id, user_key, flags, body, received_at FROM events "+
-			"WHERE (tx, seq) > (?::text::xid8, ?) AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, seq LIMIT ?",
-			strconv.FormatInt(pos.Tx, 10), pos.Seq, limit).Scan(&rows).Error
-	} else {
-		err = tx.Raw("SELECT seq, 0 AS tx, event_id, user_key, flags, body, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-			pos.Seq, limit).Scan(&rows).Error
-	}
-	if err != nil {
-		return nil, fmt.Errorf("models: read the log after %d: %w", pos.Seq, err)
-	}
-	return rows, nil
-}
-
-// beyond is the SQL condition (and its arguments) for events the projector
+// Beyond is the SQL condition (and its arguments) for events the projector
 // has not reached at pos, whether or not they are safe to project yet.
-func (s *Store) beyond(pos logPosition) (string, []any) {
+func (s *Store) Beyond(pos LogPosition) (string, []any) {
 	if s.dialect == migrations.Postgres {
 		return "tx IS NOT NULL AND (tx, seq) > (?::text::xid8, ?)", []any{strconv.FormatInt(pos.Tx, 10), pos.Seq}
 	}
 	return "seq > ?", []any{pos.Seq}
 }
 
-// projectedBy is the SQL condition (and its arguments) for events the
+// ProjectedBy is the SQL condition (and its arguments) for events the
 // projector has reached at pos.
-func (s *Store) projectedBy(pos logPosition) (string, []any) {
-	cond, args := s.beyond(pos)
+func (s *Store) ProjectedBy(pos LogPosition) (string, []any) {
+	cond, args := s.Beyond(pos)
 	return "NOT (" + cond + ")", args
-}
-
-// parkEvent sets aside an event the projections could not take.
-func parkEvent(tx *gorm.DB, r logRow, cause error) error {
-	msg := storableText(cause.Error())
-	if len(msg) > 2000 {
-		msg = msg[:2000]
-	}
-	err := tx.Exec("INSERT INTO parked_events (seq, event_id, error, parked_at) VALUES (?, ?, ?, ?) "+
-		"ON CONFLICT (seq) DO UPDATE SET error = excluded.error, parked_at = excluded.parked_at",
-		r.Seq, r.EventID, msg, time.Now().UTC()).Error
-	if err != nil {
-		return fmt.Errorf("models: park event %d: %w", r.Seq, err)
-	}
-	return nil
 }
 
 // ParkedEvent is an event the projections could not take.
@@ -217,11 +172,11 @@ const maxLagCount = 1_000_000
 func (s *Store) ProjectorLag(ctx context.Context) (ProjectorLag, error) {
 	var lag ProjectorLag
 	db := s.db.WithContext(ctx)
-	pos, err := s.projectorPosition(db)
+	pos, err := s.ProjectorPosition(db)
 	if err != nil {
 		return lag, err
 	}
-	cond, args := s.beyond(pos)
+	cond, args := s.Beyond(pos)
 	if err := db.Raw("SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE "+cond+" LIMIT ?) AS behind", append(args, maxLagCount)...).
 		Scan(&lag.Events).Error; err != nil {
 		return lag, fmt.Errorf("models: projector lag: %w", err)
@@ -246,47 +201,14 @@ func (s *Store) ProjectorLag(ctx context.Context) (ProjectorLag, error) {
 	return lag, nil
 }
 
-// SyncProjections projects every event stored before the call (or parks it),
-// or returns when ctx ends. It projects in the caller's goroutine, taking
-// turns with any running projector through the writer connection (SQLite) or
-// the projection lock (PostgreSQL), rather than waking one that gathers
-// events before a batch: tests and commands want the projections now.
-func (s *Store) SyncProjections(ctx context.Context) error {
-	var last int64
-	if err := s.db.WithContext(ctx).Raw("SELECT COALESCE(MAX(seq), 0) FROM events").Scan(&last).Error; err != nil {
-		return fmt.Errorf("models: sync projections: %w", err)
-	}
-	own := s.newProjector(ProjectorOptions{})
-	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
-		pending, err := s.unprojectedUpTo(ctx, last)
-		if err != nil || !pending {
-			return err
-		}
-		n, err := own.step(ctx, true)
-		if err != nil {
-			return fmt.Errorf("models: sync projections: %w", err)
-		}
-		if n > 0 {
-			continue
-		}
-		// On PostgreSQL an event may be committed yet not safe to project
-		// while an older transaction runs (pg_snapshot_xmin).
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("models: sync projections: %w", ctx.Err())
-		case <-time.After(wait):
-		}
-	}
-}
-
-// unprojectedUpTo reports whether an event with seq ≤ last is not projected yet.
-func (s *Store) unprojectedUpTo(ctx context.Context, last int64) (bool, error) {
+// UnprojectedUpTo reports whether an event with seq ≤ last is not projected yet.
+func (s *Store) UnprojectedUpTo(ctx context.Context, last int64) (bool, error) {
 	db := s.db.WithContext(ctx)
-	pos, err := s.projectorPosition(db)
+	pos, err := s.ProjectorPosition(db)
 	if err != nil {
 		return false, err
 	}
-	cond, args := s.beyond(pos)
+	cond, args := s.Beyond(pos)
 	var n int64
 	if err := db.Raw("SELECT COUNT(*) FROM (SELECT 1 FROM events WHERE seq <= ? AND "+cond+" LIMIT 1) AS pending",
 		append([]any{last}, args...)...).Scan(&n).Error; err != nil {

@@ -19,8 +19,8 @@ var accountLifecycle = map[string]int{
 	AccountPending: 1, AccountAwaitingMFA: 2, AccountConnected: 3, AccountError: 3, AccountDisconnected: 4,
 }
 
-// accountStatusOf maps the account webhooks to the connection status they set.
-var accountStatusOf = map[smile.EventType]string{
+// AccountStatusOf maps the account webhooks to the connection status they set.
+var AccountStatusOf = map[smile.EventType]string{
 	smile.AccountCreated:      AccountPending,
 	smile.AccountConnected:    AccountConnected,
 	smile.AccountFailed:       AccountError,
@@ -29,7 +29,7 @@ var accountStatusOf = map[smile.EventType]string{
 
 // Archive states (Smile's Archive.state.status): STARTED < ANALYZED =
 // UNSUPPORTED = ERROR < REVOKED. ARCHIVE_FAILED sets ERROR.
-var archiveStatusOf = map[smile.EventType]string{
+var ArchiveStatusOf = map[smile.EventType]string{
 	smile.ArchiveStarted: "STARTED", smile.ArchiveAnalyzed: "ANALYZED",
 	smile.ArchiveFailed: "ERROR", smile.ArchiveRevoked: "REVOKED",
 }
@@ -46,14 +46,14 @@ const (
 // sessionLifecycle ranks Smile's UserSessionStatus: IN_PROGRESS < COMPLETED < REVOKED.
 var sessionLifecycle = map[string]int{"IN_PROGRESS": 1, "COMPLETED": 2, "REVOKED": 3}
 
-// lifecycleRank is the rank, in Smile's lifecycle, of the state an event sets:
+// LifecycleRank is the rank, in Smile's lifecycle, of the state an event sets:
 // each event type sets the state of at most one entity with a lifecycle.
 // Events that set no lifecycle state rank 0.
-func lifecycleRank(t smile.EventType, d smile.EventData) int {
-	if status, ok := accountStatusOf[t]; ok {
+func LifecycleRank(t smile.EventType, d smile.EventData) int {
+	if status, ok := AccountStatusOf[t]; ok {
 		return accountLifecycle[status]
 	}
-	if status, ok := archiveStatusOf[t]; ok {
+	if status, ok := ArchiveStatusOf[t]; ok {
 		return archiveLifecycle[status]
 	}
 	switch t {
@@ -68,23 +68,10 @@ func lifecycleRank(t smile.EventType, d smile.EventData) int {
 	return 0
 }
 
-// newProjectedEvent is what the projections read of an event: its stamp (with
-// its lifecycle rank), type, user and data. flags are those stored with the
-// event; a future-dated event is counted but drives no state.
-func newProjectedEvent(env smile.Envelope, userKey int64, flags string) ProjectedEvent {
-	return ProjectedEvent{
-		Stamp:   Stamp{At: env.CreatedAt, Rank: lifecycleRank(env.Type, env.Data), EventID: env.ID},
-		Type:    env.Type,
-		UserKey: userKey,
-		Data:    env.Data,
-		Future:  HasFlag(flags, smile.FlagCreatedAtFuture),
-	}
-}
-
-// eventFlags are the flags stored with an event: the envelope's, plus
+// EventFlags are the flags stored with an event: the envelope's, plus
 // smile.FlagCreatedAtFuture when it is dated more than a day after receivedAt
 // (an unknown, zero, receipt time flags nothing).
-func eventFlags(env smile.Envelope, receivedAt time.Time) string {
+func EventFlags(env smile.Envelope, receivedAt time.Time) string {
 	flags := env.Flags
 	if !receivedAt.IsZero() && smile.FutureDated(env.CreatedAt, receivedAt) {
 		flags = append(flags[:len(flags):len(flags)], smile.FlagCreatedAtFuture)
@@ -110,6 +97,6 @@ func SplitFlags(flags string) []string {
 	return strings.Split(flags, ",")
 }
 
-// unranked is the stamp for values no lifecycle orders (provider, login name,
+// Unranked is the stamp for values no lifecycle orders (provider, login name,
 // monitor status): their stored stamps keep no rank, so ties go by event id.
-func (s Stamp) unranked() Stamp { return Stamp{At: s.At, EventID: s.EventID} }
+func (s Stamp) Unranked() Stamp { return Stamp{At: s.At, EventID: s.EventID} }

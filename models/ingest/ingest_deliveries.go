@@ -1,58 +1,38 @@
-package models
+package ingest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"smiledash/models"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/mattn/go-sqlite3"
 	"gorm.io/gorm"
 )
-
-// isUnavailable reports whether err means the database could not be reached or
-// locked in time, rather than that it refused this batch's content.
-func isUnavailable(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return true
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		// lock_not_available (lock_timeout), query_canceled, admin_shutdown.
-		return pgErr.Code == "55P03" || pgErr.Code == "57014" || pgErr.Code == "57P01"
-	}
-	var liteErr sqlite3.Error
-	if errors.As(err, &liteErr) {
-		return liteErr.Code == sqlite3.ErrBusy || liteErr.Code == sqlite3.ErrLocked
-	}
-	return false
-}
 
 // recordDeliveries writes the batch's duplicate and rejection records after
 // its events, under a savepoint: a record the database refuses is rolled back
 // alone and reported as lost, never failing the events. err is set only when
 // the transaction itself is broken.
-func (in *Ingester) recordDeliveries(tx *gorm.DB, records []Rejection) (lost int, err error) {
+func (in *Writer) recordDeliveries(tx *gorm.DB, records []Rejection) (lost int, err error) {
 	if len(records) == 0 {
 		return 0, nil
 	}
 	if err := tx.SavePoint("deliveries").Error; err != nil {
-		return 0, fmt.Errorf("models: deliveries savepoint: %w", err)
+		return 0, fmt.Errorf("ingest: deliveries savepoint: %w", err)
 	}
 	writeErr := in.writeDeliveries(tx, records)
 	if writeErr == nil {
 		return 0, nil
 	}
 	if err := tx.RollbackTo("deliveries").Error; err != nil {
-		return 0, fmt.Errorf("models: roll back delivery records: %w", errors.Join(writeErr, err))
+		return 0, fmt.Errorf("ingest: roll back delivery records: %w", errors.Join(writeErr, err))
 	}
 	in.log.Warn("Delivery records not stored", slog.Int("count", len(records)), slog.Any("error", writeErr))
 	return len(records), nil
 }
 
 // writeDeliveries inserts the records and prunes the table now and then.
-func (in *Ingester) writeDeliveries(tx *gorm.DB, records []Rejection) error {
+func (in *Writer) writeDeliveries(tx *gorm.DB, records []Rejection) error {
 	for i := range records {
 		records[i] = records[i].storable()
 	}
@@ -72,7 +52,7 @@ func (in *Ingester) writeDeliveries(tx *gorm.DB, records []Rejection) error {
 
 func duplicateOf(in *Incoming) Rejection {
 	return Rejection{
-		ReceivedAt: in.ReceivedAt, SourceIP: in.SourceIP, Reason: ReasonDuplicate, Status: 200,
+		ReceivedAt: in.ReceivedAt, SourceIP: in.SourceIP, Reason: models.ReasonDuplicate, Status: 200,
 		EventID: in.Envelope.ID, EventType: string(in.Envelope.Type), BodyBytes: len(in.Body),
 	}
 }

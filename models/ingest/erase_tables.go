@@ -1,6 +1,9 @@
-package models
+package ingest
 
-import "fmt"
+import (
+	"fmt"
+	"smiledash/models"
+)
 
 // erasureStep deletes one table's rows about the erased user. where uses ?
 // placeholders filled by args from the Smile user id and the user's key (0
@@ -61,7 +64,7 @@ func erasureSteps(contains string, fullText bool) []erasureStep {
 
 // userSearchDocs selects the search documents of the user's events and
 // callbacks (a callback may name the user only by its connect link).
-const userSearchDocs = "user_key = ? OR (kind = '" + SearchKindEvent + "' AND source_id IN (SELECT seq FROM events WHERE user_key = ?)) OR " +
-	"(kind = '" + SearchKindCallback + "' AND source_id IN (SELECT id FROM callbacks WHERE user_key = ? OR " + userLinks + "))"
+const userSearchDocs = "user_key = ? OR (kind = '" + models.SearchKindEvent + "' AND source_id IN (SELECT seq FROM events WHERE user_key = ?)) OR " +
+	"(kind = '" + models.SearchKindCallback + "' AND source_id IN (SELECT id FROM callbacks WHERE user_key = ? OR " + userLinks + "))"
 
 func bySearchDocs(id string, key int64) []any { return []any{key, key, key, key, id} }

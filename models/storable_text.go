@@ -21,37 +21,24 @@ import (
 //     into U+FFFD.);
 //   - rejection records replace NUL and invalid UTF-8 with U+FFFD.
 
-var nulEscape = []byte(`\u0000`)
+// NULEscape is how JSON spells a NUL.
+var NULEscape = []byte(`\u0000`)
 
-// parseStorable decodes the envelope the store keeps and projects from a
-// stored body, as storable does for a new one.
-func parseStorable(body []byte) (smile.Envelope, error) {
+// ParseStoredBody decodes the envelope the store keeps and projects from a
+// stored body, as the writer does for a new one.
+func ParseStoredBody(body []byte) (smile.Envelope, error) {
 	env, err := smile.ParseEnvelope(body)
-	if err != nil || !bytes.Contains(body, nulEscape) {
+	if err != nil || !bytes.Contains(body, NULEscape) {
 		return env, err
 	}
-	return withoutNUL(env), nil
+	return WithoutNUL(env), nil
 }
 
-// storable returns in ready for the writer: in itself, or a copy whose
-// envelope and source address hold no NUL.
-func storable(in *Incoming) *Incoming {
-	if !bytes.Contains(in.Body, nulEscape) && isStorableText(in.SourceIP) {
-		return in
-	}
-	out := *in
-	out.SourceIP = storableText(in.SourceIP)
-	if bytes.Contains(in.Body, nulEscape) {
-		out.Envelope = withoutNUL(in.Envelope)
-	}
-	return &out
-}
-
-// withoutNUL returns env with every NUL in its strings replaced by U+FFFD. It
+// WithoutNUL returns env with every NUL in its strings replaced by U+FFFD. It
 // copies what it changes (pointed-to values, slices), so env's own are kept.
 // Decoded fields are walked generically, so fields added to smile.EventData
 // later are covered too.
-func withoutNUL(env smile.Envelope) smile.Envelope {
+func WithoutNUL(env smile.Envelope) smile.Envelope {
 	replaceNUL(reflect.ValueOf(&env).Elem())
 	return env
 }
@@ -90,25 +77,15 @@ func replaceNUL(v reflect.Value) {
 	}
 }
 
-// isStorableText reports whether s can go into a PostgreSQL text column as is.
-func isStorableText(s string) bool {
+// IsStorableText reports whether s can go into a PostgreSQL text column as is.
+func IsStorableText(s string) bool {
 	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
 }
 
-// storableText replaces NUL and invalid UTF-8 in s with U+FFFD.
-func storableText(s string) string {
-	if isStorableText(s) {
+// StorableText replaces NUL and invalid UTF-8 in s with U+FFFD.
+func StorableText(s string) string {
+	if IsStorableText(s) {
 		return s
 	}
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-}
-
-// storable returns r with every text field storable.
-func (r Rejection) storable() Rejection {
-	r.SourceIP = storableText(r.SourceIP)
-	r.Reason = storableText(r.Reason)
-	r.EventID = storableText(r.EventID)
-	r.EventType = storableText(r.EventType)
-	r.Excerpt = storableText(r.Excerpt)
-	return r
 }

@@ -1,4 +1,4 @@
-package models_test
+package ingest_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"smiledash/migrations"
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 )
@@ -20,7 +21,7 @@ import (
 // erasureWorld is a store with several users' events, duplicates, rejected
 // deliveries, connect links, widget sessions, callbacks and actions.
 type erasureWorld struct {
-	in            *models.Ingester
+	in            *ingest.Writer
 	victim, other string
 	victimKey     int64
 	otherKey      int64
@@ -29,13 +30,13 @@ type erasureWorld struct {
 func seedErasureWorld(t *testing.T, s *models.Store) erasureWorld {
 	t.Helper()
 	ctx := context.Background()
-	in := newIngester(t, s)
+	in := storetest.Writer(t, s)
 	w := erasureWorld{in: in, victim: fmt.Sprintf("synth-%032d", 2), other: fmt.Sprintf("synth-%032d", 1)}
-	bodies := append(fixtureBodies(), syntheticHistory(5)...)
+	bodies := append(storetest.FixtureBodies(), storetest.SyntheticHistory(5)...)
 	for _, body := range bodies {
-		submit(t, in, body)
+		storetest.Submit(t, in, body)
 		if strings.Contains(string(body), w.victim) || strings.Contains(string(body), w.other) {
-			submit(t, in, body) // a retry: a duplicate delivery record
+			storetest.Submit(t, in, body) // a retry: a duplicate delivery record
 		}
 	}
 	for _, excerpt := range []string{`{"data":{"userId":"` + w.victim + `"}}`, `{"data":{"userId":"` + w.other + `"}}`} {
@@ -198,12 +199,11 @@ func TestEraseUser_LeavesNoTrace(t *testing.T) {
 			t.Fatalf("the victim's id is only in %v; the seed is too thin", found)
 		}
 		otherBefore := userView(t, s, w.other, w.otherKey)
-		var eventsBefore, victimEvents int64
-		s.DB().Model(&models.Event{}).Count(&eventsBefore)
-		s.DB().Model(&models.Event{}).Where("user_key = ?", w.victimKey).Count(&victimEvents)
+		eventsBefore := storetest.Count(t, s.DB().Model(&models.Event{}))
+		victimEvents := storetest.Count(t, s.DB().Model(&models.Event{}).Where("user_key = ?", w.victimKey))
 
 		revoker := &fakeRevoker{theirs: []string{"a-only-at-smile"}}
-		report, err := s.EraseUser(ctx, models.EraseRequest{SmileUserID: w.victim, Actor: "admin@example.test", Revoker: revoker, Now: t0})
+		report, err := ingest.New(s).EraseUser(ctx, ingest.EraseRequest{SmileUserID: w.victim, Actor: "admin@example.test", Revoker: revoker, Now: t0})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,8 +213,7 @@ func TestEraseUser_LeavesNoTrace(t *testing.T) {
 		if got := userView(t, s, w.other, w.otherKey); got != otherBefore {
 			t.Errorf("another user changed:\n--- before\n%s\n--- after\n%s", otherBefore, got)
 		}
-		var eventsAfter int64
-		s.DB().Model(&models.Event{}).Count(&eventsAfter)
+		eventsAfter := storetest.Count(t, s.DB().Model(&models.Event{}))
 		if eventsAfter != eventsBefore-victimEvents || report.Removed["events"] != victimEvents {
 			t.Errorf("events: %d before, %d after, report %d; want exactly the victim's %d gone",
 				eventsBefore, eventsAfter, report.Removed["events"], victimEvents)
@@ -234,11 +233,11 @@ func TestEraseUser_LeavesNoTrace(t *testing.T) {
 			t.Errorf("revoked at Smile %v (report %d), want %v", revoker.revoked, report.RevokedAtSmile, want)
 		}
 
-		erased := dumpProjections(t, s)
-		if _, err := s.Reproject(ctx); err != nil {
+		erased := storetest.DumpProjections(t, s)
+		if _, err := ingest.New(s).Reproject(ctx); err != nil {
 			t.Fatal(err)
 		}
-		if rebuilt := dumpProjections(t, s); rebuilt != erased {
+		if rebuilt := storetest.DumpProjections(t, s); rebuilt != erased {
 			t.Errorf("projections after erasure differ from a rebuild:\n--- erased\n%s\n--- rebuilt\n%s", erased, rebuilt)
 		}
 
@@ -247,7 +246,7 @@ func TestEraseUser_LeavesNoTrace(t *testing.T) {
 			t.Fatalf("got audits %v, %v; want one", audits, err)
 		}
 		a := audits.Entries[0]
-		if a.Actor != "admin@example.test" || a.Target != models.ErasureKey(w.victim) || !strings.Contains(a.Details, `"events":`) {
+		if a.Actor != "admin@example.test" || a.Target != ingest.ErasureKey(w.victim) || !strings.Contains(a.Details, `"events":`) {
 			t.Errorf("audit entry %+v lacks the actor, the hashed id or the counts", a)
 		}
 		for _, personal := range []string{w.victim, "crm-2", "a-0000", "login2", "synth"} {
@@ -255,13 +254,13 @@ func TestEraseUser_LeavesNoTrace(t *testing.T) {
 				t.Errorf("audit entry %q %q holds personal data %q", a.Target, a.Details, personal)
 			}
 		}
-		if _, err := s.EraseUser(ctx, models.EraseRequest{SmileUserID: w.victim}); !errors.Is(err, models.ErrNotFound) {
+		if _, err := ingest.New(s).EraseUser(ctx, ingest.EraseRequest{SmileUserID: w.victim}); !errors.Is(err, models.ErrNotFound) {
 			t.Errorf("erasing again: got %v, want not found", err)
 		}
 		// The running writer still knows the id's old key: a later webhook
 		// for the user is stored, not refused.
-		late := rawEvent("et-after-erasure", "ACCOUNT_CONNECTED", t0, `{"userId":"`+w.victim+`","accountId":"a-late","providers":["p"]}`)
-		if got := submit(t, w.in, late); got != models.Stored {
+		late := storetest.RawEvent("et-after-erasure", "ACCOUNT_CONNECTED", t0, `{"userId":"`+w.victim+`","accountId":"a-late","providers":["p"]}`)
+		if got := storetest.Submit(t, w.in, late); got != ingest.Stored {
 			t.Errorf("a webhook for the erased user after erasure: got %v, want Stored", got)
 		}
 	})
@@ -273,7 +272,7 @@ func TestEraseUser_SmileRefusesNothingErased(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		w := seedErasureWorld(t, s)
 		before := tablesHolding(t, s, w.victim)
-		_, err := s.EraseUser(context.Background(), models.EraseRequest{SmileUserID: w.victim,
+		_, err := ingest.New(s).EraseUser(context.Background(), ingest.EraseRequest{SmileUserID: w.victim,
 			Revoker: &fakeRevoker{fail: errors.New("smile is down")}})
 		if err == nil || !strings.Contains(err.Error(), "nothing was erased") {
 			t.Fatalf("got %v, want an error saying nothing was erased", err)
@@ -288,7 +287,7 @@ func TestEraseUser_SmileRefusesNothingErased(t *testing.T) {
 func TestEraseUser_UnknownID(t *testing.T) {
 	s := storetest.SQLite(t)
 	for _, id := range []string{"nobody", "", "  "} {
-		if _, err := s.EraseUser(context.Background(), models.EraseRequest{SmileUserID: id}); err == nil {
+		if _, err := ingest.New(s).EraseUser(context.Background(), ingest.EraseRequest{SmileUserID: id}); err == nil {
 			t.Errorf("%q: erased without error", id)
 		}
 	}

@@ -1,4 +1,4 @@
-package models_test
+package ingest_test
 
 import (
 	"context"
@@ -13,13 +13,14 @@ import (
 
 	"smiledash/migrations"
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 	"smiledash/smile"
 )
 
-func newIngesterWith(t *testing.T, s *models.Store, opts models.IngestOptions) *models.Ingester {
+func newIngesterWith(t *testing.T, s *models.Store, opts ingest.WriterOptions) *ingest.Writer {
 	t.Helper()
-	in, err := s.NewIngester(opts)
+	in, err := ingest.New(s).NewWriter(opts)
 	if err != nil {
 		t.Fatalf("new ingester: %v", err)
 	}
@@ -31,11 +32,12 @@ func newIngesterWith(t *testing.T, s *models.Store, opts models.IngestOptions) *
 // NUL, so a signed event with \u0000 in its fields used to fail every retry.
 func TestIngest_NULInTextFieldsStoredAndProjected(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		eventLog := ingest.New(s)
+		in := storetest.Writer(t, s)
 		body := []byte(`{"id":"et-nul-\u0000","version":1,"type":"ACCOUNT_CONNECTED","createdAt":"2026-05-01T00:00:00Z",` +
 			`"data":{"userId":"u-nul\u0000","accountId":"a-nul\u0000","loginName":"jd\u0000x","providers":["p\\u0000q"]}}`)
-		inc := incoming(t, body)
-		if got, err := in.Submit(context.Background(), inc); err != nil || got != models.Stored {
+		inc := storetest.Incoming(t, body)
+		if got, err := in.Submit(context.Background(), inc); err != nil || got != ingest.Stored {
 			t.Fatalf("got %v, %v, want Stored", got, err)
 		}
 		storetest.Sync(t, s)
@@ -58,20 +60,20 @@ func TestIngest_NULInTextFieldsStoredAndProjected(t *testing.T) {
 				acc.ID, acc.LoginName, acc.ProviderID)
 		}
 		// A retry is a duplicate, and a rebuild decodes the body the same way.
-		if got := submit(t, in, body); got != models.Duplicate {
+		if got := storetest.Submit(t, in, body); got != ingest.Duplicate {
 			t.Errorf("retry: got %v, want Duplicate", got)
 		}
 		// An id at the length limit stays within it however its NULs are stored.
 		longID := []byte(`{"id":"` + strings.Repeat(`\u0000`, smile.MaxEventIDLength) +
 			`","type":"USER_CREATED","createdAt":"2026-05-01T00:00:00Z","data":{"userId":"u-nul\u0000"}}`)
-		if got := submit(t, in, longID); got != models.Stored {
+		if got := storetest.Submit(t, in, longID); got != ingest.Stored {
 			t.Errorf("long id: got %v, want Stored", got)
 		}
-		before := dumpProjections(t, s)
-		if _, err := s.Reproject(context.Background()); err != nil {
+		before := storetest.DumpProjections(t, s)
+		if _, err := eventLog.Reproject(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if after := dumpProjections(t, s); after != before {
+		if after := storetest.DumpProjections(t, s); after != before {
 			t.Errorf("rebuild differs from incremental:\n%s\n---\n%s", before, after)
 		}
 	})
@@ -79,8 +81,8 @@ func TestIngest_NULInTextFieldsStoredAndProjected(t *testing.T) {
 
 func TestIngest_RejectionTextMadeStorable(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
-		r := models.Rejection{ReceivedAt: time.Now(), SourceIP: "10.0.0.1", Reason: models.ReasonBadEnvelope, Status: 400,
+		in := storetest.Writer(t, s)
+		r := ingest.Rejection{ReceivedAt: time.Now(), SourceIP: "10.0.0.1", Reason: models.ReasonBadEnvelope, Status: 400,
 			EventID: "e\x00", EventType: "T\x00", BodyBytes: 5, Excerpt: "a\x00b\xff"}
 		if !in.Reject(r) {
 			t.Fatal("rejection not queued")
@@ -124,18 +126,18 @@ func refuseDeliveries(t *testing.T, s *models.Store) {
 func TestIngest_EventsSurviveRejectionFlood(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		rejection models.Rejection
+		rejection ingest.Rejection
 		wantLost  bool
 	}{
-		{"nul body excerpt", models.Rejection{Reason: models.ReasonBadSignature, Status: 401, Excerpt: "{\x00\x00\x00"}, false},
-		{"record the database refuses", models.Rejection{Reason: "poison", Status: 401}, true},
+		{"nul body excerpt", ingest.Rejection{Reason: models.ReasonBadSignature, Status: 401, Excerpt: "{\x00\x00\x00"}, false},
+		{"record the database refuses", ingest.Rejection{Reason: "poison", Status: 401}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, s *models.Store) {
 				refuseDeliveries(t, s)
 				var lost atomic.Int64
-				in := newIngesterWith(t, s, models.IngestOptions{OnBatch: func(r models.BatchReport) { lost.Add(int64(r.RejectionsLost)) }})
-				bodies := syntheticHistory(6)
+				in := newIngesterWith(t, s, ingest.WriterOptions{OnBatch: func(r ingest.BatchReport) { lost.Add(int64(r.RejectionsLost)) }})
+				bodies := storetest.SyntheticHistory(6)
 				var wg sync.WaitGroup
 				for w := range 4 {
 					wg.Go(func() {
@@ -146,8 +148,8 @@ func TestIngest_EventsSurviveRejectionFlood(t *testing.T) {
 								r.ReceivedAt, r.SourceIP = time.Now(), "203.0.113.9"
 								in.Reject(r)
 							}
-							res, err := in.Submit(context.Background(), incoming(t, bodies[i]))
-							if err != nil || res != models.Stored {
+							res, err := in.Submit(context.Background(), storetest.Incoming(t, bodies[i]))
+							if err != nil || res != ingest.Stored {
 								t.Errorf("event %d: got %v, %v, want Stored", i, res, err)
 							}
 						}
@@ -157,13 +159,11 @@ func TestIngest_EventsSurviveRejectionFlood(t *testing.T) {
 				if err := in.Close(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				var n int64
-				s.DB().Model(&models.Event{}).Count(&n)
+				n := storetest.Count(t, s.DB().Model(&models.Event{}))
 				if n != int64(len(bodies)) {
 					t.Errorf("got %d events stored, want %d", n, len(bodies))
 				}
-				var recorded int64
-				s.DB().Model(&models.Delivery{}).Count(&recorded)
+				recorded := storetest.Count(t, s.DB().Model(&models.Delivery{}))
 				if tc.wantLost && (lost.Load() == 0 || recorded != 0) {
 					t.Errorf("got %d lost and %d recorded, want the refused records counted as lost", lost.Load(), recorded)
 				}
@@ -181,10 +181,10 @@ type holdWriter struct {
 	calls   atomic.Int32
 	release chan struct{}
 	mu      sync.Mutex
-	reports []models.BatchReport
+	reports []ingest.BatchReport
 }
 
-func (h *holdWriter) onBatch(r models.BatchReport) {
+func (h *holdWriter) onBatch(r ingest.BatchReport) {
 	if h.calls.Add(1) == 1 {
 		<-h.release
 	}
@@ -193,17 +193,17 @@ func (h *holdWriter) onBatch(r models.BatchReport) {
 	h.mu.Unlock()
 }
 
-func newHeldIngester(t *testing.T, s *models.Store) (*models.Ingester, *holdWriter) {
+func newHeldIngester(t *testing.T, s *models.Store) (*ingest.Writer, *holdWriter) {
 	t.Helper()
 	h := &holdWriter{release: make(chan struct{})}
-	in := newIngesterWith(t, s, models.IngestOptions{OnBatch: h.onBatch})
+	in := newIngesterWith(t, s, ingest.WriterOptions{OnBatch: h.onBatch})
 	// The first batch commits, then the writer waits in OnBatch.
-	submit(t, in, syntheticHistory(1)[0])
+	storetest.Submit(t, in, storetest.SyntheticHistory(1)[0])
 	return in, h
 }
 
-func rejection(i int) models.Rejection {
-	return models.Rejection{ReceivedAt: time.Now(), SourceIP: "203.0.113.9", Reason: models.ReasonBadSignature, Status: 401,
+func rejection(i int) ingest.Rejection {
+	return ingest.Rejection{ReceivedAt: time.Now(), SourceIP: "203.0.113.9", Reason: models.ReasonBadSignature, Status: 401,
 		Excerpt: fmt.Sprint("forged ", i)}
 }
 
@@ -263,7 +263,7 @@ func refuseEvent(t *testing.T, s *models.Store, id string) {
 // were retried one by one, its rejection records used to be dropped uncounted.
 func TestIngest_RejectionsKeptWhenBatchRetried(t *testing.T) {
 	refused := []byte(`{"id":"et-refused","version":1,"type":"USER_CREATED","createdAt":"2026-05-01T00:00:00Z","data":{"userId":"u-r"}}`)
-	good := syntheticHistory(2)[9] // user 1's USER_CREATED
+	good := storetest.SyntheticHistory(2)[9] // user 1's USER_CREATED
 	for _, tc := range []struct {
 		name   string
 		bodies [][]byte
@@ -278,7 +278,7 @@ func TestIngest_RejectionsKeptWhenBatchRetried(t *testing.T) {
 				results := make(chan error, len(tc.bodies))
 				for _, body := range tc.bodies {
 					go func() {
-						_, err := in.Submit(context.Background(), incoming(t, body))
+						_, err := in.Submit(context.Background(), storetest.Incoming(t, body))
 						results <- err
 					}()
 				}
@@ -303,8 +303,7 @@ func TestIngest_RejectionsKeptWhenBatchRetried(t *testing.T) {
 				if err := in.Close(context.Background()); err != nil {
 					t.Fatal(err)
 				}
-				var recorded int64
-				s.DB().Model(&models.Delivery{}).Where("reason = ?", models.ReasonBadSignature).Count(&recorded)
+				recorded := storetest.Count(t, s.DB().Model(&models.Delivery{}).Where("reason = ?", models.ReasonBadSignature))
 				if recorded != 3 {
 					t.Errorf("got %d rejection records, want 3 kept through the retry", recorded)
 				}
@@ -315,15 +314,15 @@ func TestIngest_RejectionsKeptWhenBatchRetried(t *testing.T) {
 
 // waitSubmit submits body and returns its outcome, failing the test if the
 // submission hangs far past the ingest timeout.
-func waitSubmit(t *testing.T, in *models.Ingester, body []byte) (models.Result, error) {
+func waitSubmit(t *testing.T, in *ingest.Writer, body []byte) (ingest.Result, error) {
 	t.Helper()
 	type out struct {
-		res models.Result
+		res ingest.Result
 		err error
 	}
 	done := make(chan out, 1)
 	go func() {
-		res, err := in.Submit(context.Background(), incoming(t, body))
+		res, err := in.Submit(context.Background(), storetest.Incoming(t, body))
 		done <- out{res, err}
 	}()
 	select {
@@ -341,25 +340,26 @@ func waitSubmit(t *testing.T, in *models.Ingester, body []byte) (models.Result, 
 // replica holding the projection lock delays only the projections.
 func TestIngest_DeadlineWhileWriterHeld(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngesterWith(t, s, models.IngestOptions{Timeout: time.Second})
-		bodies := syntheticHistory(1)
-		submit(t, in, bodies[0])
+		eventLog := ingest.New(s)
+		in := newIngesterWith(t, s, ingest.WriterOptions{Timeout: time.Second})
+		bodies := storetest.SyntheticHistory(1)
+		storetest.Submit(t, in, bodies[0])
 
 		t.Run("rebuild holds the writer", func(t *testing.T) {
 			held, release := make(chan struct{}), make(chan struct{})
-			models.SetRebuildHook(s, func(_ context.Context, stage string) {
-				if stage == models.BeforeRebuildCommit {
+			ingest.SetRebuildHook(eventLog, func(_ context.Context, stage string) {
+				if stage == ingest.BeforeRebuildCommit {
 					close(held)
 					<-release
 				}
 			})
-			defer models.SetRebuildHook(s, func(context.Context, string) {})
+			defer ingest.SetRebuildHook(eventLog, func(context.Context, string) {})
 			rebuilt := make(chan error, 1)
-			go func() { _, err := s.Reproject(context.Background()); rebuilt <- err }()
+			go func() { _, err := eventLog.Reproject(context.Background()); rebuilt <- err }()
 			<-held
 			res, err := waitSubmit(t, in, bodies[1])
 			if s.Dialect() == migrations.Postgres {
-				if err != nil || res != models.Stored {
+				if err != nil || res != ingest.Stored {
 					t.Errorf("got %v, %v while a rebuild held the projection lock, want Stored: appends take no lock", res, err)
 				}
 			} else if !errors.Is(err, context.DeadlineExceeded) {
@@ -394,7 +394,7 @@ func TestIngest_DeadlineWhileWriterHeld(t *testing.T) {
 			if _, uerr := conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+models.ProjectionLockArgs+")"); uerr != nil {
 				t.Fatal(uerr)
 			}
-			if err != nil || res != models.Stored {
+			if err != nil || res != ingest.Stored {
 				t.Errorf("got %v, %v while another replica held the projection lock, want Stored", res, err)
 			}
 			if lagErr != nil || lag.Events != 1 {
@@ -427,23 +427,22 @@ func assertProjectedOnce(t *testing.T, s *models.Store, body []byte) {
 	}
 }
 
-func assertStoredOnRetry(t *testing.T, s *models.Store, in *models.Ingester, body []byte) {
+func assertStoredOnRetry(t *testing.T, s *models.Store, in *ingest.Writer, body []byte) {
 	t.Helper()
 	// Smile retries more than once; on a loaded machine one retry may still
 	// miss the short deadline these tests use.
-	var res models.Result
+	var res ingest.Result
 	var err error
 	for range 5 {
 		if res, err = waitSubmit(t, in, body); err == nil {
 			break
 		}
 	}
-	if err != nil || (res != models.Stored && res != models.Duplicate) {
+	if err != nil || (res != ingest.Stored && res != ingest.Duplicate) {
 		t.Fatalf("retry: got %v, %v, want the event stored", res, err)
 	}
-	env := incoming(t, body).Envelope
-	var n int64
-	s.DB().Model(&models.Event{}).Where("event_id = ?", env.ID).Count(&n)
+	env := storetest.Incoming(t, body).Envelope
+	n := storetest.Count(t, s.DB().Model(&models.Event{}).Where("event_id = ?", env.ID))
 	if n != 1 {
 		t.Errorf("got %d copies of %s, want 1", n, env.ID)
 	}

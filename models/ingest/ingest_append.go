@@ -1,9 +1,10 @@
-package models
+package ingest
 
 import (
 	"fmt"
 	"slices"
 	"smiledash/migrations"
+	"smiledash/models"
 	"strings"
 
 	"gorm.io/gorm"
@@ -24,7 +25,7 @@ const appendChunk = 256
 // whether it was stored or a duplicate; the duplicates' delivery records are
 // returned for the caller to write with the rejections. newKeys receives the
 // keys of users created or looked up here.
-func (in *Ingester) appendBatch(tx *gorm.DB, batch []pending, newKeys map[string]int64) (
+func (in *Writer) appendBatch(tx *gorm.DB, batch []pending, newKeys map[string]int64) (
 	results []Result, stored []CommittedEvent, duplicates []Rejection, err error) {
 	if err := in.resolveUserKeys(tx, batch, newKeys); err != nil {
 		return nil, nil, nil, err
@@ -40,7 +41,7 @@ func (in *Ingester) appendBatch(tx *gorm.DB, batch []pending, newKeys map[string
 		return newKeys[subject]
 	}
 	var next *int64 // SQLite: the writer numbers the events itself
-	if in.store.dialect == migrations.SQLite {
+	if in.eventLog.dialect == migrations.SQLite {
 		floor, err := sqliteSeqFloor(tx)
 		if err != nil {
 			return nil, nil, nil, err
@@ -93,7 +94,7 @@ func sqliteSeqFloor(tx *gorm.DB) (int64, error) {
 		"UNION ALL SELECT position_seq FROM projector_state " +
 		"UNION ALL SELECT position FROM search_positions WHERE source = 'events') AS floors").Scan(&floor).Error
 	if err != nil {
-		return 0, fmt.Errorf("models: next event number: %w", err)
+		return 0, fmt.Errorf("ingest: next event number: %w", err)
 	}
 	return floor, nil
 }
@@ -118,30 +119,30 @@ func insertEvents(tx *gorm.DB, chunk []pending, keyOf func(pending) int64, next 
 			user = &k
 		}
 		args = append(args, env.ID, string(env.Type), env.CreatedAt, p.in.ReceivedAt.UTC(), user, env.Data.Account(),
-			p.in.SourceIP, p.in.SecretIndex, eventFlags(env, p.in.ReceivedAt), p.in.Body)
+			p.in.SourceIP, p.in.SecretIndex, models.EventFlags(env, p.in.ReceivedAt), p.in.Body)
 	}
 	rows, err := tx.Raw("INSERT INTO events ("+cols+") VALUES "+valuesList(len(chunk), width)+
 		" ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id", args...).Rows()
 	if err != nil {
-		return fmt.Errorf("models: insert events: %w", err)
+		return fmt.Errorf("ingest: insert events: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var seq int64
 		var id string
 		if err := rows.Scan(&seq, &id); err != nil {
-			return fmt.Errorf("models: insert events: %w", err)
+			return fmt.Errorf("ingest: insert events: %w", err)
 		}
 		seqs[id] = seq
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("models: insert events: %w", err)
+		return fmt.Errorf("ingest: insert events: %w", err)
 	}
 	return nil
 }
 
 // resolveUserKeys creates the batch's unknown users and learns their keys.
-func (in *Ingester) resolveUserKeys(tx *gorm.DB, batch []pending, newKeys map[string]int64) error {
+func (in *Writer) resolveUserKeys(tx *gorm.DB, batch []pending, newKeys map[string]int64) error {
 	var missing []string
 	seen := map[string]bool{}
 	for _, p := range batch {
@@ -159,14 +160,14 @@ func (in *Ingester) resolveUserKeys(tx *gorm.DB, batch []pending, newKeys map[st
 			args[i] = id
 		}
 		if err := tx.Exec("INSERT INTO smile_users (id) VALUES "+valuesList(len(chunk), 1)+" ON CONFLICT (id) DO NOTHING", args...).Error; err != nil {
-			return fmt.Errorf("models: create users: %w", err)
+			return fmt.Errorf("ingest: create users: %w", err)
 		}
 		var keys []struct {
 			ID      string `gorm:"column:id"`
 			UserKey int64  `gorm:"column:user_key"`
 		}
 		if err := tx.Raw("SELECT id, user_key FROM smile_users WHERE id IN ?", chunk).Scan(&keys).Error; err != nil {
-			return fmt.Errorf("models: user keys: %w", err)
+			return fmt.Errorf("ingest: user keys: %w", err)
 		}
 		for _, k := range keys {
 			newKeys[k.ID] = k.UserKey
@@ -185,7 +186,7 @@ func countDuplicates(tx *gorm.DB, dups map[string]int64) error {
 	for n, ids := range byCount {
 		for chunk := range slices.Chunk(ids, appendChunk) {
 			if err := tx.Exec("UPDATE events SET deliveries = deliveries + ? WHERE event_id IN ?", n, chunk).Error; err != nil {
-				return fmt.Errorf("models: count duplicates: %w", err)
+				return fmt.Errorf("ingest: count duplicates: %w", err)
 			}
 		}
 	}
@@ -197,16 +198,16 @@ func insertDeliveries(tx *gorm.DB, rs []Rejection) error {
 	for chunk := range slices.Chunk(rs, appendChunk) {
 		args := make([]any, 0, 9*len(chunk))
 		for _, r := range chunk {
-			outcome := OutcomeRejected
-			if r.Reason == ReasonDuplicate {
-				outcome = OutcomeDuplicate
+			outcome := models.OutcomeRejected
+			if r.Reason == models.ReasonDuplicate {
+				outcome = models.OutcomeDuplicate
 			}
 			args = append(args, r.ReceivedAt.UTC(), r.SourceIP, outcome, r.Reason, r.Status, r.EventID, r.EventType, r.BodyBytes, r.Excerpt)
 		}
 		err := tx.Exec("INSERT INTO deliveries (received_at, source_ip, outcome, reason, status, event_id, event_type, body_bytes, excerpt) VALUES "+
 			valuesList(len(chunk), 9), args...).Error
 		if err != nil {
-			return fmt.Errorf("models: record deliveries: %w", err)
+			return fmt.Errorf("ingest: record deliveries: %w", err)
 		}
 	}
 	return nil
@@ -216,7 +217,7 @@ func insertDeliveries(tx *gorm.DB, rs []Rejection) error {
 func pruneDeliveries(tx *gorm.DB, max int) error {
 	err := tx.Exec("DELETE FROM deliveries WHERE id <= (SELECT id FROM deliveries ORDER BY id DESC LIMIT 1 OFFSET ?)", max).Error
 	if err != nil {
-		return fmt.Errorf("models: prune deliveries: %w", err)
+		return fmt.Errorf("ingest: prune deliveries: %w", err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package models_test
+package ingest_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 )
 
@@ -120,10 +121,10 @@ func tieCases() []tieCase {
 func TestProjection_SameSecondTiesFollowSmilesLifecycle(t *testing.T) {
 	cases := tieCases()
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		for _, c := range cases {
 			for _, b := range c.bodies {
-				if got := submit(t, in, b); got != models.Stored {
+				if got := storetest.Submit(t, in, b); got != ingest.Stored {
 					t.Fatalf("%s: got %v, want Stored", c.name, got)
 				}
 			}
@@ -140,12 +141,12 @@ func TestProjection_SameSecondTiesFollowSmilesLifecycle(t *testing.T) {
 			}
 		}
 		check("incremental")
-		before := dumpProjections(t, s)
-		if _, err := s.Reproject(context.Background()); err != nil {
+		before := storetest.DumpProjections(t, s)
+		if _, err := ingest.New(s).Reproject(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		check("rebuilt")
-		if after := dumpProjections(t, s); before != after {
+		if after := storetest.DumpProjections(t, s); before != after {
 			t.Errorf("rebuilt projections differ from incremental ones:\n--- incremental\n%s\n--- rebuilt\n%s", before, after)
 		}
 	})

@@ -1,4 +1,4 @@
-package models_test
+package ingest_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 
 	"smiledash/migrations"
 	"smiledash/models"
+	"smiledash/models/ingest"
 	"smiledash/models/storetest"
 )
 
@@ -22,7 +23,7 @@ func TestProjector_ParksWhatItCannotProject(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		ctx := context.Background()
 		refuseAccount(t, s, "a-poison")
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		submitOnly(t, in, eventBody("et-good-1", "ACCOUNT_CONNECTED", qt0, map[string]any{"userId": "u-good", "accountId": "a-good"}))
 		submitOnly(t, in, eventBody("et-poison", "ACCOUNT_CONNECTED", qt0, map[string]any{"userId": "u-bad", "accountId": "a-poison"}))
 		// A body that no longer parses can only come from outside the writer
@@ -63,7 +64,7 @@ func TestProjector_ParksWhatItCannotProject(t *testing.T) {
 		// A rebuild retries them: the garbled one still fails; once the
 		// database accepts the other, it is projected.
 		allowAccounts(t, s)
-		if _, err := s.Reproject(ctx); err != nil {
+		if _, err := ingest.New(s).Reproject(ctx); err != nil {
 			t.Fatal(err)
 		}
 		parked, total, err = s.ParkedEvents(ctx, 10)
@@ -86,7 +87,7 @@ func TestProjector_LagShownWhileHeld(t *testing.T) {
 			t.Fatalf("empty store: lag %+v, %v", lag, err)
 		}
 		// Stop the writer's projector: the log grows, the projections do not.
-		in := newIngester(t, s)
+		in := storetest.Writer(t, s)
 		if err := in.Projector().Close(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -122,7 +123,7 @@ func TestProjector_ReplicasProjectEachEventOnce(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
 	ctx := context.Background()
 	var replicas [2]*models.Store
-	var ingesters [2]*models.Ingester
+	var ingesters [2]*ingest.Writer
 	for i := range replicas {
 		s, err := models.Open(ctx, dsn)
 		if err != nil {
@@ -133,12 +134,12 @@ func TestProjector_ReplicasProjectEachEventOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		replicas[i] = s
-		ingesters[i] = newIngesterWith(t, s, models.IngestOptions{Projector: models.ProjectorOptions{MaxBatch: 64, Poll: 5 * time.Millisecond}})
+		ingesters[i] = newIngesterWith(t, s, ingest.WriterOptions{Projector: ingest.ProjectorOptions{MaxBatch: 64, Poll: 5 * time.Millisecond}})
 	}
 	if replicas[0].Dialect() != migrations.Postgres {
 		t.Fatal("want PostgreSQL")
 	}
-	bodies := syntheticHistory(60)
+	bodies := storetest.SyntheticHistory(60)
 	rand.Shuffle(len(bodies), func(i, j int) { bodies[i], bodies[j] = bodies[j], bodies[i] })
 	var wg sync.WaitGroup
 	for w := range 8 {
@@ -149,7 +150,7 @@ func TestProjector_ReplicasProjectEachEventOnce(t *testing.T) {
 					targets = []int{0, 1} // a retry landing on the other replica
 				}
 				for _, r := range targets {
-					if _, err := ingesters[r].Submit(ctx, incoming(t, bodies[i])); err != nil {
+					if _, err := ingesters[r].Submit(ctx, storetest.Incoming(t, bodies[i])); err != nil {
 						t.Errorf("replica %d: %v", r, err)
 					}
 				}
@@ -158,7 +159,7 @@ func TestProjector_ReplicasProjectEachEventOnce(t *testing.T) {
 	}
 	wg.Wait()
 	storetest.Sync(t, replicas[1])
-	incremental := dumpProjections(t, replicas[0])
+	incremental := storetest.DumpProjections(t, replicas[0])
 	var counted, stored int64
 	if err := replicas[0].DB().Raw("SELECT COALESCE(SUM(stored), 0) FROM event_counts").Scan(&counted).Error; err != nil {
 		t.Fatal(err)
@@ -169,18 +170,18 @@ func TestProjector_ReplicasProjectEachEventOnce(t *testing.T) {
 	if counted != stored || stored != int64(len(bodies)) {
 		t.Errorf("event_counts sums to %d, the log holds %d, %d were sent: each event must be projected once", counted, stored, len(bodies))
 	}
-	if _, err := replicas[0].Reproject(ctx); err != nil {
+	if _, err := ingest.New(replicas[0]).Reproject(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if rebuilt := dumpProjections(t, replicas[0]); rebuilt != incremental {
+	if rebuilt := storetest.DumpProjections(t, replicas[0]); rebuilt != incremental {
 		t.Errorf("projections from two replicas differ from a rebuild:\n--- projected\n%s\n--- rebuilt\n%s", incremental, rebuilt)
 	}
 }
 
 // submitOnly submits without waiting for the projections.
-func submitOnly(t *testing.T, in *models.Ingester, body []byte) {
+func submitOnly(t *testing.T, in *ingest.Writer, body []byte) {
 	t.Helper()
-	if _, err := in.Submit(context.Background(), incoming(t, body)); err != nil {
+	if _, err := in.Submit(context.Background(), storetest.Incoming(t, body)); err != nil {
 		t.Fatalf("submit: %v", err)
 	}
 }
@@ -226,13 +227,13 @@ func TestProjector_CacheDroppedWhenAnotherProcessWrites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, server *models.Store) {
 		ctx := context.Background()
 		cli := storetest.Replica(t, server)
-		in := newIngester(t, server)
+		in := storetest.Writer(t, server)
 		early, late := qt0, qt0.Add(48*time.Hour)
-		submit(t, in, eventBody("et-before", "ACCOUNT_CONNECTED", early, map[string]any{"userId": "u-erased", "accountId": "a-erased"}))
-		if _, err := cli.EraseUser(ctx, models.EraseRequest{SmileUserID: "u-erased", Actor: "cli"}); err != nil {
+		storetest.Submit(t, in, eventBody("et-before", "ACCOUNT_CONNECTED", early, map[string]any{"userId": "u-erased", "accountId": "a-erased"}))
+		if _, err := ingest.New(cli).EraseUser(ctx, ingest.EraseRequest{SmileUserID: "u-erased", Actor: "cli"}); err != nil {
 			t.Fatal(err)
 		}
-		submit(t, in, eventBody("et-after", "ACCOUNT_CONNECTED", late, map[string]any{"userId": "u-erased", "accountId": "a-erased"}))
+		storetest.Submit(t, in, eventBody("et-after", "ACCOUNT_CONNECTED", late, map[string]any{"userId": "u-erased", "accountId": "a-erased"}))
 		var acc models.Account
 		if err := server.DB().Where("id = ?", "a-erased").Take(&acc).Error; err != nil {
 			parked, _, _ := server.ParkedEvents(ctx, 5)
