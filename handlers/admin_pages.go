@@ -47,9 +47,10 @@ type SettingsInfo struct {
 }
 
 // PageStore is what the dashboard pages and the JSON API read, and the
-// actions on them (re-projection, erasure) write. The pages with a store
-// interface of their own (records.go, search.go, overview.go, erase.go) get it
-// from this one, so one fake serves the whole page group.
+// actions on them write (re-projection and erasure go through Stores.Log,
+// deps.go). The pages with a store interface of their own (records.go,
+// search.go, overview.go) get it from this one, so one fake serves the whole
+// page group.
 type PageStore interface {
 	RecordStore
 	SearchStore

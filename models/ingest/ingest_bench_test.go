@@ -14,7 +14,7 @@ import (
 // BenchmarkIngest measures the writer alone (no HTTP): 64 goroutines submit
 // unique account events for many users, as the webhook handlers would.
 //
-//	go test ./models -run '^$' -bench Ingest -benchtime 100000x
+//	go test ./models/ingest -run '^$' -bench Ingest -benchtime 100000x
 func BenchmarkIngest(b *testing.B) {
 	s := storetest.SQLite(b)
 	in, err := ingest.New(s).NewWriter(ingest.WriterOptions{})

@@ -22,7 +22,7 @@ const benchWorkers = 64
 // 64 workers, each sending one user's events in order, as Smile's webhooks for
 // 64 users in flight would arrive. It isolates the writer from HTTP.
 //
-//	go test ./models -run "^$" -bench IngestRealistic -benchtime 60000x  (PostgreSQL too with SMILEDASH_TEST_POSTGRES_URL)
+//	go test ./models/ingest -run "^$" -bench IngestRealistic -benchtime 60000x  (PostgreSQL too with SMILEDASH_TEST_POSTGRES_URL)
 func BenchmarkIngestRealistic(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchIngestRealistic(b, storetest.SQLite(b)) })
 	b.Run("postgres", func(b *testing.B) { benchIngestRealistic(b, storetest.Postgres(b)) })
@@ -64,7 +64,7 @@ func benchIngestRealistic(b *testing.B, s *models.Store) {
 // to reach the end. project is the projector alone over a log of b.N
 // unprojected events (appended first, untimed), in its own batches.
 //
-//	go test ./models -run '^$' -bench IngestRandomUsers -benchtime 100000x  (PostgreSQL too with SMILEDASH_TEST_POSTGRES_URL)
+//	go test ./models/ingest -run '^$' -bench IngestRandomUsers -benchtime 100000x  (PostgreSQL too with SMILEDASH_TEST_POSTGRES_URL)
 func BenchmarkIngestRandomUsers(b *testing.B) {
 	stores := []struct {
 		name string
