@@ -157,7 +157,7 @@ func (in *Writer) Close(ctx context.Context) error {
 }
 
 // SyncProjections waits until everything stored so far is projected (see
-// Store.SyncProjections).
+// Log.SyncProjections).
 func (in *Writer) SyncProjections(ctx context.Context) error {
 	return in.eventLog.SyncProjections(ctx)
 }

@@ -195,7 +195,7 @@ func (g *rebuildGate) hook(ctx context.Context, stage rebuildStage) {
 
 // StopRebuilds refuses new rebuilds, cancels running ones and waits until they
 // have returned (rolled back, or committed if they were already committing),
-// or until ctx ends. Call it at shutdown, before closing the ingester and the
+// or until ctx ends. Call it at shutdown, before closing the writer and the
 // store, so no rebuild is abandoned mid-flight.
 func (l *Log) StopRebuilds(ctx context.Context) error {
 	g := &l.rebuilds
