@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"smiledash/migrations"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,6 +50,9 @@ type Ingester struct {
 	sincePrune int
 	// projector projects what this writer appends (projector.go).
 	projector *Projector
+	// lastBatch is when the writer last finished a batch of events (Unix
+	// nanoseconds), for Busy.
+	lastBatch *atomic.Int64
 }
 
 // NewIngester starts the writer goroutine. Close stops it after draining.
@@ -70,9 +74,10 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 	}
 	opts.Projector.Logger = cmp.Or(opts.Projector.Logger, opts.Logger)
 	queue := make(chan pending, opts.QueueSize)
+	lastBatch := new(atomic.Int64)
 	if opts.Projector.Busy == nil && s.dialect == migrations.SQLite {
 		// Only SQLite's appends wait for the projector (one writer connection).
-		opts.Projector.Busy = func() bool { return len(queue) > 0 }
+		opts.Projector.Busy = func() bool { return busy(queue, lastBatch) }
 	}
 	in := &Ingester{
 		store:      s,
@@ -83,6 +88,7 @@ func (s *Store) NewIngester(opts IngestOptions) (*Ingester, error) {
 		stopped:    make(chan struct{}),
 		userKeys:   map[string]int64{},
 		projector:  s.StartProjector(opts.Projector),
+		lastBatch:  lastBatch,
 	}
 	go in.run()
 	return in, nil
@@ -137,6 +143,21 @@ func (in *Ingester) Reject(r Rejection) bool {
 
 // QueueDepth is the number of webhooks waiting for the writer.
 func (in *Ingester) QueueDepth() int { return len(in.queue) }
+
+// busyWindow is how recently the writer must have appended events for Busy
+// to say webhooks are coming in. The writer takes the whole queue at each
+// batch, so under full load the queue is often empty for an instant: the
+// queue alone let background work in between almost every batch.
+const busyWindow = 50 * time.Millisecond
+
+// Busy tells whether webhooks are being appended: some are queued, or the
+// writer appended some within the last 50 ms. Background writers on SQLite
+// (the projector, the search indexer) defer to it.
+func (in *Ingester) Busy() bool { return busy(in.queue, in.lastBatch) }
+
+func busy(queue chan pending, lastBatch *atomic.Int64) bool {
+	return len(queue) > 0 || time.Since(time.Unix(0, lastBatch.Load())) < busyWindow
+}
 
 // Close stops accepting events, commits everything already queued and waits for
 // the writer to finish, or for ctx to end.
@@ -290,6 +311,9 @@ func (in *Ingester) commitAll(batch []pending, rejections []Rejection) {
 	}
 	if err != nil {
 		in.log.Error("Ingest batch failed", slog.Int("size", len(batch)), slog.Int("rejections_lost", lost), slog.Any("error", err))
+	}
+	if len(batch) > 0 {
+		in.lastBatch.Store(time.Now().UnixNano())
 	}
 	if len(stored) > 0 {
 		in.projector.Wake()

@@ -66,12 +66,14 @@ func serve(ctx context.Context, e env, args []string) error {
 	stopRetention := startRetention(cfg, store, log)
 	defer stopRetention()
 	// The search index follows the log in the background, off the webhook's
-	// acknowledgement path; it stops before the store closes.
+	// acknowledgement path and behind queued webhooks; it stops before the
+	// store closes.
 	indexerCtx, stopIndexer := context.WithCancel(ctx)
 	indexerDone := make(chan struct{})
 	go func() {
 		defer close(indexerDone)
-		store.RunSearchIndexer(indexerCtx, models.SearchIndexerOptions{Logger: log})
+		store.RunSearchIndexer(indexerCtx, models.SearchIndexerOptions{Logger: log,
+			Busy: ingester.Busy})
 	}()
 	defer func() { stopIndexer(); <-indexerDone }()
 	assets, err := static.New()
