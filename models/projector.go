@@ -94,7 +94,9 @@ type Projector struct {
 	gaps  *gapHook
 
 	projected, parked atomic.Int64
-	lastWarn          time.Time
+	// catchingUp is set while the last batch was full: more is waiting.
+	catchingUp atomic.Bool
+	lastWarn   time.Time
 	// batch is the next batch's size, adapted to take about BatchTime.
 	batch int
 }
@@ -162,6 +164,10 @@ func (p *Projector) Close(ctx context.Context) error {
 	}
 }
 
+// CatchingUp tells whether the projector's last batch was full, so more of
+// the log is waiting for it: the search indexer lets it go first.
+func (p *Projector) CatchingUp() bool { return p.catchingUp.Load() }
+
 // Projected and Parked count the events this projector has applied and parked.
 func (p *Projector) Projected() int64 { return p.projected.Load() }
 func (p *Projector) Parked() int64    { return p.parked.Load() }
@@ -184,6 +190,7 @@ func (p *Projector) run() {
 		}
 		limit := p.batch // step resizes it
 		n, err := p.step(ctx, false)
+		p.catchingUp.Store(err == nil && n >= limit)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return
