@@ -254,3 +254,50 @@ func TestSearch_FilterWordsOnlyNarrow(t *testing.T) {
 		}
 	})
 }
+
+// While webhooks are being appended the indexer defers to them: it waits Yield
+// before each batch (here longer than the test), still stops at once, and
+// indexes everything once the webhooks stop.
+func TestSearchIndexer_DefersToWebhooks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		seedSearch(t, s)
+		run := func(busy bool) (stop func()) {
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				s.RunSearchIndexer(ctx, models.SearchIndexerOptions{Batch: 4, Poll: 10 * time.Millisecond,
+					Gather: time.Millisecond, Yield: time.Hour, Busy: func() bool { return busy }})
+			}()
+			return func() {
+				cancel()
+				select {
+				case <-done:
+				case <-time.After(5 * time.Second):
+					t.Fatal("the indexer did not stop while yielding to webhooks")
+				}
+			}
+		}
+		stop := run(true)
+		time.Sleep(300 * time.Millisecond)
+		stop()
+		if lag, err := s.SearchLag(context.Background()); err != nil || lag.N != 15 {
+			t.Fatalf("lag %+v (%v) after indexing behind busy webhooks, want all 15 left", lag, err)
+		}
+		stop = run(false)
+		defer stop()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			lag, err := s.SearchLag(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if lag.N == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("lag %+v once the webhooks stopped, want 0", lag)
+			}
+		}
+		assertIndexedOnce(t, s, 8)
+	})
+}

@@ -68,12 +68,16 @@ func serve(ctx context.Context, e env, args []string) error {
 	stopRetention := startRetention(cfg, store, log)
 	defer stopRetention()
 	// The search index follows the log in the background, off the webhook's
-	// acknowledgement path; it stops before the store closes.
+	// acknowledgement path, behind webhooks and behind the projector: after a
+	// burst, both caught up at once halved the projector's rate (the
+	// projections are what pages and the overview read). It stops before
+	// the store closes.
 	indexerCtx, stopIndexer := context.WithCancel(ctx)
 	indexerDone := make(chan struct{})
 	go func() {
 		defer close(indexerDone)
-		store.RunSearchIndexer(indexerCtx, models.SearchIndexerOptions{Logger: log})
+		store.RunSearchIndexer(indexerCtx, models.SearchIndexerOptions{Logger: log,
+			Busy: func() bool { return ingester.Busy() || ingester.Projector().CatchingUp() }})
 	}()
 	defer func() { stopIndexer(); <-indexerDone }()
 	assets, err := static.New()

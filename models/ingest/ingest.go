@@ -10,6 +10,7 @@ import (
 	"smiledash/migrations"
 	"smiledash/models"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -50,6 +51,9 @@ type Writer struct {
 	sincePrune int
 	// projector projects what this writer appends (projector.go).
 	projector *Projector
+	// lastBatch is when the writer last finished a batch of events (Unix
+	// nanoseconds), for Busy.
+	lastBatch *atomic.Int64
 }
 
 // NewWriter starts the writer goroutine. Close stops it after draining.
@@ -71,9 +75,10 @@ func (l *Log) NewWriter(opts WriterOptions) (*Writer, error) {
 	}
 	opts.Projector.Logger = cmp.Or(opts.Projector.Logger, opts.Logger)
 	queue := make(chan pending, opts.QueueSize)
+	lastBatch := new(atomic.Int64)
 	if opts.Projector.Busy == nil && l.dialect == migrations.SQLite {
 		// Only SQLite's appends wait for the projector (one writer connection).
-		opts.Projector.Busy = func() bool { return len(queue) > 0 }
+		opts.Projector.Busy = func() bool { return busy(queue, lastBatch) }
 	}
 	in := &Writer{
 		eventLog:   l,
@@ -84,6 +89,7 @@ func (l *Log) NewWriter(opts WriterOptions) (*Writer, error) {
 		stopped:    make(chan struct{}),
 		userKeys:   map[string]int64{},
 		projector:  l.StartProjector(opts.Projector),
+		lastBatch:  lastBatch,
 	}
 	go in.run()
 	return in, nil
@@ -138,6 +144,21 @@ func (in *Writer) Reject(r Rejection) bool {
 
 // QueueDepth is the number of webhooks waiting for the writer.
 func (in *Writer) QueueDepth() int { return len(in.queue) }
+
+// busyWindow is how recently the writer must have appended events for Busy
+// to say webhooks are coming in. The writer takes the whole queue at each
+// batch, so under full load the queue is often empty for an instant: the
+// queue alone let background work in between almost every batch.
+const busyWindow = 50 * time.Millisecond
+
+// Busy tells whether webhooks are being appended: some are queued, or the
+// writer appended some within the last 50 ms. Background writers on SQLite
+// (the projector, the search indexer) defer to it.
+func (in *Writer) Busy() bool { return busy(in.queue, in.lastBatch) }
+
+func busy(queue chan pending, lastBatch *atomic.Int64) bool {
+	return len(queue) > 0 || time.Since(time.Unix(0, lastBatch.Load())) < busyWindow
+}
 
 // Close stops accepting events, commits everything already queued and waits for
 // the writer to finish, or for ctx to end.
@@ -293,6 +314,9 @@ func (in *Writer) commitAll(batch []pending, rejections []Rejection) {
 	}
 	if err != nil {
 		in.log.Error("Ingest batch failed", slog.Int("size", len(batch)), slog.Int("rejections_lost", lost), slog.Any("error", err))
+	}
+	if len(batch) > 0 {
+		in.lastBatch.Store(time.Now().UnixNano())
 	}
 	if len(stored) > 0 {
 		in.projector.Wake()

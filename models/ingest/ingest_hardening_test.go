@@ -18,7 +18,7 @@ import (
 	"smiledash/smile"
 )
 
-func newIngesterWith(t *testing.T, s *models.Store, opts ingest.WriterOptions) *ingest.Writer {
+func newWriterWith(t *testing.T, s *models.Store, opts ingest.WriterOptions) *ingest.Writer {
 	t.Helper()
 	in, err := ingest.New(s).NewWriter(opts)
 	if err != nil {
@@ -136,7 +136,7 @@ func TestIngest_EventsSurviveRejectionFlood(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, s *models.Store) {
 				refuseDeliveries(t, s)
 				var lost atomic.Int64
-				in := newIngesterWith(t, s, ingest.WriterOptions{OnBatch: func(r ingest.BatchReport) { lost.Add(int64(r.RejectionsLost)) }})
+				in := newWriterWith(t, s, ingest.WriterOptions{OnBatch: func(r ingest.BatchReport) { lost.Add(int64(r.RejectionsLost)) }})
 				bodies := storetest.SyntheticHistory(6)
 				var wg sync.WaitGroup
 				for w := range 4 {
@@ -193,10 +193,10 @@ func (h *holdWriter) onBatch(r ingest.BatchReport) {
 	h.mu.Unlock()
 }
 
-func newHeldIngester(t *testing.T, s *models.Store) (*ingest.Writer, *holdWriter) {
+func newHeldWriter(t *testing.T, s *models.Store) (*ingest.Writer, *holdWriter) {
 	t.Helper()
 	h := &holdWriter{release: make(chan struct{})}
-	in := newIngesterWith(t, s, ingest.WriterOptions{OnBatch: h.onBatch})
+	in := newWriterWith(t, s, ingest.WriterOptions{OnBatch: h.onBatch})
 	// The first batch commits, then the writer waits in OnBatch.
 	storetest.Submit(t, in, storetest.SyntheticHistory(1)[0])
 	return in, h
@@ -211,7 +211,7 @@ func rejection(i int) ingest.Rejection {
 // transaction (one fsync) each.
 func TestIngest_RejectionOnlyTrafficBatched(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
-		in, h := newHeldIngester(t, s)
+		in, h := newHeldWriter(t, s)
 		const n = 100
 		for i := range n {
 			if !in.Reject(rejection(i)) {
@@ -274,7 +274,7 @@ func TestIngest_RejectionsKeptWhenBatchRetried(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, s *models.Store) {
 				refuseEvent(t, s, "et-refused")
-				in, h := newHeldIngester(t, s)
+				in, h := newHeldWriter(t, s)
 				results := make(chan error, len(tc.bodies))
 				for _, body := range tc.bodies {
 					go func() {
@@ -341,7 +341,7 @@ func waitSubmit(t *testing.T, in *ingest.Writer, body []byte) (ingest.Result, er
 func TestIngest_DeadlineWhileWriterHeld(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *models.Store) {
 		eventLog := ingest.New(s)
-		in := newIngesterWith(t, s, ingest.WriterOptions{Timeout: time.Second})
+		in := newWriterWith(t, s, ingest.WriterOptions{Timeout: time.Second})
 		bodies := storetest.SyntheticHistory(1)
 		storetest.Submit(t, in, bodies[0])
 

@@ -75,7 +75,7 @@ func BenchmarkIngestRandomUsers(b *testing.B) {
 			s := st.open(b)
 			queues := randomUserQueues(b, b.N)
 			var batches batchCounter
-			in := benchIngester(b, s, false, &batches)
+			in := benchWriter(b, s, false, &batches)
 			b.ResetTimer()
 			total, elapsed := submitQueues(b, in, queues)
 			b.ReportMetric(float64(total)/elapsed.Seconds(), "events/s")
@@ -85,7 +85,7 @@ func BenchmarkIngestRandomUsers(b *testing.B) {
 			s := st.open(b)
 			queues := randomUserQueues(b, b.N)
 			var batches batchCounter
-			in := benchIngester(b, s, true, &batches)
+			in := benchWriter(b, s, true, &batches)
 			b.ResetTimer()
 			total, elapsed := submitQueues(b, in, queues)
 			projected := in.Projector().Projected()
@@ -100,7 +100,7 @@ func BenchmarkIngestRandomUsers(b *testing.B) {
 		})
 		b.Run(st.name+"/project", func(b *testing.B) {
 			s := st.open(b)
-			in := benchIngester(b, s, false, nil)
+			in := benchWriter(b, s, false, nil)
 			total, _ := submitQueues(b, in, randomUserQueues(b, b.N))
 			b.ResetTimer()
 			start := time.Now()
@@ -148,10 +148,10 @@ func (c *batchCounter) report(b *testing.B) {
 	}
 }
 
-// benchIngester starts a writer on s, counting its transactions in batches
+// benchWriter starts a writer on s, counting its transactions in batches
 // (when not nil); without project, its projector is stopped at once, so the
 // log grows and the projections do not.
-func benchIngester(b *testing.B, s *models.Store, project bool, batches *batchCounter) *ingest.Writer {
+func benchWriter(b *testing.B, s *models.Store, project bool, batches *batchCounter) *ingest.Writer {
 	b.Helper()
 	var opts ingest.WriterOptions
 	if batches != nil {

@@ -32,11 +32,16 @@ type ProjectorOptions struct {
 	// appends, each time for as few events, which halved ingest; gathered,
 	// its batches are ten times larger and the appends keep the writer.
 	Gather time.Duration
-	// Busy, if set, tells whether webhooks are waiting to be appended: while
-	// they are, the projector gathers between batches too, so a burst is
+	// Busy, if set, tells whether webhooks are being appended: while they
+	// are, the projector waits Yield before each batch, so a burst is
 	// acknowledged at the append path's rate and projected after it (the
-	// lag is shown). The Writer sets it to its queue.
+	// lag is shown). The Writer sets it to its Busy on SQLite.
 	Busy func() bool
+	// Yield is how long the projector waits before a batch while Busy
+	// (default 500 ms). Gathering for 100 ms only, it held the SQLite writer
+	// a quarter of the time during a burst and cut the acknowledged rate by
+	// as much.
+	Yield time.Duration
 	// Poll is how often an idle projector looks for events it was not woken
 	// for: those other replicas appended (default 200 ms).
 	Poll time.Duration
@@ -90,7 +95,9 @@ type Projector struct {
 	gaps  *gapHook
 
 	projected, parked atomic.Int64
-	lastWarn          time.Time
+	// catchingUp is set while the last batch was full: more is waiting.
+	catchingUp atomic.Bool
+	lastWarn   time.Time
 	// batch is the next batch's size, adapted to take about BatchTime.
 	batch int
 }
@@ -115,6 +122,9 @@ func (l *Log) newProjector(opts ProjectorOptions) *Projector {
 	}
 	if opts.Gather <= 0 {
 		opts.Gather = 100 * time.Millisecond
+	}
+	if opts.Yield <= 0 {
+		opts.Yield = 500 * time.Millisecond
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 200 * time.Millisecond
@@ -155,6 +165,10 @@ func (p *Projector) Close(ctx context.Context) error {
 	}
 }
 
+// CatchingUp tells whether the projector's last batch was full, so more of
+// the log is waiting for it: the search indexer lets it go first.
+func (p *Projector) CatchingUp() bool { return p.catchingUp.Load() }
+
 // Projected and Parked count the events this projector has applied and parked.
 func (p *Projector) Projected() int64 { return p.projected.Load() }
 func (p *Projector) Parked() int64    { return p.parked.Load() }
@@ -172,8 +186,12 @@ func (p *Projector) run() {
 	}()
 	retry := p.opts.Poll
 	for {
+		if p.opts.Busy != nil && p.opts.Busy() && !p.pause(p.opts.Yield) {
+			return // appends first
+		}
 		limit := p.batch // step resizes it
 		n, err := p.step(ctx, false)
+		p.catchingUp.Store(err == nil && n >= limit)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return
@@ -188,13 +206,10 @@ func (p *Projector) run() {
 			continue
 		case n >= limit:
 			retry = p.opts.Poll
-			if p.opts.Busy != nil && p.opts.Busy() && !p.gather() {
-				return // appends first; more is waiting, and comes next
-			}
 			if p.stopped() {
 				return
 			}
-			continue
+			continue // more is waiting
 		}
 		retry = p.opts.Poll
 		if !p.sleep(p.opts.Poll) || !p.gather() {
@@ -205,8 +220,11 @@ func (p *Projector) run() {
 
 // gather waits Gather after a wake-up, so the next batch is a batch; false
 // once the projector is stopping.
-func (p *Projector) gather() bool {
-	t := time.NewTimer(p.opts.Gather)
+func (p *Projector) gather() bool { return p.pause(p.opts.Gather) }
+
+// pause waits d; false once the projector is stopping.
+func (p *Projector) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-p.stop:

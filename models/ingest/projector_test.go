@@ -113,6 +113,31 @@ func TestProjector_LagShownWhileHeld(t *testing.T) {
 	})
 }
 
+// While webhooks are being appended the projector defers to them: it waits
+// Yield before each batch (here longer than the test), and still stops at
+// once when asked.
+func TestProjector_DefersToWebhooks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *models.Store) {
+		in := newWriterWith(t, s, ingest.WriterOptions{Projector: ingest.ProjectorOptions{
+			Busy: func() bool { return true }, Yield: time.Hour, Gather: time.Millisecond, Poll: 5 * time.Millisecond}})
+		for i := range 5 {
+			submitOnly(t, in, eventBody(fmt.Sprintf("et-busy-%d", i), "USER_CREATED", qt0, map[string]any{"userId": fmt.Sprintf("u-busy-%d", i)}))
+		}
+		time.Sleep(300 * time.Millisecond)
+		if n := in.Projector().Projected(); n != 0 {
+			t.Errorf("projected %d events while webhooks were busy, want 0 until Yield passes", n)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := in.Projector().Close(ctx); err != nil {
+			t.Fatalf("the projector did not stop while yielding: %v", err)
+		}
+		if lag, err := s.ProjectorLag(context.Background()); err != nil || lag.Events != 5 {
+			t.Errorf("got lag %+v (%v), want the 5 events left to project", lag, err)
+		}
+	})
+}
+
 // TestProjector_ReplicasProjectEachEventOnce runs two stores on one
 // PostgreSQL schema, as two replicas, each appending half of a realistic
 // history (users in random order, with duplicates sent to both) while both
@@ -134,7 +159,7 @@ func TestProjector_ReplicasProjectEachEventOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		replicas[i] = s
-		ingesters[i] = newIngesterWith(t, s, ingest.WriterOptions{Projector: ingest.ProjectorOptions{MaxBatch: 64, Poll: 5 * time.Millisecond}})
+		ingesters[i] = newWriterWith(t, s, ingest.WriterOptions{Projector: ingest.ProjectorOptions{MaxBatch: 64, Poll: 5 * time.Millisecond}})
 	}
 	if replicas[0].Dialect() != migrations.Postgres {
 		t.Fatal("want PostgreSQL")
