@@ -51,6 +51,7 @@ func (s *Store) RunRetention(ctx context.Context, p RetentionPolicy) (RetentionR
 	if p.Bodies > 0 {
 		cutoff := now().Add(-p.Bodies)
 		for ctx.Err() == nil {
+			start := time.Now()
 			n, done, err := s.CompactOldBodies(ctx, cutoff, batch, now())
 			r.BodiesCompacted += n
 			if err != nil {
@@ -59,11 +60,13 @@ func (s *Store) RunRetention(ctx context.Context, p RetentionPolicy) (RetentionR
 			if done {
 				break
 			}
+			pauseAfter(ctx, time.Since(start))
 		}
 	}
 	if p.Deliveries > 0 {
 		cutoff := now().Add(-p.Deliveries)
 		for ctx.Err() == nil {
+			start := time.Now()
 			n, err := s.PruneDeliveries(ctx, cutoff, batch)
 			r.DeliveriesDeleted += n
 			if err != nil {
@@ -72,9 +75,26 @@ func (s *Store) RunRetention(ctx context.Context, p RetentionPolicy) (RetentionR
 			if n < int64(batch) {
 				break
 			}
+			pauseAfter(ctx, time.Since(start))
 		}
 	}
 	return r, ctx.Err()
+}
+
+// pauseAfter waits as long as a batch took (at least 10 ms) before the next,
+// so a backlog leaves the database free half the time. On SQLite the batches
+// run on the writer connection, and writes from the pool (sign-in sessions,
+// callbacks, links) wait for the file lock in busy-timeout sleeps of up to
+// 100 ms: batches back to back left them no moment to take it, and a store
+// upgraded with a year of events to compact refused the sandbox admin's
+// creation at startup ("database is locked") after five seconds.
+func pauseAfter(ctx context.Context, took time.Duration) {
+	t := time.NewTimer(max(took, 10*time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // StartRetention runs the policy now and then every Interval on its own
