@@ -88,12 +88,17 @@ func (s *Store) RunRetention(ctx context.Context, p RetentionPolicy) (RetentionR
 // 100 ms: batches back to back left them no moment to take it, and a store
 // upgraded with a year of events to compact refused the sandbox admin's
 // creation at startup ("database is locked") after five seconds.
-func pauseAfter(ctx context.Context, took time.Duration) {
-	t := time.NewTimer(max(took, 10*time.Millisecond))
+func pauseAfter(ctx context.Context, took time.Duration) { sleep(ctx, max(took, 10*time.Millisecond)) }
+
+// sleep waits d, or until ctx ends; it reports whether the whole d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
+		return false
 	case <-t.C:
+		return true
 	}
 }
 

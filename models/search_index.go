@@ -272,18 +272,8 @@ func (s *Store) RunSearchIndexer(ctx context.Context, opt SearchIndexerOptions) 
 	defer cancel()
 	ticker := time.NewTicker(opt.Poll)
 	defer ticker.Stop()
-	pause := func(d time.Duration) bool {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-t.C:
-			return true
-		}
-	}
 	for {
-		if opt.Busy != nil && opt.Busy() && !pause(opt.Yield) {
+		if opt.Busy != nil && opt.Busy() && !sleep(ctx, opt.Yield) {
 			return
 		}
 		n, err := s.IndexSearch(ctx, opt.Batch)
@@ -297,7 +287,7 @@ func (s *Store) RunSearchIndexer(ctx context.Context, opt SearchIndexerOptions) 
 		case <-ctx.Done():
 			return
 		case <-wake:
-			if !pause(opt.Gather) {
+			if !sleep(ctx, opt.Gather) {
 				return
 			}
 		case <-ticker.C:
