@@ -17,6 +17,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/storetest"
 	"smiledash/smile"
 	"smiledash/smile/smiletest"
 )
@@ -65,41 +66,43 @@ func TestHostileInput_GzipBombNeverInflated(t *testing.T) {
 		{"callback of an unknown link", "/connect/doesnotexist0000000000000/events", testPeer, http.StatusUnsupportedMediaType, ""},
 		{"token of an unknown link", "/connect/doesnotexist0000000000000/token", testPeer, http.StatusUnsupportedMediaType, ""},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			a := newTestApp(t, func(d *handlers.Deps) {
-				d.Webhooks.MaxBytes = 1 << 20 // the bomb fits: only its encoding is refused
-				d.Webhooks.AllowedIPs, _ = handlers.ParseIPSet(tc.allowed)
+	storetest.Each(t, func(t *testing.T, store *models.Store) {
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				a := appOn(t, store, func(d *handlers.Deps) {
+					d.Webhooks.MaxBytes = 1 << 20 // the bomb fits: only its encoding is refused
+					d.Webhooks.AllowedIPs, _ = handlers.ParseIPSet(tc.allowed)
+				})
+				req := httptest.NewRequest(http.MethodPost, tc.path, bytes.NewReader(bomb))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Content-Encoding", "gzip")
+				req.Header.Set(smile.SignatureHeader, smile.SignatureFor([]byte(smiletest.FixtureSecret), bomb))
+				var got response
+				grew := allocatedDuring(func() { got = a.do(t, req) })
+				if got.status != tc.wantStatus || !strings.HasPrefix(got.header.Get("Content-Type"), "application/json") {
+					t.Errorf("got %d %s %.200s, want %d with a JSON error", got.status, got.header.Get("Content-Type"), got.body, tc.wantStatus)
+				}
+				t.Logf("allocated %.1f MiB for a %d KB gzip bomb of 256 MiB", float64(grew)/(1<<20), len(bomb)/1000)
+				if grew > budget {
+					t.Errorf("the request allocated %d MiB, want under %d MiB: the body was inflated", grew>>20, budget>>20)
+				}
+				if tc.wantReason == "" {
+					return
+				}
+				d := waitForReason(t, a, tc.wantReason)
+				if d.Excerpt != "" || d.BodyBytes != len(bomb) || d.Status != tc.wantStatus {
+					t.Errorf("got delivery %+v, want no excerpt, the compressed size %d and status %d", d, len(bomb), tc.wantStatus)
+				}
+				var events int64
+				if err := a.store.DB().Model(&models.Event{}).Count(&events).Error; err != nil {
+					t.Fatalf("count rows: %v", err)
+				}
+				if events != 0 {
+					t.Errorf("got %d events stored", events)
+				}
 			})
-			req := httptest.NewRequest(http.MethodPost, tc.path, bytes.NewReader(bomb))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Content-Encoding", "gzip")
-			req.Header.Set(smile.SignatureHeader, smile.SignatureFor([]byte(smiletest.FixtureSecret), bomb))
-			var got response
-			grew := allocatedDuring(func() { got = a.do(t, req) })
-			if got.status != tc.wantStatus || !strings.HasPrefix(got.header.Get("Content-Type"), "application/json") {
-				t.Errorf("got %d %s %.200s, want %d with a JSON error", got.status, got.header.Get("Content-Type"), got.body, tc.wantStatus)
-			}
-			t.Logf("allocated %.1f MiB for a %d KB gzip bomb of 256 MiB", float64(grew)/(1<<20), len(bomb)/1000)
-			if grew > budget {
-				t.Errorf("the request allocated %d MiB, want under %d MiB: the body was inflated", grew>>20, budget>>20)
-			}
-			if tc.wantReason == "" {
-				return
-			}
-			d := waitForReason(t, a, tc.wantReason)
-			if d.Excerpt != "" || d.BodyBytes != len(bomb) || d.Status != tc.wantStatus {
-				t.Errorf("got delivery %+v, want no excerpt, the compressed size %d and status %d", d, len(bomb), tc.wantStatus)
-			}
-			var events int64
-			if err := a.store.DB().Model(&models.Event{}).Count(&events).Error; err != nil {
-				t.Fatalf("count rows: %v", err)
-			}
-			if events != 0 {
-				t.Errorf("got %d events stored", events)
-			}
-		})
-	}
+		}
+	})
 }
 
 // waitForReason waits for the writer to record a delivery with the reason.

@@ -13,6 +13,7 @@ import (
 
 	"smiledash/handlers"
 	"smiledash/models"
+	"smiledash/models/storetest"
 	"smiledash/smile"
 	"smiledash/smile/smiletest"
 )
@@ -153,53 +154,55 @@ func TestReceiveWebhook_ForwardedForOnlyFromTrustedProxy(t *testing.T) {
 func TestReceiveWebhook_TooLarge(t *testing.T) {
 	// fasthttp refuses a body over the app limit before any handler runs, and
 	// app.Test cannot observe that, so this test serves on a real loopback port.
-	a := newTestApp(t, func(d *handlers.Deps) {
-		d.Webhooks.AllowedIPs, _ = handlers.ParseIPSet("127.0.0.1")
+	storetest.Each(t, func(t *testing.T, store *models.Store) {
+		a := appOn(t, store, func(d *handlers.Deps) {
+			d.Webhooks.AllowedIPs, _ = handlers.ParseIPSet("127.0.0.1")
+		})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { _ = a.app.Listener(ln) }()
+		t.Cleanup(func() { _ = a.app.Shutdown() })
+		// Smile would send the whole body; the server answers as soon as it sees the
+		// Content-Length, so the test sends only the headers and reads the answer.
+		conn, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /webhooks/smile HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
+			"Smile-Signature: %s\r\nContent-Length: %d\r\n\r\n{", strings.Repeat("ab", 64), 70<<10)
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "larger than") {
+			t.Fatalf("got %d %s, want 413 with a plain reason", resp.StatusCode, body)
+		}
+		barrier := signed([]byte(`{"id":"et-after-big","version":1,"type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z","data":{"userId":"u"}}`))
+		barrier.RequestURI = ""
+		barrier.URL.Scheme, barrier.URL.Host = "http", ln.Addr().String()
+		if resp, err := http.DefaultClient.Do(barrier); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("barrier: %v %v", resp, err)
+		}
+		var d models.Delivery
+		if err := a.store.DB().Where("reason = ?", models.ReasonTooLarge).Take(&d).Error; err != nil {
+			t.Fatalf("no too_large delivery recorded: %v", err)
+		}
+		if d.Excerpt != "" || d.SourceIP != "127.0.0.1" {
+			t.Errorf("got delivery %+v, want no excerpt and the loopback source", d)
+		}
+		var n int64
+		if err := a.store.DB().Model(&models.Event{}).Count(&n).Error; err != nil {
+			t.Fatalf("count rows: %v", err)
+		}
+		if n != 1 {
+			t.Errorf("got %d events, want only the barrier", n)
+		}
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = a.app.Listener(ln) }()
-	t.Cleanup(func() { _ = a.app.Shutdown() })
-	// Smile would send the whole body; the server answers as soon as it sees the
-	// Content-Length, so the test sends only the headers and reads the answer.
-	conn, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fmt.Fprintf(conn, "POST /webhooks/smile HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"+
-		"Smile-Signature: %s\r\nContent-Length: %d\r\n\r\n{", strings.Repeat("ab", 64), 70<<10)
-	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(body), "larger than") {
-		t.Fatalf("got %d %s, want 413 with a plain reason", resp.StatusCode, body)
-	}
-	barrier := signed([]byte(`{"id":"et-after-big","version":1,"type":"USER_CREATED","createdAt":"2026-01-01T00:00:00Z","data":{"userId":"u"}}`))
-	barrier.RequestURI = ""
-	barrier.URL.Scheme, barrier.URL.Host = "http", ln.Addr().String()
-	if resp, err := http.DefaultClient.Do(barrier); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("barrier: %v %v", resp, err)
-	}
-	var d models.Delivery
-	if err := a.store.DB().Where("reason = ?", models.ReasonTooLarge).Take(&d).Error; err != nil {
-		t.Fatalf("no too_large delivery recorded: %v", err)
-	}
-	if d.Excerpt != "" || d.SourceIP != "127.0.0.1" {
-		t.Errorf("got delivery %+v, want no excerpt and the loopback source", d)
-	}
-	var n int64
-	if err := a.store.DB().Model(&models.Event{}).Count(&n).Error; err != nil {
-		t.Fatalf("count rows: %v", err)
-	}
-	if n != 1 {
-		t.Errorf("got %d events, want only the barrier", n)
-	}
 }
 
 func TestReceiveWebhook_EveryFixtureAccepted(t *testing.T) {
@@ -227,28 +230,30 @@ func TestReceiveWebhook_EveryFixtureAccepted(t *testing.T) {
 }
 
 func TestReceiveWebhook_ConcurrentDuplicates(t *testing.T) {
-	a := newTestApp(t)
-	body := smiletest.Event("ACCOUNT_CREATED")
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	statuses := map[string]int{}
-	for range 64 {
-		wg.Go(func() {
-			got := a.do(t, signed(body))
-			mu.Lock()
-			statuses[fmt.Sprint(got.status, got.body)]++
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	if statuses[`200{"status":"stored"}`] != 1 || statuses[`200{"status":"duplicate"}`] != 63 {
-		t.Errorf("got %v, want 1 stored and 63 duplicates", statuses)
-	}
-	var ev models.Event
-	if err := a.store.DB().Take(&ev).Error; err != nil {
-		t.Fatal(err)
-	}
-	if ev.Deliveries != 64 {
-		t.Errorf("got %d deliveries counted, want 64", ev.Deliveries)
-	}
+	storetest.Each(t, func(t *testing.T, store *models.Store) {
+		a := appOn(t, store)
+		body := smiletest.Event("ACCOUNT_CREATED")
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		statuses := map[string]int{}
+		for range 64 {
+			wg.Go(func() {
+				got := a.do(t, signed(body))
+				mu.Lock()
+				statuses[fmt.Sprint(got.status, got.body)]++
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if statuses[`200{"status":"stored"}`] != 1 || statuses[`200{"status":"duplicate"}`] != 63 {
+			t.Errorf("got %v, want 1 stored and 63 duplicates", statuses)
+		}
+		var ev models.Event
+		if err := a.store.DB().Take(&ev).Error; err != nil {
+			t.Fatal(err)
+		}
+		if ev.Deliveries != 64 {
+			t.Errorf("got %d deliveries counted, want 64", ev.Deliveries)
+		}
+	})
 }
