@@ -116,8 +116,8 @@ func TestUserLifecycles_OneReadEqualsEachAccount(t *testing.T) {
 			storetest.Submit(t, in, body)
 		}
 		// A second account for the first user, to read several at once.
-		storetest.Submit(t, in, eventBody("et-second-c", "ACCOUNT_CREATED", qt0, map[string]any{"userId": "synth-00000000000000000000000000000000", "accountId": "a-second"}))
-		storetest.Submit(t, in, eventBody("et-second-f", "ACCOUNT_FAILED", qt0.Add(time.Minute), map[string]any{"userId": "synth-00000000000000000000000000000000", "accountId": "a-second", "errorCode": "MFA_TIMEOUT"}))
+		storetest.Submit(t, in, storetest.EventBody("et-second-c", "ACCOUNT_CREATED", qt0, map[string]any{"userId": "synth-00000000000000000000000000000000", "accountId": "a-second"}))
+		storetest.Submit(t, in, storetest.EventBody("et-second-f", "ACCOUNT_FAILED", qt0.Add(time.Minute), map[string]any{"userId": "synth-00000000000000000000000000000000", "accountId": "a-second", "errorCode": "MFA_TIMEOUT"}))
 		u, err := s.UserByID(ctx, "synth-00000000000000000000000000000000")
 		if err != nil {
 			t.Fatal(err)

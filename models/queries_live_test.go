@@ -48,7 +48,7 @@ func TestTimeline_RawPrefixAndRange(t *testing.T) {
 		in := storetest.Writer(t, s)
 		big := strings.Repeat("y", 10_000)
 		for i := range 3 {
-			storetest.Submit(t, in, eventBody("et-raw-"+string(rune('a'+i)), "ACCOUNT_CREATED", qt0.Add(time.Duration(i)*time.Hour),
+			storetest.Submit(t, in, storetest.EventBody("et-raw-"+string(rune('a'+i)), "ACCOUNT_CREATED", qt0.Add(time.Duration(i)*time.Hour),
 				map[string]any{"userId": "u-raw", "accountId": "a-raw", "note": big}))
 		}
 		ctx := context.Background()

@@ -25,7 +25,7 @@ func seedOverview(t *testing.T, s *models.Store) {
 		for k, v := range extra {
 			data[k] = v
 		}
-		storetest.Submit(t, in, eventBody(fmt.Sprintf("et-ov-%s-%s", id, typ), typ, ot0.Add(at), data))
+		storetest.Submit(t, in, storetest.EventBody(fmt.Sprintf("et-ov-%s-%s", id, typ), typ, ot0.Add(at), data))
 	}
 	acc("a1", "ACCOUNT_CREATED", 10*time.Minute, map[string]any{"providers": []string{"provA"}})
 	acc("a2", "ACCOUNT_CREATED", 11*time.Minute, map[string]any{"providers": []string{"provA"}})

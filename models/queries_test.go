@@ -2,7 +2,6 @@ package models_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -15,12 +14,6 @@ import (
 
 var qt0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 
-// eventBody builds a signed-shape webhook body for tests.
-func eventBody(id, typ string, at time.Time, data map[string]any) []byte {
-	b, _ := json.Marshal(map[string]any{"id": id, "version": 1, "type": typ, "createdAt": at.Format(time.RFC3339), "data": data})
-	return b
-}
-
 func seedQueries(t *testing.T, s *models.Store) {
 	t.Helper()
 	in := storetest.Writer(t, s)
@@ -29,10 +22,10 @@ func seedQueries(t *testing.T, s *models.Store) {
 	}
 	for i := range 30 {
 		user := fmt.Sprintf("u-%02d", i)
-		storetest.Submit(t, in, eventBody("et-c-"+user, "ACCOUNT_CREATED", qt0.Add(time.Duration(i)*time.Minute),
+		storetest.Submit(t, in, storetest.EventBody("et-c-"+user, "ACCOUNT_CREATED", qt0.Add(time.Duration(i)*time.Minute),
 			map[string]any{"userId": user, "accountId": "a-" + user, "providers": []string{"prov" + fmt.Sprint(i%3)}, "loginName": "login-" + user}))
 	}
-	storetest.Submit(t, in, eventBody("et-f-u-07", "ACCOUNT_FAILED", qt0.Add(time.Hour),
+	storetest.Submit(t, in, storetest.EventBody("et-f-u-07", "ACCOUNT_FAILED", qt0.Add(time.Hour),
 		map[string]any{"userId": "u-07", "accountId": "a-u-07", "errorCode": "INVALID_CREDENTIALS", "providers": []string{"prov1"}}))
 }
 

@@ -20,10 +20,10 @@ func seedSearchIDs(t *testing.T, s *models.Store) {
 	seedSearch(t, s)
 	in := storetest.Writer(t, s)
 	for i, typ := range []string{"ACCOUNT_CREATED", "ACCOUNT_CONNECTED", "EMPLOYMENTS_ADDED"} {
-		storetest.Submit(t, in, eventBody(fmt.Sprintf("et-connected-%d", i), typ, qt0.Add(time.Duration(i)*time.Minute),
+		storetest.Submit(t, in, storetest.EventBody(fmt.Sprintf("et-connected-%d", i), typ, qt0.Add(time.Duration(i)*time.Minute),
 			map[string]any{"userId": "user-connected-2024", "accountId": "acc-connected-2024", "employer": "Siam Cement Group"}))
 	}
-	storetest.Submit(t, in, eventBody("et-mention", "EMPLOYMENTS_ADDED", qt0,
+	storetest.Submit(t, in, storetest.EventBody("et-mention", "EMPLOYMENTS_ADDED", qt0,
 		map[string]any{"userId": "su-2", "accountId": "acc-su-2", "note": "moved from user-connected-2024 acc-connected-2024"}))
 	u, err := s.UserByID(context.Background(), "user-connected-2024")
 	if err != nil {

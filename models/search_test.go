@@ -24,10 +24,10 @@ func seedSearch(t *testing.T, s *models.Store) {
 		if i%2 == 1 {
 			employer = "Nguyễn Phát Logistics"
 		}
-		storetest.Submit(t, in, eventBody(fmt.Sprintf("et-s-%02d", i), "EMPLOYMENTS_ADDED", qt0.Add(time.Duration(i)*time.Hour),
+		storetest.Submit(t, in, storetest.EventBody(fmt.Sprintf("et-s-%02d", i), "EMPLOYMENTS_ADDED", qt0.Add(time.Duration(i)*time.Hour),
 			map[string]any{"userId": user, "accountId": "acc-" + user, "employer": employer, "loginName": "login." + user + "@example.test"}))
 	}
-	storetest.Submit(t, in, eventBody("et-s-created", "ACCOUNT_CREATED", qt0,
+	storetest.Submit(t, in, storetest.EventBody("et-s-created", "ACCOUNT_CREATED", qt0,
 		map[string]any{"userId": "su-0", "accountId": "acc-su-0", "providers": []string{"sso-th"}, "loginName": "login.su-0@example.test"}))
 	for i, name := range []string{"onAccountConnected", "onAccountError"} {
 		u, err := s.UserByID(context.Background(), "su-1")
@@ -234,7 +234,7 @@ func TestSearch_FilterWordsOnlyNarrow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		storetest.Submit(t, storetest.Writer(t, s), eventBody("et-s-forged", "EMPLOYMENTS_ADDED", qt0,
+		storetest.Submit(t, storetest.Writer(t, s), storetest.EventBody("et-s-forged", "EMPLOYMENTS_ADDED", qt0,
 			map[string]any{"userId": "su-0", "accountId": "acc-su-0", "note": fmt.Sprintf("siam zzuser%d", su1.UserKey)}))
 		indexAll(t, s)
 		page, err := s.Search(ctx, models.SearchQuery{Text: "siam", UserKey: su1.UserKey})

@@ -2,7 +2,6 @@ package ingest_test
 
 import (
 	"context"
-	"encoding/json"
 	"testing"
 	"time"
 
@@ -14,12 +13,6 @@ var (
 	t0  = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	qt0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 )
-
-// eventBody builds a signed-shape webhook body for tests.
-func eventBody(id, typ string, at time.Time, data map[string]any) []byte {
-	b, _ := json.Marshal(map[string]any{"id": id, "version": 1, "type": typ, "createdAt": at.Format(time.RFC3339), "data": data})
-	return b
-}
 
 // openedLink is a connect link its end user has opened: bound to smileID.
 func openedLink(t *testing.T, s *models.Store, ref, smileID string) models.Link {

@@ -24,15 +24,15 @@ func TestProjector_ParksWhatItCannotProject(t *testing.T) {
 		ctx := context.Background()
 		refuseAccount(t, s, "a-poison")
 		in := storetest.Writer(t, s)
-		submitOnly(t, in, eventBody("et-good-1", "ACCOUNT_CONNECTED", qt0, map[string]any{"userId": "u-good", "accountId": "a-good"}))
-		submitOnly(t, in, eventBody("et-poison", "ACCOUNT_CONNECTED", qt0, map[string]any{"userId": "u-bad", "accountId": "a-poison"}))
+		submitOnly(t, in, storetest.EventBody("et-good-1", "ACCOUNT_CONNECTED", qt0, map[string]any{"userId": "u-good", "accountId": "a-good"}))
+		submitOnly(t, in, storetest.EventBody("et-poison", "ACCOUNT_CONNECTED", qt0, map[string]any{"userId": "u-bad", "accountId": "a-poison"}))
 		// A body that no longer parses can only come from outside the writer
 		// (a restore gone wrong); store it as such.
 		if err := s.DB().Exec("INSERT INTO events (event_id, type, created_at, received_at, account_id, source_ip, secret_index, flags, body) "+
 			"VALUES (?, ?, ?, ?, '', '', 0, '', ?)", "et-garbled", "ACCOUNT_CONNECTED", qt0, time.Now().UTC(), []byte("{not json")).Error; err != nil {
 			t.Fatal(err)
 		}
-		submitOnly(t, in, eventBody("et-good-2", "ACCOUNT_CONNECTED", qt0, map[string]any{"userId": "u-good2", "accountId": "a-good2"}))
+		submitOnly(t, in, storetest.EventBody("et-good-2", "ACCOUNT_CONNECTED", qt0, map[string]any{"userId": "u-good2", "accountId": "a-good2"}))
 		storetest.Sync(t, s)
 
 		parked, total, err := s.ParkedEvents(ctx, 10)
@@ -93,7 +93,7 @@ func TestProjector_LagShownWhileHeld(t *testing.T) {
 		}
 		before := time.Now().UTC()
 		for i := range 5 {
-			submitOnly(t, in, eventBody(fmt.Sprintf("et-lag-%d", i), "USER_CREATED", qt0, map[string]any{"userId": fmt.Sprintf("u-lag-%d", i)}))
+			submitOnly(t, in, storetest.EventBody(fmt.Sprintf("et-lag-%d", i), "USER_CREATED", qt0, map[string]any{"userId": fmt.Sprintf("u-lag-%d", i)}))
 		}
 		lag, err := s.ProjectorLag(ctx)
 		if err != nil || lag.Events != 5 || lag.Oldest.Before(before.Add(-time.Second)) || lag.Behind(time.Now()) <= 0 {
@@ -121,7 +121,7 @@ func TestProjector_DefersToWebhooks(t *testing.T) {
 		in := newWriterWith(t, s, ingest.WriterOptions{Projector: ingest.ProjectorOptions{
 			Busy: func() bool { return true }, Yield: time.Hour, Gather: time.Millisecond, Poll: 5 * time.Millisecond}})
 		for i := range 5 {
-			submitOnly(t, in, eventBody(fmt.Sprintf("et-busy-%d", i), "USER_CREATED", qt0, map[string]any{"userId": fmt.Sprintf("u-busy-%d", i)}))
+			submitOnly(t, in, storetest.EventBody(fmt.Sprintf("et-busy-%d", i), "USER_CREATED", qt0, map[string]any{"userId": fmt.Sprintf("u-busy-%d", i)}))
 		}
 		time.Sleep(300 * time.Millisecond)
 		if n := in.Projector().Projected(); n != 0 {
@@ -254,11 +254,11 @@ func TestProjector_CacheDroppedWhenAnotherProcessWrites(t *testing.T) {
 		cli := storetest.Replica(t, server)
 		in := storetest.Writer(t, server)
 		early, late := qt0, qt0.Add(48*time.Hour)
-		storetest.Submit(t, in, eventBody("et-before", "ACCOUNT_CONNECTED", early, map[string]any{"userId": "u-erased", "accountId": "a-erased"}))
+		storetest.Submit(t, in, storetest.EventBody("et-before", "ACCOUNT_CONNECTED", early, map[string]any{"userId": "u-erased", "accountId": "a-erased"}))
 		if _, err := ingest.New(cli).EraseUser(ctx, ingest.EraseRequest{SmileUserID: "u-erased", Actor: "cli"}); err != nil {
 			t.Fatal(err)
 		}
-		storetest.Submit(t, in, eventBody("et-after", "ACCOUNT_CONNECTED", late, map[string]any{"userId": "u-erased", "accountId": "a-erased"}))
+		storetest.Submit(t, in, storetest.EventBody("et-after", "ACCOUNT_CONNECTED", late, map[string]any{"userId": "u-erased", "accountId": "a-erased"}))
 		var acc models.Account
 		if err := server.DB().Where("id = ?", "a-erased").Take(&acc).Error; err != nil {
 			parked, _, _ := server.ParkedEvents(ctx, 5)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -105,4 +106,10 @@ func DumpProjections(t testing.TB, s *models.Store) string {
 	return Dump(t, s, append(ProjectionQueries(),
 		"SELECT * FROM event_hourly ORDER BY hour, type, provider_id, error_code",
 		"SELECT * FROM event_daily ORDER BY day, type, provider_id, error_code")...)
+}
+
+// EventBody is a webhook body of type typ stamped at, with data as its data.
+func EventBody(id, typ string, at time.Time, data map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{"id": id, "version": 1, "type": typ, "createdAt": at.Format(time.RFC3339), "data": data})
+	return b
 }
