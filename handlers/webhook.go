@@ -37,16 +37,17 @@ var (
 //     (signature_mismatch) with a bounded excerpt, so a wrong secret can be debugged;
 //   - signed but not an envelope with id, type and createdAt: 400, a delivery
 //     record (bad_envelope) with an excerpt;
-//   - valid: 200 {"status":"stored"} only once the event and its projections are
-//     committed; a duplicate id: 200 {"status":"duplicate"}, stored once, its
-//     delivery counted; unknown types are stored like known ones;
+//   - valid: 200 {"status":"stored"} only once the event's row is committed
+//     (the projector applies it to the projections behind); a duplicate id:
+//     200 {"status":"duplicate"}, stored once, its delivery counted; unknown
+//     types are stored like known ones;
 //   - NUL in the body: a signed event with \u0000 in a text field is stored (200)
 //     with its raw body byte for byte, its projected fields reading U+FFFD for
 //     the NUL; a literal NUL byte is not JSON (400, or 401 if unsigned), and
 //     rejection records store NUL and invalid UTF-8 as U+FFFD, so hostile
 //     content never fails a commit;
 //   - store cannot commit within the ingest timeout (ingest.DefaultIngestTimeout,
-//     e.g. while a rebuild or another replica holds the writer): 503, so Smile
+//     e.g. while a rebuild holds SQLite's writer connection): 503, so Smile
 //     retries; nothing already stored is touched. 503 means only that.
 //
 // The allowlist and the size are checked before the body is looked at, and the
