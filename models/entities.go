@@ -199,16 +199,20 @@ func (EventCount) TableName() string { return "event_counts" }
 
 // Event is one stored webhook.
 type Event struct {
-	Seq         int64     `gorm:"column:seq;primaryKey"`
-	EventID     string    `gorm:"column:event_id"`
-	Type        string    `gorm:"column:type"`
-	CreatedAt   time.Time `gorm:"column:created_at;autoCreateTime:false"`
-	ReceivedAt  time.Time `gorm:"column:received_at"`
-	UserKey     *int64    `gorm:"column:user_key"`
-	AccountID   string    `gorm:"column:account_id"`
-	SourceIP    string    `gorm:"column:source_ip"`
-	SecretIndex int       `gorm:"column:secret_index"`
-	Deliveries  int64     `gorm:"column:deliveries"`
+	Seq        int64     `gorm:"column:seq;primaryKey"`
+	EventID    string    `gorm:"column:event_id"`
+	Type       string    `gorm:"column:type"`
+	CreatedAt  time.Time `gorm:"column:created_at;autoCreateTime:false"`
+	ReceivedAt time.Time `gorm:"column:received_at"`
+	UserKey    *int64    `gorm:"column:user_key"`
+	// PendingUser is the Smile user id of an event whose user_key the
+	// projector has not resolved yet (SQLite defers creating users to it);
+	// "" once resolved, or when the event names no user.
+	PendingUser string `gorm:"column:pending_user"`
+	AccountID   string `gorm:"column:account_id"`
+	SourceIP    string `gorm:"column:source_ip"`
+	SecretIndex int    `gorm:"column:secret_index"`
+	Deliveries  int64  `gorm:"column:deliveries"`
 	// Flags name what was odd about the event (smile.FlagCreatedAtNoZone,
 	// smile.FlagCreatedAtFuture), comma-separated; "" for a clean one.
 	Flags string `gorm:"column:flags"`
