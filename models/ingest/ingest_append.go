@@ -11,20 +11,22 @@ import (
 )
 
 // The acknowledgement path appends to the log and nothing else: the batch's
-// new users get their keys, its events are inserted in multi-row statements
-// that skip ids already stored, and duplicates are counted on their event.
+// users' keys are looked up (new users are created on PostgreSQL; on SQLite
+// the projector creates them, users.go), its events are inserted in
+// multi-row statements that skip ids already stored, and duplicates are
+// counted on their event.
 // The statements are SQL text run through GORM's Exec and Raw, the same on
 // SQLite and PostgreSQL; no lock is taken, so replicas append side by side and
 // the unique event id is what makes a delivery exactly-once.
 
 // Rows per multi-row statement: well under SQLite's 32,766 and PostgreSQL's
-// 65,535 bound variables for the widest row (10 columns).
+// 65,535 bound variables for the widest row (12 columns).
 const appendChunk = 256
 
 // appendBatch stores the batch's new events and returns, per submission,
 // whether it was stored or a duplicate; the duplicates' delivery records are
 // returned for the caller to write with the rejections. newKeys receives the
-// keys of users created or looked up here.
+// keys of users looked up (or created) here.
 func (in *Writer) appendBatch(tx *gorm.DB, batch []pending, newKeys map[string]int64) (
 	results []Result, stored []CommittedEvent, duplicates []Rejection, err error) {
 	if err := in.resolveUserKeys(tx, batch, newKeys); err != nil {
@@ -74,7 +76,7 @@ func (in *Writer) appendBatch(tx *gorm.DB, batch []pending, newKeys map[string]i
 		delete(seqs, env.ID)
 		results[i] = Stored
 		stored = append(stored, CommittedEvent{Seq: seq, EventID: env.ID, Type: string(env.Type), UserKey: keyOf(p),
-			AccountID: env.Data.Account(), CreatedAt: env.CreatedAt})
+			UserID: env.Data.Subject(), AccountID: env.Data.Account(), CreatedAt: env.CreatedAt})
 	}
 	if err := countDuplicates(tx, dups); err != nil {
 		return nil, nil, nil, err
@@ -103,9 +105,9 @@ func sqliteSeqFloor(tx *gorm.DB) (int64, error) {
 // it stored; ids already stored (or earlier in the chunk) are skipped. With
 // next set, events are numbered from *next + 1 (SQLite; see sqliteSeqFloor).
 func insertEvents(tx *gorm.DB, chunk []pending, keyOf func(pending) int64, next *int64, seqs map[string]int64) error {
-	cols, width := "event_id, type, created_at, received_at, user_key, account_id, source_ip, secret_index, flags, body", 10
+	cols, width := "event_id, type, created_at, received_at, user_key, pending_user, account_id, source_ip, secret_index, flags, body", 11
 	if next != nil {
-		cols, width = "seq, "+cols, 11
+		cols, width = "seq, "+cols, 12
 	}
 	args := make([]any, 0, width*len(chunk))
 	for _, p := range chunk {
@@ -115,10 +117,11 @@ func insertEvents(tx *gorm.DB, chunk []pending, keyOf func(pending) int64, next 
 		}
 		env := p.in.Envelope
 		var user *int64
+		pendingUser := env.Data.Subject() // until the projector resolves it (users.go)
 		if k := keyOf(p); k != 0 {
-			user = &k
+			user, pendingUser = &k, ""
 		}
-		args = append(args, env.ID, string(env.Type), env.CreatedAt, p.in.ReceivedAt.UTC(), user, env.Data.Account(),
+		args = append(args, env.ID, string(env.Type), env.CreatedAt, p.in.ReceivedAt.UTC(), user, pendingUser, env.Data.Account(),
 			p.in.SourceIP, p.in.SecretIndex, models.EventFlags(env, p.in.ReceivedAt), p.in.Body)
 	}
 	rows, err := tx.Raw("INSERT INTO events ("+cols+") VALUES "+valuesList(len(chunk), width)+
@@ -137,41 +140,6 @@ func insertEvents(tx *gorm.DB, chunk []pending, keyOf func(pending) int64, next 
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("ingest: insert events: %w", err)
-	}
-	return nil
-}
-
-// resolveUserKeys creates the batch's unknown users and learns their keys.
-func (in *Writer) resolveUserKeys(tx *gorm.DB, batch []pending, newKeys map[string]int64) error {
-	var missing []string
-	seen := map[string]bool{}
-	for _, p := range batch {
-		s := p.in.Envelope.Data.Subject()
-		if _, cached := in.userKeys[s]; s == "" || cached || seen[s] {
-			continue
-		}
-		seen[s] = true
-		missing = append(missing, s)
-	}
-	slices.Sort(missing) // the same lock order on every replica
-	for chunk := range slices.Chunk(missing, appendChunk) {
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		if err := tx.Exec("INSERT INTO smile_users (id) VALUES "+valuesList(len(chunk), 1)+" ON CONFLICT (id) DO NOTHING", args...).Error; err != nil {
-			return fmt.Errorf("ingest: create users: %w", err)
-		}
-		var keys []struct {
-			ID      string `gorm:"column:id"`
-			UserKey int64  `gorm:"column:user_key"`
-		}
-		if err := tx.Raw("SELECT id, user_key FROM smile_users WHERE id IN ?", chunk).Scan(&keys).Error; err != nil {
-			return fmt.Errorf("ingest: user keys: %w", err)
-		}
-		for _, k := range keys {
-			newKeys[k.ID] = k.UserKey
-		}
 	}
 	return nil
 }

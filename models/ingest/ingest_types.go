@@ -42,7 +42,8 @@ type CommittedEvent struct {
 	Seq       int64
 	EventID   string
 	Type      string
-	UserKey   int64
+	UserKey   int64  // 0 while the projector has not resolved a new user (users.go)
+	UserID    string // the Smile user id, "" when the event names none
 	AccountID string
 	CreatedAt time.Time
 }

@@ -332,13 +332,17 @@ func (p *Projector) resize(n int, took time.Duration) {
 	p.batch = max(min(64, p.opts.MaxBatch), min(p.opts.MaxBatch, 2*p.batch, max(want, p.batch/2)))
 }
 
-// applyRows projects rows in tx. Should the batch fail for its content, it is
+// applyRows projects rows in tx, first resolving the users the writer left
+// pending (users.go). Should the batch fail for its content, it is
 // rolled back to a savepoint and redone event by event, each under its own
 // savepoint, and the events the projections refuse are parked: one bad event
 // must not hold up the rest. Projected is nil when that happened (the rows
 // were then read around the cache, which must be dropped).
 func (p *Projector) applyRows(ctx context.Context, tx *gorm.DB, rows []logRow, cache *projectionCache) (
 	projected *projection, parked int, err error) {
+	if err := resolvePendingUsers(tx, rows); err != nil {
+		return nil, 0, err
+	}
 	events, poisoned := decodeLog(rows)
 	for _, bad := range poisoned {
 		if err := parkEvent(tx, bad.row, bad.err); err != nil {

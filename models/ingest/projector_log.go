@@ -14,13 +14,15 @@ import (
 
 // logRow is what the projector reads of an event.
 type logRow struct {
-	Seq        int64     `gorm:"column:seq"`
-	Tx         int64     `gorm:"column:tx"`
-	EventID    string    `gorm:"column:event_id"`
-	UserKey    *int64    `gorm:"column:user_key"`
-	Flags      string    `gorm:"column:flags"`
-	Body       []byte    `gorm:"column:body"`
-	ReceivedAt time.Time `gorm:"column:received_at"`
+	Seq     int64  `gorm:"column:seq"`
+	Tx      int64  `gorm:"column:tx"`
+	EventID string `gorm:"column:event_id"`
+	UserKey *int64 `gorm:"column:user_key"`
+	// PendingUser is set while the user is not resolved yet (users.go).
+	PendingUser string    `gorm:"column:pending_user"`
+	Flags       string    `gorm:"column:flags"`
+	Body        []byte    `gorm:"column:body"`
+	ReceivedAt  time.Time `gorm:"column:received_at"`
 }
 
 // unprojected reads up to limit events after pos that are safe to project.
@@ -28,11 +30,11 @@ func (l *Log) unprojected(tx *gorm.DB, pos models.LogPosition, limit int) ([]log
 	var rows []logRow
 	var err error
 	if l.dialect == migrations.Postgres {
-		err = tx.Raw("SELECT seq, tx::text::bigint AS tx, event_id, user_key, flags, body, received_at FROM events "+
+		err = tx.Raw("SELECT seq, tx::text::bigint AS tx, event_id, user_key, pending_user, flags, body, received_at FROM events "+
 			"WHERE (tx, seq) > (?::text::xid8, ?) AND tx < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY tx, seq LIMIT ?",
 			strconv.FormatInt(pos.Tx, 10), pos.Seq, limit).Scan(&rows).Error
 	} else {
-		err = tx.Raw("SELECT seq, 0 AS tx, event_id, user_key, flags, body, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+		err = tx.Raw("SELECT seq, 0 AS tx, event_id, user_key, pending_user, flags, body, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
 			pos.Seq, limit).Scan(&rows).Error
 	}
 	if err != nil {

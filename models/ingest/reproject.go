@@ -87,14 +87,14 @@ func (l *Log) Reproject(ctx context.Context) (n int, err error) {
 	legacy := true                                        // PostgreSQL: still on the events without tx
 	for {
 		var rows []logRow
-		q := tx.Table("events").Select("seq", "event_id", "user_key", "flags", "body", "received_at").Limit(chunk)
+		q := tx.Table("events").Select("seq", "event_id", "user_key", "pending_user", "flags", "body", "received_at").Limit(chunk)
 		switch {
 		case horizon == "":
 			q = q.Where("seq > ?", end.Seq).Order("seq")
 		case legacy:
 			q = q.Where("tx IS NULL AND seq > ?", end.Seq).Order("seq")
 		default:
-			q = q.Select("seq", "tx::text::bigint AS tx", "event_id", "user_key", "flags", "body", "received_at").
+			q = q.Select("seq", "tx::text::bigint AS tx", "event_id", "user_key", "pending_user", "flags", "body", "received_at").
 				Where("tx < ?::xid8 AND (tx, seq) > (?::text::xid8, ?)", horizon, strconv.FormatInt(end.Tx, 10), end.Seq).Order("tx, seq")
 		}
 		if err := q.Find(&rows).Error; err != nil {

@@ -1,0 +1,122 @@
+package ingest
+
+import (
+	"fmt"
+	"slices"
+
+	"gorm.io/gorm"
+
+	"smiledash/migrations"
+)
+
+// Users on the acknowledgement path. A new Smile user used to be created by
+// the writer, in the transaction that acknowledged their first webhook: a row
+// in smile_users and an entry at a random place in its id index, which with
+// users arriving in random order was a third of the pages each commit wrote.
+// On SQLite the writer now only looks users up, with a read: an event for a
+// user not in smile_users is stored with user_key NULL and the user's id in
+// pending_user, and the projector, which follows the log in its own larger
+// transactions, creates the user and resolves the event (resolvePendingUsers)
+// before projecting it. On PostgreSQL the writer still creates users: there
+// resolving an event later rewrites the whole row and every index entry
+// (a new row version), which costs more than it saves.
+
+// deferUsers tells whether the writer leaves new users to the projector.
+func (in *Writer) deferUsers() bool { return in.eventLog.dialect == migrations.SQLite }
+
+// batchSubjects lists the batch's Smile user ids the writer's cache does not
+// hold, once each, sorted (the same lock order on every replica).
+func (in *Writer) batchSubjects(batch []pending) []string {
+	var missing []string
+	seen := map[string]bool{}
+	for _, p := range batch {
+		s := p.in.Envelope.Data.Subject()
+		if _, cached := in.userKeys[s]; s == "" || cached || seen[s] {
+			continue
+		}
+		seen[s] = true
+		missing = append(missing, s)
+	}
+	slices.Sort(missing)
+	return missing
+}
+
+// resolveUserKeys learns the keys of the batch's users into keys: on SQLite
+// only those already in smile_users (a read), elsewhere creating the others.
+func (in *Writer) resolveUserKeys(tx *gorm.DB, batch []pending, keys map[string]int64) error {
+	missing := in.batchSubjects(batch)
+	if in.deferUsers() {
+		return lookUpUsers(tx, missing, keys)
+	}
+	return createUsers(tx, missing, keys)
+}
+
+// createUsers creates the users of ids not yet stored and records every one's
+// key in keys.
+func createUsers(tx *gorm.DB, ids []string, keys map[string]int64) error {
+	for chunk := range slices.Chunk(ids, appendChunk) {
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		if err := tx.Exec("INSERT INTO smile_users (id) VALUES "+valuesList(len(chunk), 1)+" ON CONFLICT (id) DO NOTHING", args...).Error; err != nil {
+			return fmt.Errorf("ingest: create users: %w", err)
+		}
+	}
+	return lookUpUsers(tx, ids, keys)
+}
+
+// lookUpUsers records in keys the key of each of ids that is stored.
+func lookUpUsers(tx *gorm.DB, ids []string, keys map[string]int64) error {
+	for chunk := range slices.Chunk(ids, appendChunk) {
+		var found []struct {
+			ID      string `gorm:"column:id"`
+			UserKey int64  `gorm:"column:user_key"`
+		}
+		if err := tx.Raw("SELECT id, user_key FROM smile_users WHERE id IN ?", chunk).Scan(&found).Error; err != nil {
+			return fmt.Errorf("ingest: user keys: %w", err)
+		}
+		for _, k := range found {
+			keys[k.ID] = k.UserKey
+		}
+	}
+	return nil
+}
+
+// resolvePendingUsers gives the rows whose user the writer left pending their
+// user: it creates the users missing from smile_users and sets each event's
+// user_key, clearing pending_user, before the rows are projected. It runs in
+// the projector's (or a rebuild's) transaction, so an event is resolved
+// exactly when it is projected.
+func resolvePendingUsers(tx *gorm.DB, rows []logRow) error {
+	var ids []string
+	var seqs []int64
+	for _, r := range rows {
+		if r.UserKey == nil && r.PendingUser != "" {
+			ids = append(ids, r.PendingUser)
+			seqs = append(seqs, r.Seq)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	keys := map[string]int64{}
+	if err := createUsers(tx, slices.Compact(ids), keys); err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(seqs, appendChunk) {
+		err := tx.Exec("UPDATE events SET user_key = (SELECT u.user_key FROM smile_users u WHERE u.id = events.pending_user), "+
+			"pending_user = '' WHERE seq IN ? AND user_key IS NULL AND pending_user <> ''", chunk).Error
+		if err != nil {
+			return fmt.Errorf("ingest: resolve the users of %d events: %w", len(chunk), err)
+		}
+	}
+	for i, r := range rows {
+		if r.UserKey == nil && r.PendingUser != "" {
+			key := keys[r.PendingUser]
+			rows[i].UserKey, rows[i].PendingUser = &key, ""
+		}
+	}
+	return nil
+}
