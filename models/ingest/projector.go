@@ -26,6 +26,12 @@ type ProjectorOptions struct {
 	// 25 ms): on SQLite appends wait for it, so it bounds what the projector
 	// adds to a webhook's latency.
 	BatchTime time.Duration
+	// IdleBatchTime is how long a projector transaction may take while no
+	// webhooks are being appended (Busy false; default 250 ms): catching up
+	// alone after a burst, batches of ~600 events projected 1.7 times as
+	// fast as batches of ~65, each commit writing its pages once. A webhook
+	// arriving then waits for at most one such batch.
+	IdleBatchTime time.Duration
 	// Gather is how long a woken projector lets events gather before a batch
 	// that would not be full (default 100 ms). Projecting right after every
 	// append made the projector take the SQLite writer as often as the
@@ -98,7 +104,8 @@ type Projector struct {
 	// catchingUp is set while the last batch was full: more is waiting.
 	catchingUp atomic.Bool
 	lastWarn   time.Time
-	// batch is the next batch's size, adapted to take about BatchTime.
+	// batch is the next batch's size, adapted to take about BatchTime
+	// (IdleBatchTime while no webhooks are being appended).
 	batch int
 }
 
@@ -119,6 +126,9 @@ func (l *Log) newProjector(opts ProjectorOptions) *Projector {
 	}
 	if opts.BatchTime <= 0 {
 		opts.BatchTime = 25 * time.Millisecond
+	}
+	if opts.IdleBatchTime <= 0 {
+		opts.IdleBatchTime = 250 * time.Millisecond
 	}
 	if opts.Gather <= 0 {
 		opts.Gather = 100 * time.Millisecond
@@ -315,8 +325,9 @@ func (p *Projector) step(ctx context.Context, wait bool) (n int, err error) {
 	return len(rows), nil
 }
 
-// resize sizes the next batch to take about BatchTime at the rate this one
-// went, within [64, MaxBatch], changing by at most a factor of two.
+// resize sizes the next batch to take about BatchTime (IdleBatchTime while no
+// webhooks are being appended) at the rate this one went, within
+// [64, MaxBatch], changing by at most a factor of two.
 //
 // On PostgreSQL appends do not wait for the projector, so its batches are as
 // large as MaxBatch allows: each costs a few dozen round trips, whatever its size.
@@ -328,7 +339,11 @@ func (p *Projector) resize(n int, took time.Duration) {
 	if n < p.batch || took <= 0 {
 		return // a partial batch says nothing about a full one
 	}
-	want := int(float64(n) * float64(p.opts.BatchTime) / float64(took))
+	budget := p.opts.BatchTime
+	if p.opts.Busy == nil || !p.opts.Busy() {
+		budget = p.opts.IdleBatchTime
+	}
+	want := int(float64(n) * float64(budget) / float64(took))
 	p.batch = max(min(64, p.opts.MaxBatch), min(p.opts.MaxBatch, 2*p.batch, max(want, p.batch/2)))
 }
 

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -269,4 +270,29 @@ func TestProjector_CacheDroppedWhenAnotherProcessWrites(t *testing.T) {
 				acc.EventCount, acc.FirstSeenAt, late)
 		}
 	})
+}
+
+// While webhooks are being appended on SQLite, a projector batch holds the
+// writer they wait for, so it is sized to take BatchTime; catching up alone,
+// to take IdleBatchTime, which projects far more per commit.
+func TestProjector_BatchesGrowWhenAppendsAreIdle(t *testing.T) {
+	s := storetest.SQLite(t)
+	var busy atomic.Bool
+	p := ingest.UnstartedProjector(ingest.New(s), ingest.ProjectorOptions{MaxBatch: 4096, BatchTime: 25 * time.Millisecond,
+		IdleBatchTime: 250 * time.Millisecond, Busy: busy.Load})
+
+	busy.Store(true)
+	if got := p.NextBatchAfter(100, 50*time.Millisecond); got != 64 {
+		t.Errorf("busy: after 100 events in 50 ms the next batch is %d, want 64 (halved, at least 64)", got)
+	}
+	if got := p.NextBatchAfter(100, 25*time.Millisecond); got != 100 {
+		t.Errorf("busy: after 100 events in 25 ms the next batch is %d, want 100", got)
+	}
+	busy.Store(false)
+	if got := p.NextBatchAfter(100, 25*time.Millisecond); got != 200 {
+		t.Errorf("idle: after 100 events in 25 ms the next batch is %d, want 200 (doubled)", got)
+	}
+	if got := p.NextBatchAfter(1000, 125*time.Millisecond); got != 2000 {
+		t.Errorf("idle: after 1000 events in 125 ms the next batch is %d, want 2000", got)
+	}
 }
