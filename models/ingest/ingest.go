@@ -47,6 +47,7 @@ type Writer struct {
 	stopped chan struct{}
 
 	// userKeys caches Smile user id → user_key; keys never change once made.
+	// PostgreSQL only: on SQLite the projector resolves users (users.go).
 	userKeys   map[string]int64
 	sincePrune int
 	// projector projects what this writer appends (projector.go).

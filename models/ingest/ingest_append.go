@@ -11,8 +11,8 @@ import (
 )
 
 // The acknowledgement path appends to the log and nothing else: the batch's
-// users' keys are looked up (new users are created on PostgreSQL; on SQLite
-// the projector creates them, users.go), its events are inserted in
+// users' keys are found (on PostgreSQL; on SQLite the projector resolves
+// them, users.go), its events are inserted in
 // multi-row statements that skip ids already stored, and duplicates are
 // counted on their event.
 // The statements are SQL text run through GORM's Exec and Raw, the same on
@@ -26,22 +26,13 @@ const appendChunk = 256
 // appendBatch stores the batch's new events and returns, per submission,
 // whether it was stored or a duplicate; the duplicates' delivery records are
 // returned for the caller to write with the rejections. newKeys receives the
-// keys of users looked up (or created) here.
+// keys of users found or created here.
 func (in *Writer) appendBatch(tx *gorm.DB, batch []pending, newKeys map[string]int64) (
 	results []Result, stored []CommittedEvent, duplicates []Rejection, err error) {
 	if err := in.resolveUserKeys(tx, batch, newKeys); err != nil {
 		return nil, nil, nil, err
 	}
-	keyOf := func(p pending) int64 {
-		subject := p.in.Envelope.Data.Subject()
-		if subject == "" {
-			return 0
-		}
-		if k, ok := in.userKeys[subject]; ok {
-			return k
-		}
-		return newKeys[subject]
-	}
+	keyOf := func(p pending) int64 { return in.userKey(p.in.Envelope.Data.Subject(), newKeys) }
 	var next *int64 // SQLite: the writer numbers the events itself
 	if in.eventLog.dialect == migrations.SQLite {
 		floor, err := sqliteSeqFloor(tx)

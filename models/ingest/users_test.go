@@ -48,10 +48,9 @@ func submitAcked(t *testing.T, in *ingest.Writer, body []byte) {
 	}
 }
 
-// On SQLite the acknowledgement path does not create users: the first events
-// of a new user wait, pending, for the projector, which creates the user and
-// resolves them before projecting; once the user exists, the writer resolves
-// their events itself.
+// On SQLite the acknowledgement path leaves users alone: events wait, with
+// their user pending, for the projector, which creates the user and resolves
+// them before projecting.
 func TestDeferredUsers_TheProjectorCreatesNewUsers(t *testing.T) {
 	s := storetest.SQLite(t)
 	in := writerAlone(t, s)
@@ -86,10 +85,15 @@ func TestDeferredUsers_TheProjectorCreatesNewUsers(t *testing.T) {
 		t.Errorf("account %+v (%v), want it under user %d", acc, err, user.UserKey)
 	}
 
-	// A known user's events are resolved as they are acknowledged.
+	// A known user's events wait for the projector too: the writer never
+	// touches users on SQLite.
 	submitAcked(t, in, incomesAdded("ev-3", "u-new", at.Add(2*time.Minute)))
+	if u := userOfEvent(t, s, "ev-3"); u.UserKey != nil || u.PendingUser != "u-new" {
+		t.Errorf("known user's event acknowledged as %v pending %q, want no key and pending u-new", u.UserKey, u.PendingUser)
+	}
+	storetest.Sync(t, s)
 	if u := userOfEvent(t, s, "ev-3"); u.UserKey == nil || *u.UserKey != user.UserKey || u.PendingUser != "" {
-		t.Errorf("known user's event acknowledged as %v pending %q, want user %d", u.UserKey, u.PendingUser, user.UserKey)
+		t.Errorf("known user's event after projection: %v pending %q, want user %d", u.UserKey, u.PendingUser, user.UserKey)
 	}
 }
 
