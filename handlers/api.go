@@ -180,7 +180,7 @@ func (h *Handler) apiTimeline(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q := models.TimelineQuery{UserKey: u.UserKey, AccountID: c.Query("account"), Before: c.Query("cursor"), Limit: c.QueryInt("limit")}
+	q := models.TimelineQuery{UserKey: u.UserKey, UserID: u.ID, AccountID: c.Query("account"), Before: c.Query("cursor"), Limit: c.QueryInt("limit")}
 	if k := c.Query("kind"); k != "" {
 		q.Kinds = []string{k}
 	}
@@ -208,7 +208,7 @@ func (h *Handler) apiEvents(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		q.UserKey = u.UserKey
+		q.UserKey, q.UserID = u.UserKey, u.ID
 	}
 	page, err := h.pages().Events(c.UserContext(), q)
 	if err != nil {

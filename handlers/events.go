@@ -46,7 +46,7 @@ func (h *Handler) listEvents(c *fiber.Ctx) error {
 		case err != nil:
 			return err
 		default:
-			q.UserKey = u.UserKey
+			q.UserKey, q.UserID = u.UserKey, u.ID
 		}
 	}
 	page, err := h.pages().Events(ctx, q)
@@ -137,7 +137,7 @@ func (h *Handler) showEvent(c *fiber.Ctx) error {
 		Seq: d.Seq, EventID: d.EventID, Type: d.Type, CreatedAt: d.CreatedAt, ReceivedAt: d.ReceivedAt,
 		UserID: d.UserID, AccountID: d.AccountID, SourceIP: d.SourceIP, Deliveries: d.Deliveries,
 		SecretLabel: secretLabel(d.SecretIndex), Body: views.RawView(d.Body, int64(len(d.Body)), eventURL(d.Seq)+"/body"),
-		Replayed: eff.Replayed, Truncated: eff.Truncated, RecordsURL: recordsURLOf(d.Type, d.Body),
+		Replayed: eff.Replayed, Truncated: eff.Truncated, Unresolved: eff.Unresolved, RecordsURL: recordsURLOf(d.Type, d.Body),
 		Unprojected: d.Unprojected,
 	}
 	if d.Parked != nil {

@@ -192,6 +192,7 @@ func (h *Handler) exportEvents(c *fiber.Ctx) error {
 	if q.UserKey, err = h.userKeyOf(c.UserContext(), p.Get("user")); err != nil {
 		return err
 	}
+	q.UserID = p.Get("user") // their events the projector has not resolved yet count too
 	store := h.searchStore()
 	return streamExport(h, c, eventsExport, func(ctx context.Context, fn func(models.EventRow) error) error {
 		return store.EachEvent(ctx, q, fn)
@@ -261,7 +262,7 @@ func (h *Handler) exportTimeline(c *fiber.Ctx) error {
 		return err
 	}
 	p := exportParams(c)
-	q := models.TimelineQuery{UserKey: u.UserKey, AccountID: p.Get("account")}
+	q := models.TimelineQuery{UserKey: u.UserKey, UserID: u.ID, AccountID: p.Get("account")}
 	if q.From, q.To, err = h.exportTimes(c); err != nil {
 		return err
 	}

@@ -158,6 +158,12 @@ func attentionVMs(rows []models.AttentionAccount) []views.AttentionAccountVM {
 func (h *Handler) userReconVM(c *fiber.Ctx, u models.SmileUser, accounts []models.Account, data map[string][]models.DataAvailability) (views.UserReconVM, error) {
 	ctx, now := c.UserContext(), h.now()
 	vm := views.UserReconVM{Now: now}
+	if u.Pending() {
+		// No gap, lifecycle or check has their key yet, and a check is
+		// recorded on the user's row.
+		vm.CheckNote = "Check with Smile is offered once the projector has created this user."
+		return vm, nil
+	}
 	gaps, err := h.recon().UserGaps(ctx, u.UserKey, now)
 	if err != nil {
 		return vm, err

@@ -1,9 +1,7 @@
 package handlers_test
 
 import (
-	"bufio"
 	"context"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -113,51 +111,10 @@ func TestStream_SendsChangesAndEndsOnShutdown(t *testing.T) {
 	a := newTestApp(t, func(d *handlers.Deps) { d.Pages.Done = done })
 	seedPages(t, a, 1)
 	s := a.signIn(t, handlers.RoleViewer)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = a.app.Listener(ln) }()
-	t.Cleanup(func() { _ = a.app.Shutdown() })
-	req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/admin/stream?user="+smiletest.FixtureUserID, nil)
-	for _, c := range s.cookies {
-		req.AddCookie(c)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
-		t.Fatalf("got content type %q", ct)
-	}
-	lines := make(chan string, 64)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines := openStream(t, a, s, smiletest.FixtureUserID)
 	expect := func(want string) {
 		t.Helper()
-		timeout := time.After(5 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("stream ended before %q", want)
-				}
-				if strings.Contains(l, want) {
-					return
-				}
-				if strings.Contains(l, `"label":"USER_CREATED"`) {
-					t.Fatalf("got another user's change: %s", l)
-				}
-			case <-timeout:
-				t.Fatalf("no %q within 5s", want)
-			}
-		}
+		expectLine(t, lines, want, `"label":"USER_CREATED"`) // another user's change
 	}
 	expect(": connected")
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)

@@ -69,7 +69,8 @@ func (h *Handler) searchFilter(c *fiber.Ctx, get func(string) string) (views.Sea
 }
 
 // userKeyOf resolves a Smile user id for a filter: 0 for none, -1 for an
-// unknown user (so the filter matches nothing).
+// unknown user or one the projector has not created yet (so the filter
+// matches no key; the search index holds no unresolved event).
 func (h *Handler) userKeyOf(ctx context.Context, id string) (int64, error) {
 	if id == "" {
 		return 0, nil
@@ -80,6 +81,8 @@ func (h *Handler) userKeyOf(ctx context.Context, id string) (int64, error) {
 		return -1, nil
 	case err != nil:
 		return 0, err
+	case u.Pending():
+		return -1, nil
 	}
 	return u.UserKey, nil
 }

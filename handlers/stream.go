@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"smiledash/models"
 	"smiledash/models/live"
 )
 
@@ -30,18 +31,18 @@ type liveChange struct {
 // A slow client loses changes rather than slowing ingest, and is told so with
 // an "overflow" event. The stream ends when the server shuts down.
 func (h *Handler) stream(c *fiber.Ctx) error {
-	var userKey int64
+	wanted := func(live.Change) bool { return true }
 	if id := c.Query("user"); id != "" {
 		u, err := h.pages().UserByID(c.UserContext(), id)
 		if err != nil {
 			return err
 		}
-		userKey = u.UserKey
+		wanted = userChanges(u)
 	}
 	changes := make(chan live.Change, 256)
 	var overflow atomic.Bool
 	cancel := h.changes().Subscribe(func(ch live.Change) {
-		if userKey != 0 && ch.UserKey != userKey {
+		if !wanted(ch) {
 			return
 		}
 		select {
@@ -92,4 +93,14 @@ func (h *Handler) stream(c *fiber.Ctx) error {
 		}
 	})
 	return nil
+}
+
+// userChanges matches a user's changes: by Smile id, which webhooks carry
+// even before the user has a row, or by key. A placeholder user
+// (models.SmileUser.Pending) has no key, and key 0 is every user-less change.
+func userChanges(u models.SmileUser) func(live.Change) bool {
+	id, key := u.ID, u.UserKey
+	return func(ch live.Change) bool {
+		return ch.UserID == id || (key != 0 && ch.UserKey == key)
+	}
 }

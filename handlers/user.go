@@ -46,7 +46,7 @@ func (h *Handler) showUser(c *fiber.Ctx) error {
 		LayoutVM: h.pageLayout(c, "User "+d.User.ID, "users"), Now: h.now(),
 		ID: d.User.ID, ExternalRefs: d.ExternalRefs, Events: d.User.EventCount, Session: d.User.SessionStatus,
 		CreatedAt: tv(d.User.SmileCreatedAt), FirstSeen: tv(d.User.FirstSeenAt), LastSeen: tv(d.User.LastSeenAt),
-		StreamURL: withQuery("/admin/stream", "user", d.User.ID),
+		StreamURL: withQuery("/admin/stream", "user", d.User.ID), Pending: d.User.Pending(),
 	}
 	for _, a := range d.Accounts {
 		vm.Accounts = append(vm.Accounts, h.accountVM(a, d.Data[a.ID], d.User.ID))
@@ -91,7 +91,7 @@ func (h *Handler) accountVM(a models.Account, data []models.DataAvailability, us
 
 func (h *Handler) timelineVM(c *fiber.Ctx, u models.SmileUser, f views.TimelineFilterVM, from, to time.Time,
 	accounts []models.Account) (views.TimelineVM, error) {
-	q := models.TimelineQuery{UserKey: u.UserKey, AccountID: f.Account, Before: c.Query("before"),
+	q := models.TimelineQuery{UserKey: u.UserKey, UserID: u.ID, AccountID: f.Account, Before: c.Query("before"),
 		From: from, To: to, RawPrefix: views.RawPreviewBytes + 1}
 	if f.Kind != "" {
 		q.Kinds = []string{f.Kind}

@@ -61,6 +61,11 @@ func (s *Store) CheckUser(ctx context.Context, api SmileReader, userID, actor st
 	if err != nil {
 		return CheckResult{}, err
 	}
+	if u.Pending() {
+		// The check is recorded on the user's row, which the projector has
+		// not created yet.
+		return CheckResult{}, fmt.Errorf("models: check user %s: not projected yet: %w", userID, ErrNotFound)
+	}
 	var ours []Account
 	if err := s.db.WithContext(ctx).Where("user_key = ?", u.UserKey).Order("id").Limit(500).Find(&ours).Error; err != nil {
 		return CheckResult{}, fmt.Errorf("models: check user %s: %w", userID, err)

@@ -12,8 +12,11 @@ type EventsQuery struct {
 	Type string
 	// Family keeps the types of one event family (EventFamilies); no index
 	// serves it, so it is checked within the scan window.
-	Family    string
-	UserKey   int64 // 0 for any user
+	Family  string
+	UserKey int64 // 0 for any user; -1 matches no key
+	// UserID, the user's Smile id, keeps their unresolved events too
+	// (UnresolvedOf), alone or besides UserKey's.
+	UserID    string
 	AccountID string
 	// Duplicated keeps events delivered more than once.
 	Duplicated bool
@@ -74,7 +77,7 @@ func (s *Store) Events(ctx context.Context, q EventsQuery) (EventsPage, error) {
 	if q.After > 0 {
 		where, args = append(where, "e.seq > ?"), append(args, q.After)
 	}
-	indexed := q.Type != "" || q.UserKey != 0
+	indexed := q.Type != "" || q.UserKey != 0 || q.UserID != ""
 	floor := int64(0)
 	if !indexed && (q.AccountID != "" || q.Family != "" || q.Duplicated || !q.From.IsZero() || !q.To.IsZero()) {
 		top := int64(1 << 62)
@@ -91,7 +94,8 @@ func (s *Store) Events(ctx context.Context, q EventsQuery) (EventsPage, error) {
 		}
 	}
 	where, args = eventFilters(q, where, args)
-	query := "SELECT e.seq, e.event_id, e.type, e.created_at, e.received_at, e.user_key, u.id AS user_id, e.account_id, " +
+	// An unresolved event has no user row yet; it names its user by Smile id.
+	query := "SELECT e.seq, e.event_id, e.type, e.created_at, e.received_at, e.user_key, COALESCE(u.id, e.pending_user) AS user_id, e.account_id, " +
 		"e.source_ip, e.secret_index, e.deliveries, e.flags FROM events e LEFT JOIN smile_users u ON u.user_key = e.user_key"
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -133,7 +137,6 @@ func eventFilters(q EventsQuery, where []string, args []any) ([]string, []any) {
 		arg  any
 	}{
 		{q.Type != "", "e.type = ?", q.Type},
-		{q.UserKey != 0, "e.user_key = ?", q.UserKey},
 		{q.AccountID != "", "e.account_id = ?", q.AccountID},
 		{q.Duplicated, "e.deliveries > ?", 1},
 		{!q.From.IsZero(), "e.created_at >= ?", q.From.UTC()},
@@ -142,6 +145,9 @@ func eventFilters(q EventsQuery, where []string, args []any) ([]string, []any) {
 		if f.on {
 			where, args = append(where, f.cond), append(args, f.arg)
 		}
+	}
+	if cond, uargs := userFilter(q); cond != "" {
+		where, args = append(where, cond), append(args, uargs...)
 	}
 	switch {
 	case q.Family == FamilyOther:
@@ -152,6 +158,22 @@ func eventFilters(q EventsQuery, where []string, args []any) ([]string, []any) {
 		where, args = append(where, "e.type IN ?"), append(args, familyTypes(q.Family))
 	}
 	return where, args
+}
+
+// userFilter is the condition for q's user: events by key, unresolved ones by
+// Smile id. Each part is a range of events_user_time (the second over its NULL
+// keys), so the OR stays indexed.
+func userFilter(q EventsQuery) (string, []any) {
+	const unresolved = "e.user_key IS NULL AND e.pending_user = ?" // UnresolvedOf, on e
+	switch {
+	case q.UserID != "" && q.UserKey > 0:
+		return "(e.user_key = ? OR (" + unresolved + "))", []any{q.UserKey, q.UserID}
+	case q.UserID != "":
+		return unresolved, []any{q.UserID}
+	case q.UserKey != 0:
+		return "e.user_key = ?", []any{q.UserKey}
+	}
+	return "", nil
 }
 
 func (s *Store) maxSeq(ctx context.Context) (int64, error) {
@@ -205,6 +227,8 @@ func (s *Store) fillEventDetail(ctx context.Context, d *EventDetail) error {
 			return fmt.Errorf("models: user of event %d: %w", d.Seq, notFound(err))
 		}
 		d.UserID = u.ID
+	} else {
+		d.UserID = d.PendingUser
 	}
 	if err := db.Where("event_id = ?", d.EventID).Order("id").Limit(500).Find(&d.Attempts).Error; err != nil {
 		return fmt.Errorf("models: attempts of event %d: %w", d.Seq, err)
@@ -218,7 +242,9 @@ func (s *Store) fillEventDetail(ctx context.Context, d *EventDetail) error {
 	if err := db.Model(&Event{}).Where("seq = ?", d.Seq).Where(cond, args...).Count(&pending).Error; err != nil {
 		return fmt.Errorf("models: is event %d projected: %w", d.Seq, err)
 	}
-	d.Unprojected = pending > 0
+	// An unresolved event is unprojected whatever the position says: the
+	// projector resolves its user when it projects it.
+	d.Unprojected = pending > 0 || d.Unresolved()
 	var parked []ParkedEvent
 	if err := db.Where("seq = ?", d.Seq).Limit(1).Find(&parked).Error; err != nil {
 		return fmt.Errorf("models: is event %d parked: %w", d.Seq, err)

@@ -32,7 +32,11 @@ type TimelineItem struct {
 
 // TimelineQuery selects a page of a user's timeline, newest first.
 type TimelineQuery struct {
-	UserKey   int64
+	UserKey int64
+	// UserID is the user's Smile id: their webhooks the projector has not
+	// resolved yet (UnresolvedOf) are on the timeline too. A placeholder
+	// user (SmileUser.Pending) has only those.
+	UserID    string
 	AccountID string
 	// Kinds keeps only these kinds; empty means all.
 	Kinds  []string
@@ -82,7 +86,8 @@ func (src timelineSource) columns(prefix int) string {
 // (Smile's createdAt for webhooks, arrival for the others), newest first. Each
 // source is read with its own (user_key, time, id) index and a keyset
 // condition, at most Limit+1 rows each, then merged: a page costs three short
-// index range scans however long the history is.
+// index range scans however long the history is, and a fourth over the NULL
+// keys for the user's unresolved webhooks.
 func (s *Store) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, error) {
 	limit := pageSize(q.Limit)
 	c, err := parseCursor(q.Before, 3)
@@ -94,11 +99,13 @@ func (s *Store) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, er
 		if len(q.Kinds) > 0 && !slices.Contains(q.Kinds, src.kind) {
 			continue
 		}
-		rows, err := s.timelineSource(ctx, src, q, c, limit+1)
-		if err != nil {
-			return TimelinePage{}, err
+		for _, owner := range q.owners(src) {
+			rows, err := s.timelineSource(ctx, src, owner, q, c, limit+1)
+			if err != nil {
+				return TimelinePage{}, err
+			}
+			items = append(items, rows...)
 		}
-		items = append(items, rows...)
 	}
 	slices.SortFunc(items, func(a, b TimelineItem) int { return compareItems(b, a) })
 	page := TimelinePage{Items: items}
@@ -110,9 +117,29 @@ func (s *Store) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, er
 	return page, nil
 }
 
-func (s *Store) timelineSource(ctx context.Context, src timelineSource, q TimelineQuery, c cursor, limit int) ([]TimelineItem, error) {
-	where := "user_key = ?"
-	args := []any{q.UserKey}
+// sqlCond is an SQL condition with its arguments.
+type sqlCond struct {
+	where string
+	args  []any
+}
+
+// owners are the conditions selecting q's user's rows of src, each read as
+// its own index range: by key, and for webhooks also by Smile id while
+// unresolved. The two never overlap, as resolving sets the key.
+func (q TimelineQuery) owners(src timelineSource) []sqlCond {
+	var out []sqlCond
+	if q.UserKey != 0 {
+		out = append(out, sqlCond{"user_key = ?", []any{q.UserKey}})
+	}
+	if q.UserID != "" && src.kind == ChangeEvent {
+		out = append(out, sqlCond{UnresolvedOf, []any{q.UserID}})
+	}
+	return out
+}
+
+func (s *Store) timelineSource(ctx context.Context, src timelineSource, owner sqlCond, q TimelineQuery, c cursor, limit int) ([]TimelineItem, error) {
+	where := owner.where
+	args := append([]any(nil), owner.args...)
 	if q.AccountID != "" {
 		where += " AND account_id = ?"
 		args = append(args, q.AccountID)

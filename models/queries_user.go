@@ -25,6 +25,9 @@ func (s *Store) UserDetail(ctx context.Context, id string) (UserDetail, error) {
 		return UserDetail{}, err
 	}
 	d := UserDetail{User: u, Data: map[string][]DataAvailability{}}
+	if u.Pending() {
+		return d, nil // nothing is projected for them yet
+	}
 	db := s.db.WithContext(ctx)
 	var data []DataAvailability
 	err = firstErr(

@@ -192,13 +192,26 @@ func (s *Store) Providers(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-// UserByID returns a user by Smile user id.
+// UserByID returns a user by Smile user id. A user the projector has not
+// created yet, known only from unresolved events, is a placeholder with only
+// the id (see SmileUser.Pending): their just-received webhooks are on view
+// before the projector has run.
 func (s *Store) UserByID(ctx context.Context, id string) (SmileUser, error) {
-	var u SmileUser
-	if err := s.db.WithContext(ctx).Where("id = ?", id).Take(&u).Error; err != nil {
-		return SmileUser{}, fmt.Errorf("models: user %s: %w", id, notFound(err))
+	var users []SmileUser
+	if err := s.db.WithContext(ctx).Where("id = ?", id).Limit(1).Find(&users).Error; err != nil {
+		return SmileUser{}, fmt.Errorf("models: user %s: %w", id, err)
 	}
-	return u, nil
+	if len(users) > 0 {
+		return users[0], nil
+	}
+	pending, err := s.hasUnresolved(ctx, id)
+	if err != nil {
+		return SmileUser{}, err
+	}
+	if !pending {
+		return SmileUser{}, fmt.Errorf("models: user %s: %w", id, ErrNotFound)
+	}
+	return SmileUser{ID: id}, nil
 }
 
 // ActiveUsersSince counts users with an event since t, bounded.

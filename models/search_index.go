@@ -35,13 +35,15 @@ const searchGapGrace = 10 * time.Second
 
 // searchSourceRow is one event or callback read for indexing.
 type searchSourceRow struct {
-	ID         int64
-	Type       string
-	UserKey    *int64
-	AccountID  string
-	At         time.Time
-	ReceivedAt time.Time
-	Body       []byte
+	ID      int64
+	Type    string
+	UserKey *int64
+	// PendingUser is an unresolved event's Smile user id (UnresolvedOf).
+	PendingUser string
+	AccountID   string
+	At          time.Time
+	ReceivedAt  time.Time
+	Body        []byte
 }
 
 // words are what the row is indexed under: its payload's words, then the
@@ -57,9 +59,9 @@ func (r searchSourceRow) words() []string {
 // searchSources are the two logs the indexer follows.
 var searchSources = []struct{ name, kind, query string }{
 	{searchSourceEvents, SearchKindEvent,
-		"SELECT seq AS id, type, user_key, account_id, created_at AS at, received_at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?"},
+		"SELECT seq AS id, type, user_key, pending_user, account_id, created_at AS at, received_at, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?"},
 	{searchSourceCallbacks, SearchKindCallback,
-		"SELECT id, name AS type, user_key, account_id, received_at AS at, received_at, args AS body FROM callbacks WHERE id > ? ORDER BY id LIMIT ?"},
+		"SELECT id, name AS type, user_key, '' AS pending_user, account_id, received_at AS at, received_at, args AS body FROM callbacks WHERE id > ? ORDER BY id LIMIT ?"},
 }
 
 // IndexSearch indexes up to batch new events and batch new callbacks, each
@@ -101,7 +103,7 @@ func (s *Store) indexSearchSource(ctx context.Context, source, kind, query strin
 		if err := tx.Raw(query, pos, batch).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("read %s after %d: %w", source, pos, err)
 		}
-		rows = s.contiguous(rows, pos, time.Now())
+		rows = resolvedPrefix(s.contiguous(rows, pos, time.Now()))
 		if len(rows) == 0 {
 			return nil
 		}
@@ -133,6 +135,20 @@ func (s *Store) contiguous(rows []searchSourceRow, pos int64, now time.Time) []s
 			return rows[:i]
 		}
 		want = r.ID + 1
+	}
+	return rows
+}
+
+// resolvedPrefix cuts rows just before the first event whose user the
+// projector has not resolved yet: a document copies the event's user_key when
+// it is indexed, so that event's would have no user for ever. The position
+// stays before it, and a later pass indexes it once the projector has set its
+// key.
+func resolvedPrefix(rows []searchSourceRow) []searchSourceRow {
+	for i, r := range rows {
+		if r.UserKey == nil && r.PendingUser != "" {
+			return rows[:i]
+		}
 	}
 	return rows
 }

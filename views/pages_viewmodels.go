@@ -80,6 +80,9 @@ type UserPageVM struct {
 	StreamURL string
 	// Recon is the reconciliation section: lifecycles, gaps, Check with Smile.
 	Recon UserReconVM
+	// Pending says the projector has not created the user yet: the page
+	// shows only their webhooks as received.
+	Pending bool
 }
 
 // AccountVM is one account on the user page.
@@ -240,6 +243,9 @@ type EventPageVM struct {
 	Changes   []FieldChangeVM
 	Replayed  int
 	Truncated bool
+	// Unresolved says the event's user is not created yet, so its changes
+	// cannot be replayed.
+	Unresolved bool
 	// ReprojectURL is where the re-project form posts; "" hides it (viewers).
 	ReprojectURL string
 	Notice       string

@@ -73,7 +73,8 @@ var ErrNothingToErase = fmt.Errorf("ingest: no user, event or connect link has t
 
 // EraseUser removes everything stored about one end user, in one transaction,
 // and records an audit entry without personal data in the same commit: their
-// events (and the delivery records of those events or naming them), widget
+// events, those the projector has not resolved to their key yet too (and the
+// delivery records of those events or naming them), widget
 // callbacks, our actions about them, their connect links and widget sessions,
 // and every projection row of theirs, with the per-type event counts reduced
 // so the projections equal a rebuild from the remaining log. The user's row
@@ -115,8 +116,8 @@ func (l *Log) EraseUser(ctx context.Context, req EraseRequest) (ErasureReport, e
 	return report, nil
 }
 
-// erasureSubject finds the user's key (0 when only connect links name the id)
-// and whether there is anything to erase.
+// erasureSubject finds the user's key (0 when only connect links or
+// unresolved events name the id) and whether there is anything to erase.
 func (l *Log) erasureSubject(ctx context.Context, id string) (key int64, found bool, err error) {
 	db := l.db.WithContext(ctx)
 	var keys []int64
@@ -130,7 +131,15 @@ func (l *Log) erasureSubject(ctx context.Context, id string) (key int64, found b
 	if err := db.Table("connect_links").Where("smile_user_id = ?", id).Count(&links).Error; err != nil {
 		return 0, false, fmt.Errorf("ingest: erase user: find links: %w", err)
 	}
-	return 0, links > 0, nil
+	if links > 0 {
+		return 0, true, nil
+	}
+	// A user the projector has not created yet, known from webhooks only.
+	var seqs []int64
+	if err := db.Model(&models.Event{}).Where(models.UnresolvedOf, id).Limit(1).Pluck("seq", &seqs).Error; err != nil {
+		return 0, false, fmt.Errorf("ingest: erase user: find unresolved events: %w", err)
+	}
+	return 0, len(seqs) > 0, nil
 }
 
 // revokeAtSmile deletes at Smile every account we know of the user and every
@@ -139,9 +148,9 @@ func (l *Log) revokeAtSmile(ctx context.Context, r AccountRevoker, id string, ke
 	ids := map[string]bool{}
 	var ours []string
 	// From the log, not the projections: an account whose events the
-	// projector has not reached yet is the user's all the same.
+	// projector has not reached (or resolved) yet is the user's all the same.
 	if err := l.db.WithContext(ctx).Model(&models.Event{}).Distinct("account_id").
-		Where("user_key = ? AND account_id <> ''", key).Pluck("account_id", &ours).Error; err != nil {
+		Where("("+userEvents+") AND account_id <> ''", key, id).Pluck("account_id", &ours).Error; err != nil {
 		return 0, fmt.Errorf("ingest: erase user: list accounts: %w", err)
 	}
 	for _, a := range ours {
@@ -166,7 +175,8 @@ func (l *Log) revokeAtSmile(ctx context.Context, r AccountRevoker, id string, ke
 
 // eraseIn runs the erasure steps in tx.
 // The user's events the projector has not reached are deleted unprojected:
-// only the projected ones are taken out of the counters.
+// only the projected ones are taken out of the counters. Unresolved events
+// (no key yet) never are projected: the projector resolves as it projects.
 func (l *Log) eraseIn(tx *gorm.DB, id string, key int64, report *ErasureReport, req EraseRequest) error {
 	// The projection lock: no replica projects this user meanwhile.
 	if _, err := l.store.LockProjections(tx, true); err != nil {

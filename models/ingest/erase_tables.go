@@ -20,6 +20,11 @@ func byKeyAndLinks(id string, key int64) []any   { return []any{key, key, id} }
 func byKeyIDAndLinks(id string, key int64) []any { return []any{key, id, key, id} }
 func byKeyAndID(id string, key int64) []any      { return []any{key, id} }
 
+// userEvents selects the user's events (arguments: key, Smile id): by key,
+// and by id those the projector has not resolved yet (models.UnresolvedOf),
+// which is all a user without a row has.
+const userEvents = "user_key = ? OR (" + models.UnresolvedOf + ")"
+
 // userLinks selects the user's connect links (by key, or by the Smile user id
 // a link was opened with before any event named the user).
 const userLinks = "link_id IN (SELECT id FROM connect_links WHERE user_key = ? OR smile_user_id = ?)"
@@ -46,9 +51,10 @@ func erasureSteps(contains string, fullText bool) []erasureStep {
 		{"gaps", "user_key = ?", byKey},
 		// Delivery records of their events (Smile's retries) and rejected
 		// attempts whose excerpt names them.
-		{"deliveries", "event_id IN (SELECT event_id FROM events WHERE user_key = ?) OR " + fmt.Sprintf(contains, "excerpt"),
-			func(id string, key int64) []any { return []any{key, id} }},
-		{"events", "user_key = ?", byKey},
+		{"deliveries", "event_id IN (SELECT event_id FROM events WHERE " + userEvents + ") OR " + fmt.Sprintf(contains, "excerpt"),
+			func(id string, key int64) []any { return []any{key, id, id} }},
+		// Parked events go with their events (ON DELETE CASCADE).
+		{"events", userEvents, byKeyAndID},
 		{"callbacks", "user_key = ? OR " + userLinks, byKeyAndLinks},
 		{"actions", "user_key = ? OR " + userLinks, byKeyAndLinks},
 		{"widget_sessions", "user_key = ? OR smile_user_id = ? OR " + userLinks, byKeyIDAndLinks},
@@ -64,7 +70,7 @@ func erasureSteps(contains string, fullText bool) []erasureStep {
 
 // userSearchDocs selects the search documents of the user's events and
 // callbacks (a callback may name the user only by its connect link).
-const userSearchDocs = "user_key = ? OR (kind = '" + models.SearchKindEvent + "' AND source_id IN (SELECT seq FROM events WHERE user_key = ?)) OR " +
+const userSearchDocs = "user_key = ? OR (kind = '" + models.SearchKindEvent + "' AND source_id IN (SELECT seq FROM events WHERE " + userEvents + ")) OR " +
 	"(kind = '" + models.SearchKindCallback + "' AND source_id IN (SELECT id FROM callbacks WHERE user_key = ? OR " + userLinks + "))"
 
-func bySearchDocs(id string, key int64) []any { return []any{key, key, key, key, id} }
+func bySearchDocs(id string, key int64) []any { return []any{key, key, id, key, key, id} }

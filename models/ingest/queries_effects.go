@@ -25,6 +25,11 @@ type Effects struct {
 	// just before this one; Truncated says the replay stopped at effectsCap.
 	Replayed  int
 	Truncated bool
+	// Unresolved says the event's user is not created yet
+	// (models.Event.Unresolved): the projector has not reached the event, and
+	// without the user's key there is nothing to replay it as, so Changes is
+	// empty.
+	Unresolved bool
 }
 
 // effectsCap bounds the replay behind one event's effects.
@@ -38,8 +43,14 @@ const effectsCap = 20_000
 // rows the event touches are compared. This is the event's effect in Smile's
 // order, which is what the stored projections reflect, even when the event
 // arrived late. The replay reads the user's events on the (user_key,
-// created_at, seq) index, newest effectsCap first.
+// created_at, seq) index, newest effectsCap first. An event whose user the
+// projector has not created yet is not replayed at all (Effects.Unresolved);
+// unresolved events are neither user-less events nor, without a key, any
+// user's.
 func (l *Log) EventEffects(ctx context.Context, ev models.Event) (Effects, error) {
+	if ev.Unresolved() {
+		return Effects{Unresolved: true}, nil
+	}
 	target, err := projectedFromStored(ev)
 	if err != nil {
 		return Effects{}, fmt.Errorf("ingest: effects of event %d: %w", ev.Seq, err)
@@ -48,7 +59,7 @@ func (l *Log) EventEffects(ctx context.Context, ev models.Event) (Effects, error
 	if ev.UserKey != nil {
 		db = db.Where("user_key = ? AND created_at <= ? AND seq <> ?", *ev.UserKey, ev.CreatedAt, ev.Seq)
 	} else {
-		db = db.Where("user_key IS NULL AND created_at <= ? AND seq <> ?", ev.CreatedAt, ev.Seq)
+		db = db.Where("user_key IS NULL AND pending_user = '' AND created_at <= ? AND seq <> ?", ev.CreatedAt, ev.Seq)
 	}
 	var rows []models.Event
 	if err := db.Find(&rows).Error; err != nil {

@@ -18,8 +18,9 @@ import (
 // notifyPayloadMax keeps a NOTIFY payload under PostgreSQL's 8000-byte limit.
 const notifyPayloadMax = 7000
 
-// wireChanges is one NOTIFY: the changes one replica stored, with its origin so
-// the replica can ignore its own.
+// wireChanges is one NOTIFY: the changes one replica stored (every field of
+// Change, UserID too, under its Go name), with its origin so the replica can
+// ignore its own.
 type wireChanges struct {
 	Origin  string   `json:"o"`
 	Changes []Change `json:"c"`

@@ -36,7 +36,8 @@ func TestBridge_RelaysBetweenReplicas(t *testing.T) {
 	}
 	heardA, heardB := listen(t, a.Changes()), listen(t, b.Changes())
 	change := func(id int64) live.Change {
-		return live.Change{Kind: live.KindAction, ID: id, Label: "test", At: time.Unix(id, 0).UTC()}
+		// A user id too: user pages follow a brand-new user's changes by it.
+		return live.Change{Kind: live.KindAction, ID: id, UserID: "u-new", Label: "test", At: time.Unix(id, 0).UTC()}
 	}
 	next := func(name string, ch <-chan live.Change) live.Change {
 		t.Helper()

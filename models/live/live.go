@@ -31,9 +31,13 @@ const (
 // Change tells live views that a timeline item was stored. Bridge carries it
 // between replicas as JSON.
 type Change struct {
-	Kind      string // KindEvent, KindCallback, KindAction, KindDelivery or KindProjection
-	ID        int64  // events.seq, callbacks.id or actions.id
-	UserKey   int64  // 0 when the item names no user
+	Kind    string // KindEvent, KindCallback, KindAction, KindDelivery or KindProjection
+	ID      int64  // events.seq, callbacks.id or actions.id
+	UserKey int64  // 0 when the item names no user, or its user has no row yet
+	// UserID is the item's Smile user id, set by publishers that know it
+	// (webhooks): a brand-new user's first events have no key yet, and a
+	// user page follows them by id.
+	UserID    string
 	AccountID string
 	At        time.Time
 	Label     string // event type, callback name or action kind
