@@ -323,7 +323,8 @@ func (in *Writer) commitAll(batch []pending, rejections []Rejection) {
 		in.projector.Wake()
 	}
 	for _, ev := range stored {
-		in.eventLog.publish(models.Change{Kind: models.ChangeEvent, ID: ev.Seq, UserKey: ev.UserKey, AccountID: ev.AccountID, At: ev.CreatedAt, Label: ev.Type})
+		in.eventLog.publish(models.Change{Kind: models.ChangeEvent, ID: ev.Seq, UserKey: ev.UserKey, UserID: ev.UserID,
+			AccountID: ev.AccountID, At: ev.CreatedAt, Label: ev.Type})
 	}
 	if err == nil && (len(rejections) > 0 || report.Duplicates > 0) {
 		in.eventLog.publish(models.Change{Kind: models.ChangeDelivery, At: time.Now().UTC()})

@@ -137,3 +137,25 @@ func TestDeferredUsers_RebuildResolvesPendingEvents(t *testing.T) {
 		t.Errorf("projections after a rebuild of pending events differ from the projector's:\n--- got\n%s\n--- want\n%s", got, want)
 	}
 }
+
+// The live change of a just-acknowledged webhook names its user by Smile id,
+// so a user's page follows them before the projector has resolved the key.
+func TestDeferredUsers_LiveChangeNamesTheUser(t *testing.T) {
+	s := storetest.SQLite(t)
+	got := make(chan models.Change, 4)
+	defer s.Changes().Subscribe(func(c models.Change) {
+		if c.Kind == models.ChangeEvent {
+			got <- c
+		}
+	})()
+	in := writerAlone(t, s)
+	submitAcked(t, in, incomesAdded("ev-1", "u-new", time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)))
+	select {
+	case c := <-got:
+		if c.UserID != "u-new" || c.UserKey != 0 {
+			t.Errorf("change %+v, want user u-new with no key yet", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no change published for the acknowledged event")
+	}
+}
