@@ -19,6 +19,10 @@ import (
 func TestPages_PendingUser(t *testing.T) {
 	a := newTestApp(t)
 	seedPages(t, a, 1)
+	// The projector would resolve the events this test stores unresolved.
+	if err := a.in.Projector().Close(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	at := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	var seqs []int64
 	for i := range 2 {
