@@ -53,6 +53,10 @@ type Store struct {
 	changes live.Bus
 	// gapWindow is how long a widget claim waits for its webhook (gaps.go).
 	gapWindow atomic.Int64
+	// stopCheckpoints ends the SQLite checkpoint goroutine, which closes
+	// checkpoints when it has (nil on PostgreSQL; sqlite_checkpoint.go).
+	stopCheckpoints context.CancelFunc
+	checkpoints     chan struct{}
 }
 
 // Open opens the database named by dsn: a postgres:// URL selects PostgreSQL,
@@ -97,7 +101,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("models: create data dir: %w", err)
 		}
 	}
-	db, err := gorm.Open(sqlite.Open(sqliteDSN(path, readerCacheKiB)), gormConfig())
+	db, err := gorm.Open(sqliteDialector(path, readerCacheKiB), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("models: open sqlite %s: %w", path, err)
 	}
@@ -109,7 +113,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	sqlDB.SetMaxIdleConns(8)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 
-	writer, err := gorm.Open(sqlite.Open(sqliteDSN(path, writerCacheKiB)), gormConfig())
+	writer, err := gorm.Open(sqliteDialector(path, writerCacheKiB), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("models: open sqlite writer: %w", err)
 	}
@@ -126,7 +130,17 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	ckptCtx, stop := context.WithCancel(context.Background())
+	s.checkpoints = make(chan struct{})
+	s.stopCheckpoints = stop
+	go checkpointWAL(ckptCtx, db, checkpointEvery, s.checkpoints)
 	return s, nil
+}
+
+// sqliteDialector opens path through the driver without automatic
+// checkpoints (sqlite_checkpoint.go).
+func sqliteDialector(path string, cacheKiB int) gorm.Dialector {
+	return sqlite.New(sqlite.Config{DriverName: sqliteDriverName, DSN: sqliteDSN(path, cacheKiB)})
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
@@ -202,6 +216,10 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 
 // Close closes every handle.
 func (s *Store) Close() error {
+	if s.stopCheckpoints != nil {
+		s.stopCheckpoints()
+		<-s.checkpoints
+	}
 	var errs []error
 	if s.writerSQL != nil {
 		errs = append(errs, s.writerSQL.Close())

@@ -1,0 +1,53 @@
+package models_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"smiledash/models/storetest"
+)
+
+// Commits never checkpoint the SQLite log themselves; the store's own
+// goroutine copies it into the database file soon after.
+func TestSQLite_CheckpointsOffTheCommitPath(t *testing.T) {
+	s := storetest.SQLite(t)
+	var auto int
+	if err := s.Writer().Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil || auto != 0 {
+		t.Fatalf("writer's wal_autocheckpoint = %d (%v), want 0", auto, err)
+	}
+	if err := s.DB().Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil || auto != 0 {
+		t.Fatalf("pool's wal_autocheckpoint = %d (%v), want 0", auto, err)
+	}
+	var file struct {
+		Seq        int
+		Name, File string
+	}
+	if err := s.DB().Raw("PRAGMA database_list").Scan(&file).Error; err != nil || file.File == "" {
+		t.Fatalf("database file %q (%v)", file.File, err)
+	}
+	size := func() int64 {
+		fi, err := os.Stat(file.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := size()
+	// 2 MB: under the 1,000 pages at which SQLite would checkpoint by itself.
+	if err := s.Writer().Exec("CREATE TABLE ballast (b BLOB)").Error; err != nil {
+		t.Fatal(err)
+	}
+	for range 64 {
+		if err := s.Writer().Exec("INSERT INTO ballast VALUES (randomblob(32768))").Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for size() < before+2<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes (was %d): the log was not checkpointed", size(), before)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
