@@ -60,7 +60,7 @@ func (s *Store) RunRetention(ctx context.Context, p RetentionPolicy) (RetentionR
 			if done {
 				break
 			}
-			pauseAfter(ctx, time.Since(start))
+			s.pauseAfter(ctx, time.Since(start))
 		}
 	}
 	if p.Deliveries > 0 {
@@ -75,7 +75,7 @@ func (s *Store) RunRetention(ctx context.Context, p RetentionPolicy) (RetentionR
 			if n < int64(batch) {
 				break
 			}
-			pauseAfter(ctx, time.Since(start))
+			s.pauseAfter(ctx, time.Since(start))
 		}
 	}
 	return r, ctx.Err()
@@ -88,7 +88,10 @@ func (s *Store) RunRetention(ctx context.Context, p RetentionPolicy) (RetentionR
 // 100 ms: batches back to back left them no moment to take it, and a store
 // upgraded with a year of events to compact refused the sandbox admin's
 // creation at startup ("database is locked") after five seconds.
-func pauseAfter(ctx context.Context, took time.Duration) { sleep(ctx, max(took, 10*time.Millisecond)) }
+func (s *Store) pauseAfter(ctx context.Context, took time.Duration) {
+	sleep(ctx, max(took, 10*time.Millisecond))
+	s.YieldToPoolWrites(ctx)
+}
 
 // sleep waits d, or until ctx ends; it reports whether the whole d passed.
 func sleep(ctx context.Context, d time.Duration) bool {

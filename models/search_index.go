@@ -292,6 +292,7 @@ func (s *Store) RunSearchIndexer(ctx context.Context, opt SearchIndexerOptions) 
 		if opt.Busy != nil && opt.Busy() && !sleep(ctx, opt.Yield) {
 			return
 		}
+		s.YieldToPoolWrites(ctx)
 		n, err := s.IndexSearch(ctx, opt.Batch)
 		if err != nil && ctx.Err() == nil {
 			opt.Logger.Error("Search indexing failed", slog.Any("error", err))

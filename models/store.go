@@ -57,6 +57,9 @@ type Store struct {
 	// checkpoints when it has (nil on PostgreSQL; sqlite_checkpoint.go).
 	stopCheckpoints context.CancelFunc
 	checkpoints     chan struct{}
+	// poolWrites counts the SQLite pool's writes in flight (nil on
+	// PostgreSQL; sqlite_pool.go).
+	poolWrites *atomic.Int64
 }
 
 // Open opens the database named by dsn: a postgres:// URL selects PostgreSQL,
@@ -101,13 +104,15 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("models: create data dir: %w", err)
 		}
 	}
-	db, err := gorm.Open(sqliteDialector(path, readerCacheKiB), gormConfig())
+	sqlDB, err := sql.Open(sqliteDriverName, sqliteDSN(path, readerCacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("models: open sqlite %s: %w", path, err)
 	}
-	sqlDB, err := db.DB()
+	poolWrites := new(atomic.Int64)
+	db, err := gorm.Open(sqlite.New(sqlite.Config{Conn: countingPool{DB: sqlDB, writes: poolWrites}}), gormConfig())
 	if err != nil {
-		return nil, fmt.Errorf("models: sqlite handle: %w", err)
+		sqlDB.Close()
+		return nil, fmt.Errorf("models: open sqlite %s: %w", path, err)
 	}
 	sqlDB.SetMaxOpenConns(8)
 	sqlDB.SetMaxIdleConns(8)
@@ -125,7 +130,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	writerSQL.SetMaxIdleConns(1)
 	writerSQL.SetConnMaxLifetime(0)
 	writerSQL.SetConnMaxIdleTime(0)
-	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, writer: writer, writerSQL: writerSQL}
+	s := &Store{db: db, sqlDB: sqlDB, dialect: migrations.SQLite, writer: writer, writerSQL: writerSQL, poolWrites: poolWrites}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err

@@ -342,6 +342,7 @@ func (in *Writer) commitAll(batch []pending, rejections []Rejection) {
 func (in *Writer) commit(batch []pending, rejections []Rejection) (results []Result, stored []CommittedEvent, lost int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), in.opts.Timeout)
 	defer cancel()
+	in.eventLog.store.YieldToPoolWrites(ctx)
 	tx := in.eventLog.writer.WithContext(ctx).Begin()
 	if tx.Error != nil {
 		return nil, nil, 0, fmt.Errorf("ingest: ingest begin: %w", tx.Error)

@@ -278,6 +278,7 @@ func (p *Projector) step(ctx context.Context, wait bool) (n int, err error) {
 			p.report(ProjectorReport{Projected: n - parked, Parked: parked, Duration: time.Since(start), Err: err})
 		}
 	}()
+	p.eventLog.store.YieldToPoolWrites(ctx)
 	tx := p.eventLog.writer.WithContext(ctx).Begin()
 	if tx.Error != nil {
 		return 0, fmt.Errorf("ingest: projector begin: %w", tx.Error)
