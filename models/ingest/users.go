@@ -93,18 +93,24 @@ func createUsers(tx *gorm.DB, ids []string, keys map[string]int64) error {
 func resolvePendingUsers(tx *gorm.DB, rows []logRow) error {
 	var ids []string
 	var seqs []int64
+	seen := map[string]bool{}
 	for _, r := range rows {
 		if r.UserKey == nil && r.PendingUser != "" {
-			ids = append(ids, r.PendingUser)
+			if !seen[r.PendingUser] {
+				seen[r.PendingUser] = true
+				ids = append(ids, r.PendingUser)
+			}
 			seqs = append(seqs, r.Seq)
 		}
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	slices.Sort(ids)
+	// Users are created in the order of their first event, so their keys do
+	// not depend on where batches begin and end: a rebuild, in its own
+	// batches, gives the keys the projector gave.
 	keys := map[string]int64{}
-	if err := createUsers(tx, slices.Compact(ids), keys); err != nil {
+	if err := createUsers(tx, ids, keys); err != nil {
 		return err
 	}
 	for chunk := range slices.Chunk(seqs, appendChunk) {

@@ -159,3 +159,34 @@ func TestDeferredUsers_LiveChangeNamesTheUser(t *testing.T) {
 		t.Fatal("no change published for the acknowledged event")
 	}
 }
+
+// Users are created in the order of their first event, whatever the batches:
+// a rebuild (batches of thousands) gives the keys the projector gave one
+// event at a time, so a rebuild of a copy taken mid-backlog equals the store
+// once its projector has caught up.
+func TestDeferredUsers_KeysFollowTheLogNotTheBatches(t *testing.T) {
+	at := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	var bodies [][]byte
+	for i, user := range []string{"u-c", "u-a", "u-b", "u-a", "u-c"} {
+		bodies = append(bodies, incomesAdded(fmt.Sprintf("ev-%d", i), user, at.Add(time.Duration(i)*time.Minute)))
+	}
+	oneByOne := storetest.SQLite(t)
+	in := storetest.Writer(t, oneByOne)
+	for _, b := range bodies {
+		storetest.Submit(t, in, b)
+	}
+	rebuilt := storetest.SQLite(t)
+	alone := writerAlone(t, rebuilt)
+	for _, b := range bodies {
+		submitAcked(t, alone, b)
+	}
+	if _, err := ingest.New(rebuilt).Reproject(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	keys := func(s *models.Store) string {
+		return storetest.Dump(t, s, "SELECT user_key, id FROM smile_users ORDER BY user_key")
+	}
+	if got, want := keys(rebuilt), keys(oneByOne); got != want {
+		t.Errorf("user keys after a rebuild:\n%s\nwant, as projected one event at a time:\n%s", got, want)
+	}
+}
