@@ -8,13 +8,13 @@ import (
 	"smiledash/models/storetest"
 )
 
-// Commits never checkpoint the SQLite log themselves; the store's own
-// goroutine copies it into the database file soon after.
+// Commits of under 4,000 pages never checkpoint the SQLite log themselves;
+// the store's own goroutine copies it into the database file soon after.
 func TestSQLite_CheckpointsOffTheCommitPath(t *testing.T) {
 	s := storetest.SQLite(t)
 	var auto int
-	if err := s.Writer().Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil || auto != 0 {
-		t.Fatalf("writer's wal_autocheckpoint = %d (%v), want 0", auto, err)
+	if err := s.Writer().Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil || auto != 4000 {
+		t.Fatalf("writer's wal_autocheckpoint = %d (%v), want 4000", auto, err)
 	}
 	if err := s.DB().Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil || auto != 0 {
 		t.Fatalf("pool's wal_autocheckpoint = %d (%v), want 0", auto, err)
@@ -49,5 +49,35 @@ func TestSQLite_CheckpointsOffTheCommitPath(t *testing.T) {
 			t.Fatalf("database file still %d bytes (was %d): the log was not checkpointed", size(), before)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Under sustained writes the log stays bounded: the goroutine alone cannot
+// finish it while the writer appends, but the writer's own checkpoint, past
+// 4,000 pages, completes and the log starts over.
+func TestSQLite_LogStaysBoundedUnderSustainedWrites(t *testing.T) {
+	s := storetest.SQLite(t)
+	var file struct {
+		Seq        int
+		Name, File string
+	}
+	if err := s.DB().Raw("PRAGMA database_list").Scan(&file).Error; err != nil || file.File == "" {
+		t.Fatalf("database file %q (%v)", file.File, err)
+	}
+	if err := s.Writer().Exec("CREATE TABLE ballast (b BLOB)").Error; err != nil {
+		t.Fatal(err)
+	}
+	// 96 MB in 1 MB transactions, back to back.
+	for range 96 {
+		if err := s.Writer().Exec("INSERT INTO ballast VALUES (randomblob(1048576))").Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	fi, err := os.Stat(file.File + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > 40<<20 {
+		t.Errorf("the log grew to %d MB under 96 MB of writes, want it started over past 16 MB", fi.Size()>>20)
 	}
 }

@@ -104,7 +104,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("models: create data dir: %w", err)
 		}
 	}
-	sqlDB, err := sql.Open(sqliteDriverName, sqliteDSN(path, readerCacheKiB))
+	sqlDB, err := sql.Open(sqlitePoolDriver, sqliteDSN(path, readerCacheKiB))
 	if err != nil {
 		return nil, fmt.Errorf("models: open sqlite %s: %w", path, err)
 	}
@@ -118,7 +118,7 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	sqlDB.SetMaxIdleConns(8)
 	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
 
-	writer, err := gorm.Open(sqliteDialector(path, writerCacheKiB), gormConfig())
+	writer, err := gorm.Open(sqlite.New(sqlite.Config{DriverName: sqliteWriterDriver, DSN: sqliteDSN(path, writerCacheKiB)}), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("models: open sqlite writer: %w", err)
 	}
@@ -140,12 +140,6 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 	s.stopCheckpoints = stop
 	go checkpointWAL(ckptCtx, db, checkpointEvery, s.checkpoints)
 	return s, nil
-}
-
-// sqliteDialector opens path through the driver without automatic
-// checkpoints (sqlite_checkpoint.go).
-func sqliteDialector(path string, cacheKiB int) gorm.Dialector {
-	return sqlite.New(sqlite.Config{DriverName: sqliteDriverName, DSN: sqliteDSN(path, cacheKiB)})
 }
 
 func openPostgres(ctx context.Context, dsn string) (*Store, error) {
