@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"smiledash/models"
 	"smiledash/models/storetest"
 )
 
@@ -19,15 +20,9 @@ func TestSQLite_CheckpointsOffTheCommitPath(t *testing.T) {
 	if err := s.DB().Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil || auto != 0 {
 		t.Fatalf("pool's wal_autocheckpoint = %d (%v), want 0", auto, err)
 	}
-	var file struct {
-		Seq        int
-		Name, File string
-	}
-	if err := s.DB().Raw("PRAGMA database_list").Scan(&file).Error; err != nil || file.File == "" {
-		t.Fatalf("database file %q (%v)", file.File, err)
-	}
+	file := databaseFile(t, s)
 	size := func() int64 {
-		fi, err := os.Stat(file.File)
+		fi, err := os.Stat(file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,13 +52,7 @@ func TestSQLite_CheckpointsOffTheCommitPath(t *testing.T) {
 // 4,000 pages, completes and the log starts over.
 func TestSQLite_LogStaysBoundedUnderSustainedWrites(t *testing.T) {
 	s := storetest.SQLite(t)
-	var file struct {
-		Seq        int
-		Name, File string
-	}
-	if err := s.DB().Raw("PRAGMA database_list").Scan(&file).Error; err != nil || file.File == "" {
-		t.Fatalf("database file %q (%v)", file.File, err)
-	}
+	file := databaseFile(t, s)
 	if err := s.Writer().Exec("CREATE TABLE ballast (b BLOB)").Error; err != nil {
 		t.Fatal(err)
 	}
@@ -73,11 +62,24 @@ func TestSQLite_LogStaysBoundedUnderSustainedWrites(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fi, err := os.Stat(file.File + "-wal")
+	fi, err := os.Stat(file + "-wal")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi.Size() > 40<<20 {
 		t.Errorf("the log grew to %d MB under 96 MB of writes, want it started over past 16 MB", fi.Size()>>20)
 	}
+}
+
+// databaseFile is the path of s's SQLite file.
+func databaseFile(t *testing.T, s *models.Store) string {
+	t.Helper()
+	var file struct {
+		Seq        int
+		Name, File string
+	}
+	if err := s.DB().Raw("PRAGMA database_list").Scan(&file).Error; err != nil || file.File == "" {
+		t.Fatalf("database file %q (%v)", file.File, err)
+	}
+	return file.File
 }
