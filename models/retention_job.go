@@ -82,12 +82,10 @@ func (s *Store) RunRetention(ctx context.Context, p RetentionPolicy) (RetentionR
 }
 
 // pauseAfter waits as long as a batch took (at least 10 ms) before the next,
-// so a backlog leaves the database free half the time. On SQLite the batches
-// run on the writer connection, and writes from the pool (sign-in sessions,
-// callbacks, links) wait for the file lock in busy-timeout sleeps of up to
-// 100 ms: batches back to back left them no moment to take it, and a store
-// upgraded with a year of events to compact refused the sandbox admin's
-// creation at startup ("database is locked") after five seconds.
+// so a backlog of old bodies to compact takes at most half of the writer
+// connection from webhooks and the projector, then lets any pool write in
+// (YieldToPoolWrites, sqlite_pool.go: batches back to back once kept the
+// sandbox admin's creation out at startup until "database is locked").
 func (s *Store) pauseAfter(ctx context.Context, took time.Duration) {
 	sleep(ctx, max(took, 10*time.Millisecond))
 	s.YieldToPoolWrites(ctx)
