@@ -47,6 +47,21 @@ func TestSQLite_CheckpointsOffTheCommitPath(t *testing.T) {
 	}
 }
 
+// The writer's statement journals stay in memory: a batch's multi-row insert
+// would otherwise write every page it changes to a temporary file first. The
+// pool's connections keep the default, so a large sort for a page still
+// spills to disk.
+func TestSQLite_WriterKeepsTemporaryFilesInMemory(t *testing.T) {
+	s := storetest.SQLite(t)
+	var mode int
+	if err := s.Writer().Raw("PRAGMA temp_store").Scan(&mode).Error; err != nil || mode != 2 {
+		t.Fatalf("writer's temp_store = %d (%v), want 2 (MEMORY)", mode, err)
+	}
+	if err := s.DB().Raw("PRAGMA temp_store").Scan(&mode).Error; err != nil || mode != 0 {
+		t.Fatalf("pool's temp_store = %d (%v), want 0 (the default)", mode, err)
+	}
+}
+
 // Under sustained writes the log stays bounded: the goroutine alone cannot
 // finish it while the writer appends, but the writer's own checkpoint, past
 // 4,000 pages, completes and the log starts over.
