@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"smiledash/models"
+	"smiledash/models/internal/sqlitepcache"
 	"smiledash/models/storetest"
 )
 
@@ -59,6 +60,27 @@ func TestSQLite_WriterKeepsTemporaryFilesInMemory(t *testing.T) {
 	}
 	if err := s.DB().Raw("PRAGMA temp_store").Scan(&mode).Error; err != nil || mode != 0 {
 		t.Fatalf("pool's temp_store = %d (%v), want 0 (the default)", mode, err)
+	}
+}
+
+// The store runs with the page cache wrapper (models/internal/sqlitepcache):
+// the writer's commits of random inserts are spared a scan of its cache.
+func TestSQLite_WriterCommitsSkipTheCacheScan(t *testing.T) {
+	if err := sqlitepcache.Installed(); err != nil {
+		t.Fatal(err)
+	}
+	s := storetest.SQLite(t)
+	if err := s.Writer().Exec("CREATE TABLE ballast (k BLOB PRIMARY KEY)").Error; err != nil {
+		t.Fatal(err)
+	}
+	before := sqlitepcache.ScansAvoided()
+	for range 100 {
+		if err := s.Writer().Exec("INSERT INTO ballast SELECT randomblob(64) FROM (SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)").Error; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sqlitepcache.ScansAvoided() == before {
+		t.Fatal("no commit was spared a scan of the writer's cache")
 	}
 }
 

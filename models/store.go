@@ -30,6 +30,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"smiledash/migrations"
+	_ "smiledash/models/internal/sqlitepcache" // SQLite's page cache, wrapped before SQLite is first used
 	"smiledash/models/live"
 )
 

@@ -1,0 +1,3 @@
+package sqlitepcache
+
+var Check = check
