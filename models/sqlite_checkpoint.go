@@ -20,15 +20,22 @@ import (
 // copies pages while the writer goes on. It cannot finish the log while the
 // writer keeps appending, though, and SQLite starts the log over only once
 // all of it is copied: under sustained load the log grew to 2 GB. So the
-// writer connection still checkpoints itself, past 4,000 pages (16 MB) rather
-// than 1,000, by when the goroutine has copied nearly all of it: the writer's
+// writer connection still checkpoints itself, past 32,000 pages (128 MB):
+// by then the goroutine has copied nearly all of it, so the writer's
 // checkpoint is short, completes, and its next transaction starts the log
-// over. Pool connections never checkpoint in their commits (a sign-in should
-// not pay for the webhooks' pages). Measured with scripts/bench-ingest.sh
-// sqlite (30 s, an empty store then a second run on it, interleaved):
-// acknowledged 4,305 and 3,287 events/s with p99 50 and 71 ms before, 4,472
-// and 3,888 with p99 44 and 54 ms with the goroutine alone; the projector
-// alone caught up at 1,920 and 1,585 events/s before, 2,347 and 1,880 after.
+// over. Short is still an fsync of the database file that every webhook of
+// the batch behind it waits for: past 4,000 pages, as first set, that was
+// every second under full load, and a burst's p99 was 34 ms with the
+// projector deferring; past 32,000 pages it is every 10 s or so, and the p99
+// was 23 ms (scripts/bench-ingest.sh's workload, empty store, 30 s). The cost
+// is a log file of up to 128 MB, which a restart after a crash reads through
+// once. Pool connections never checkpoint in their commits (a sign-in should
+// not pay for the webhooks' pages). Measured when the goroutine came, with
+// scripts/bench-ingest.sh sqlite (30 s, an empty store then a second run on
+// it, interleaved): acknowledged 4,305 and 3,287 events/s with p99 50 and
+// 71 ms before, 4,472 and 3,888 with p99 44 and 54 ms with the goroutine
+// alone; the projector alone caught up at 1,920 and 1,585 events/s before,
+// 2,347 and 1,880 after.
 
 // The writer connection also keeps its temporary files in memory
 // (temp_store = MEMORY). A statement that may fail halfway (a multi-row
@@ -44,7 +51,7 @@ import (
 // 5,945 and 5,842 events/s before, 6,325 and 6,411 after.
 
 // The drivers: mattn's SQLite driver, with automatic checkpoints off on every
-// pool connection and at 4,000 pages on the writer's.
+// pool connection and at writerCheckpointPages on the writer's.
 const (
 	sqlitePoolDriver   = "sqlite3_smiledash_pool"
 	sqliteWriterDriver = "sqlite3_smiledash_writer"
@@ -60,7 +67,7 @@ func init() {
 }
 
 // writerCheckpointPages is the log size at which the writer checkpoints.
-const writerCheckpointPages = 4000
+const writerCheckpointPages = 32000
 
 func pragmas(c *sqlite3.SQLiteConn, statements ...string) error {
 	for _, stmt := range statements {

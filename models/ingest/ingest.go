@@ -55,6 +55,9 @@ type Writer struct {
 	// lastBatch is when the writer last finished a batch of events (Unix
 	// nanoseconds), for Busy.
 	lastBatch *atomic.Int64
+	// load measures how much of the time the writer spends committing, for
+	// Saturated.
+	load *writerLoad
 }
 
 // NewWriter starts the writer goroutine. Close stops it after draining.
@@ -77,9 +80,11 @@ func (l *Log) NewWriter(opts WriterOptions) (*Writer, error) {
 	opts.Projector.Logger = cmp.Or(opts.Projector.Logger, opts.Logger)
 	queue := make(chan pending, opts.QueueSize)
 	lastBatch := new(atomic.Int64)
+	load := new(writerLoad)
 	if opts.Projector.Busy == nil && l.dialect == migrations.SQLite {
 		// Only SQLite's appends wait for the projector (one writer connection).
 		opts.Projector.Busy = func() bool { return busy(queue, lastBatch) }
+		opts.Projector.Saturated = func() bool { return busy(queue, lastBatch) && load.saturated(time.Now()) }
 	}
 	in := &Writer{
 		eventLog:   l,
@@ -91,6 +96,7 @@ func (l *Log) NewWriter(opts WriterOptions) (*Writer, error) {
 		userKeys:   map[string]int64{},
 		projector:  l.StartProjector(opts.Projector),
 		lastBatch:  lastBatch,
+		load:       load,
 	}
 	go in.run()
 	return in, nil
@@ -317,7 +323,9 @@ func (in *Writer) commitAll(batch []pending, rejections []Rejection) {
 		in.log.Error("Ingest batch failed", slog.Int("size", len(batch)), slog.Int("rejections_lost", lost), slog.Any("error", err))
 	}
 	if len(batch) > 0 {
-		in.lastBatch.Store(time.Now().UnixNano())
+		end := time.Now()
+		in.lastBatch.Store(end.UnixNano())
+		in.load.observe(start, end)
 	}
 	if len(stored) > 0 {
 		in.projector.Wake()

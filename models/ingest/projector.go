@@ -48,6 +48,17 @@ type ProjectorOptions struct {
 	// a quarter of the time during a burst and cut the acknowledged rate by
 	// as much.
 	Yield time.Duration
+	// Saturated, if set, tells whether the appends keep the writer busy
+	// nearly all the time (saturation.go): a burst beyond what the writer
+	// can take at once. The projector then leaves the writer to them, for at
+	// most MaxDefer at a time, and projects the burst after it. The Writer
+	// sets it on SQLite.
+	Saturated func() bool
+	// MaxDefer bounds how long the projector defers to a saturated writer
+	// (default 2 minutes). Past it the projector takes its batches as when
+	// Busy, so that an overload that does not end cannot starve the
+	// projections; a 60-second burst is projected within 3 minutes of its end.
+	MaxDefer time.Duration
 	// Poll is how often an idle projector looks for events it was not woken
 	// for: those other replicas appended (default 200 ms).
 	Poll time.Duration
@@ -104,6 +115,10 @@ type Projector struct {
 	// catchingUp is set while the last batch was full: more is waiting.
 	catchingUp atomic.Bool
 	lastWarn   time.Time
+	// deferredSince is when the projector began deferring to a saturated
+	// writer, zero while it is not; deferWarned, that it said it stopped.
+	deferredSince time.Time
+	deferWarned   bool
 	// batch is the next batch's size, adapted to take about BatchTime
 	// (IdleBatchTime while no webhooks are being appended).
 	batch int
@@ -135,6 +150,9 @@ func (l *Log) newProjector(opts ProjectorOptions) *Projector {
 	}
 	if opts.Yield <= 0 {
 		opts.Yield = 500 * time.Millisecond
+	}
+	if opts.MaxDefer <= 0 {
+		opts.MaxDefer = 2 * time.Minute
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 200 * time.Millisecond
@@ -199,6 +217,9 @@ func (p *Projector) run() {
 		if p.opts.Busy != nil && p.opts.Busy() && !p.pause(p.opts.Yield) {
 			return // appends first
 		}
+		if p.deferToWriter() {
+			continue
+		}
 		limit := p.batch // step resizes it
 		n, err := p.step(ctx, false)
 		p.catchingUp.Store(err == nil && n >= limit)
@@ -226,6 +247,27 @@ func (p *Projector) run() {
 			return
 		}
 	}
+}
+
+// deferToWriter tells whether to skip this batch for a saturated writer:
+// yes until it has been saturated for MaxDefer, which is said once.
+func (p *Projector) deferToWriter() bool {
+	if p.opts.Saturated == nil || !p.opts.Saturated() {
+		p.deferredSince, p.deferWarned = time.Time{}, false
+		return false
+	}
+	if p.deferredSince.IsZero() {
+		p.deferredSince = time.Now()
+	}
+	if time.Since(p.deferredSince) < p.opts.MaxDefer {
+		return true
+	}
+	if !p.deferWarned {
+		p.deferWarned = true
+		p.log.Warn("Webhooks have kept the writer saturated; projecting alongside them, which slows their acknowledgements",
+			slog.Duration("saturated_for", time.Since(p.deferredSince).Round(time.Second)))
+	}
+	return false
 }
 
 // gather waits Gather after a wake-up, so the next batch is a batch; false

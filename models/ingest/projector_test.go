@@ -139,6 +139,57 @@ func TestProjector_DefersToWebhooks(t *testing.T) {
 	})
 }
 
+// TestProjector_DefersToASaturatedWriter: while the appends keep the writer
+// saturated the projector leaves it to them, for at most MaxDefer; then it
+// projects alongside them. A writer that keeps up gets no such deferral.
+func TestProjector_DefersToASaturatedWriter(t *testing.T) {
+	s := storetest.SQLite(t)
+	var saturated atomic.Bool
+	saturated.Store(true)
+	const maxDefer = 400 * time.Millisecond
+	in := newWriterWith(t, s, ingest.WriterOptions{Projector: ingest.ProjectorOptions{
+		Busy: func() bool { return true }, Saturated: saturated.Load, MaxDefer: maxDefer,
+		Yield: 5 * time.Millisecond, Gather: time.Millisecond, Poll: 5 * time.Millisecond}})
+	start := time.Now()
+	for i := range 3 {
+		submitOnly(t, in, storetest.EventBody(fmt.Sprintf("et-sat-%d", i), "USER_CREATED", qt0, map[string]any{"userId": fmt.Sprintf("u-sat-%d", i)}))
+	}
+	waitProjected(t, in, 3)
+	if took := time.Since(start); took < maxDefer {
+		t.Errorf("projected after %v while the writer was saturated, want at least MaxDefer (%v)", took, maxDefer)
+	}
+
+	saturated.Store(false)
+	time.Sleep(50 * time.Millisecond) // the projector sees the writer keeping up
+	saturated.Store(true)
+	start = time.Now()
+	submitOnly(t, in, storetest.EventBody("et-sat-late", "USER_CREATED", qt0, map[string]any{"userId": "u-sat-late"}))
+	waitProjected(t, in, 4)
+	if took := time.Since(start); took < maxDefer {
+		t.Errorf("a new saturation was deferred to for %v only, want MaxDefer (%v) again", took, maxDefer)
+	}
+
+	saturated.Store(false)
+	start = time.Now()
+	submitOnly(t, in, storetest.EventBody("et-sat-free", "USER_CREATED", qt0, map[string]any{"userId": "u-sat-free"}))
+	waitProjected(t, in, 5)
+	if took := time.Since(start); took >= maxDefer {
+		t.Errorf("a writer keeping up waited %v for its projections, want less than MaxDefer (%v)", took, maxDefer)
+	}
+}
+
+// waitProjected waits up to 10 s for the writer's projector to have projected n events.
+func waitProjected(t *testing.T, in *ingest.Writer, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for in.Projector().Projected() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("projected %d events, want %d", in.Projector().Projected(), n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // TestProjector_ReplicasProjectEachEventOnce runs two stores on one
 // PostgreSQL schema, as two replicas, each appending half of a realistic
 // history (users in random order, with duplicates sent to both) while both
