@@ -8,7 +8,7 @@
 // sorts the new pages by number and, to swap two, parks one for a moment on
 // the page that holds the lock byte at 1 GiB, which is past the end of any
 // database under 1 GiB. So nearly every commit of random inserts scanned the
-// writer's cache, up to 128 MB of pages: 6% of the server's CPU under the
+// writer's cache, up to 256 MB of pages: 6% of the server's CPU under the
 // ingest benchmark, on the writer's thread, which every acknowledgement waits
 // for.
 //
