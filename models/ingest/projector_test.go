@@ -160,7 +160,7 @@ func TestProjector_DefersToASaturatedWriter(t *testing.T) {
 	}
 
 	saturated.Store(false)
-	time.Sleep(50 * time.Millisecond) // the projector sees the writer keeping up
+	time.Sleep(200 * time.Millisecond) // the projector sees the writer keeping up
 	saturated.Store(true)
 	start = time.Now()
 	submitOnly(t, in, storetest.EventBody("et-sat-late", "USER_CREATED", qt0, map[string]any{"userId": "u-sat-late"}))
