@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"smiledash/models"
 	"smiledash/models/internal/sqlitepcache"
 	"smiledash/models/storetest"
@@ -14,13 +16,8 @@ import (
 // the store's own goroutine copies it into the database file soon after.
 func TestSQLite_CheckpointsOffTheCommitPath(t *testing.T) {
 	s := storetest.SQLite(t)
-	var auto int
-	if err := s.Writer().Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil || auto != 32000 {
-		t.Fatalf("writer's wal_autocheckpoint = %d (%v), want 32000", auto, err)
-	}
-	if err := s.DB().Raw("PRAGMA wal_autocheckpoint").Scan(&auto).Error; err != nil || auto != 0 {
-		t.Fatalf("pool's wal_autocheckpoint = %d (%v), want 0", auto, err)
-	}
+	wantPragma(t, "writer's", s.Writer(), "wal_autocheckpoint", 32000)
+	wantPragma(t, "pool's", s.DB(), "wal_autocheckpoint", 0)
 	file := databaseFile(t, s)
 	size := func() int64 {
 		fi, err := os.Stat(file)
@@ -54,12 +51,16 @@ func TestSQLite_CheckpointsOffTheCommitPath(t *testing.T) {
 // spills to disk.
 func TestSQLite_WriterKeepsTemporaryFilesInMemory(t *testing.T) {
 	s := storetest.SQLite(t)
-	var mode int
-	if err := s.Writer().Raw("PRAGMA temp_store").Scan(&mode).Error; err != nil || mode != 2 {
-		t.Fatalf("writer's temp_store = %d (%v), want 2 (MEMORY)", mode, err)
-	}
-	if err := s.DB().Raw("PRAGMA temp_store").Scan(&mode).Error; err != nil || mode != 0 {
-		t.Fatalf("pool's temp_store = %d (%v), want 0 (the default)", mode, err)
+	wantPragma(t, "writer's", s.Writer(), "temp_store", 2) // MEMORY
+	wantPragma(t, "pool's", s.DB(), "temp_store", 0)       // the default
+}
+
+// wantPragma fails the test unless pragma reads want on db's connection.
+func wantPragma(t *testing.T, whose string, db *gorm.DB, pragma string, want int) {
+	t.Helper()
+	var got int
+	if err := db.Raw("PRAGMA " + pragma).Scan(&got).Error; err != nil || got != want {
+		t.Fatalf("%s %s = %d (%v), want %d", whose, pragma, got, err, want)
 	}
 }
 

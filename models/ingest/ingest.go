@@ -84,6 +84,8 @@ func (l *Log) NewWriter(opts WriterOptions) (*Writer, error) {
 	if opts.Projector.Busy == nil && l.dialect == migrations.SQLite {
 		// Only SQLite's appends wait for the projector (one writer connection).
 		opts.Projector.Busy = func() bool { return busy(queue, lastBatch) }
+		// Saturated implies Busy, so a deferring projector always pauses Yield
+		// before it looks again, even in the window after the last commit.
 		opts.Projector.Saturated = func() bool { return busy(queue, lastBatch) && load.saturated(time.Now()) }
 	}
 	in := &Writer{

@@ -72,16 +72,22 @@ func TestRandomInsertsSpareScansAndKeepTheData(t *testing.T) {
 			}
 		}
 	}
+	// transaction inserts rows in one transaction ended by end (Commit or
+	// Rollback); keep says whether they are expected to stay.
+	transaction := func(rows int, keep bool, end func(*sql.Tx) error) {
+		t.Helper()
+		tx, err := db.Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		insert(tx, rows, keep)
+		if err := end(tx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	commitBatches := func(batches int) {
 		for range batches {
-			tx, err := db.Begin()
-			if err != nil {
-				t.Fatal(err)
-			}
-			insert(tx, 40, true)
-			if err := tx.Commit(); err != nil {
-				t.Fatal(err)
-			}
+			transaction(40, true, (*sql.Tx).Commit)
 		}
 	}
 	before := sqlitepcache.ScansAvoided()
@@ -90,14 +96,7 @@ func TestRandomInsertsSpareScansAndKeepTheData(t *testing.T) {
 		t.Fatal("no commit was spared a scan: random inserts should park a page on the lock page")
 	}
 	// Grow the database by megabytes, then roll back.
-	tx, err := db.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	insert(tx, 5000, false)
-	if err := tx.Rollback(); err != nil {
-		t.Fatal(err)
-	}
+	transaction(5000, false, (*sql.Tx).Rollback)
 	commitBatches(200)
 
 	var check string
